@@ -1,0 +1,3 @@
+from edge_segnet.cli import main
+
+main()

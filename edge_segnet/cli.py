@@ -1,0 +1,160 @@
+"""The ``edge-segnet`` command line: parses arguments, calls the library, and is the one place
+that turns our exceptions into messages and exit codes."""
+
+import contextlib
+import json
+import sys
+from typing import Optional
+
+import typer
+
+import edge_segnet
+from edge_segnet.errors import EdgeSegnetError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="SegNet segmentation from ONNX to TensorRT on Jetson boards (ONNX Runtime elsewhere).",
+)
+
+EXIT_INTERRUPTED = 130
+
+
+@contextlib.contextmanager
+def reported_errors():
+    """Our errors become one line on stderr and their exit code; never a traceback."""
+    try:
+        yield
+    except EdgeSegnetError as exc:
+        typer.echo("error: {}".format(exc), err=True)
+        raise typer.Exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _version_callback(value):
+    if value:
+        typer.echo("edge-segnet {}".format(edge_segnet.__version__))
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                 help="Print the version and exit."),
+):
+    """SegNet segmentation from ONNX to TensorRT on Jetson boards."""
+
+
+@app.command()
+def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON for machines.")):
+    """Check this machine: board, JetPack, clocks, TensorRT, CUDA, ONNX Runtime, OpenCV,
+    plugin, cameras."""
+    from edge_segnet.platform import doctor as doctor_module
+
+    with reported_errors():
+        checks = doctor_module.diagnose()
+    if as_json:
+        typer.echo(json.dumps({"checks": [check.to_json() for check in checks]}, indent=2))
+    else:
+        typer.echo(doctor_module.format_text(checks))
+
+
+@app.command("export-model")
+def export_model(
+    name: str = typer.Argument(..., help="segnet-basic or segnet-vgg16"),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="The .onnx file to write."),
+    classes: int = typer.Option(12, "--classes", help="Output classes (CamVid: 11 + void)."),
+    input_size: str = typer.Option("128x256", "--input-size", help="HEIGHTxWIDTH."),
+    weights: Optional[str] = typer.Option(None, "--weights",
+                                          help="An .npz of weights (see --list-weights)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the He initialisation."),
+    labels: Optional[str] = typer.Option(None, "--labels",
+                                         help="labels.txt (one per line) or a .json."),
+    colors: Optional[str] = typer.Option(None, "--colors", help="colors.txt: r g b per line."),
+    list_weights: bool = typer.Option(False, "--list-weights",
+                                      help="Print the .npz tensor names and shapes and exit."),
+):
+    """Write a SegNet from the model zoo as ONNX (MaxPool with indices + MaxUnpool)."""
+    from edge_segnet.models import labels as labels_module, zoo
+    from edge_segnet.sizes import parse_size
+
+    with reported_errors():
+        if list_weights:
+            for tensor_name, shape in zoo.expected_weights(name, classes):
+                typer.echo("{} {}".format(tensor_name, "x".join(str(side) for side in shape)))
+            return
+        if not output:
+            raise _usage("export-model needs -o/--output FILE.onnx")
+        size = parse_size(input_size)
+        label_set = labels_module.load(labels, colors) if (labels or colors) else None
+        model = zoo.create(name, class_count=classes, input_size=size, weights_path=weights,
+                           seed=seed, labels=label_set)
+        zoo.save(model, output)
+    typer.echo("wrote {} ({}, {} classes, input 1x3x{}x{})".format(output, name, classes, *size))
+
+
+@app.command("make-dataset")
+def make_dataset(
+    out: str = typer.Option(..., "--out", help="Folder to write (CamVid layout)."),
+    count: int = typer.Option(..., "--count", help="Images in all (60/20/20 train/val/test)."),
+    size: str = typer.Option("360x480", "--size", help="HEIGHTxWIDTH of the images."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the scenes."),
+):
+    """Write synthetic street scenes with exact CamVid labels (void = 11)."""
+    from edge_segnet.data import camvid
+    from edge_segnet.sizes import parse_size
+
+    with reported_errors():
+        counts = camvid.make_synthetic(out, count, size=parse_size(size, "--size"), seed=seed)
+    typer.echo("wrote {} images to {} ({})".format(
+        count, out, ", ".join("{} {}".format(split, counts[split]) for split in camvid.SPLITS)))
+
+
+@app.command()
+def run(
+    model: str = typer.Option(..., "--model", help="The .onnx model to run."),
+    source: str = typer.Option("synthetic", "--source",
+                               help="'synthetic' (built-in street scenes) or a video file."),
+    output: Optional[str] = typer.Option(None, "-o", "--output",
+                                         help="Video file to write the overlay to (.mp4/.avi)."),
+    max_frames: Optional[int] = typer.Option(None, "--max-frames",
+                                             help="Stop after this many frames."),
+    alpha: float = typer.Option(0.5, "--alpha", help="Opacity of the class colors (0..1)."),
+    label_filter: str = typer.Option("nearest", "--filter", help="nearest or linear."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
+):
+    """Segment every frame of a source and write the class-color overlay."""
+    from edge_segnet import runner
+    from edge_segnet.runtime import open_segmenter
+    from edge_segnet.video import sinks, sources
+
+    with reported_errors():
+        if max_frames is not None and max_frames < 1:
+            raise _usage("--max-frames must be at least 1; got {}".format(max_frames))
+        if source == sources.SYNTHETIC and max_frames is None and output:
+            raise _usage("the synthetic source never ends: give --max-frames with --output")
+        segmenter = open_segmenter(model, threads=threads)
+        frame_source = sources.open_source(source)
+        frame_sinks = [sinks.VideoFileSink(output, frame_source.fps)] if output else []
+        summary = runner.run(segmenter, frame_source, frame_sinks, max_frames=max_frames,
+                             alpha=alpha, label_filter=label_filter)
+    typer.echo("{} on {}".format(segmenter.describe(), source))
+    typer.echo(summary.format_text())
+    if output:
+        typer.echo("wrote {}".format(output))
+
+
+def _usage(message):
+    from edge_segnet.errors import UsageError
+
+    return UsageError(message)
+
+
+def main():
+    app(prog_name="edge-segnet")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Data: synthetic street scenes and datasets in CamVid's layout."""

@@ -1,0 +1,1 @@
+"""TensorRT engines: the unpooling plugin's library, building, version differences, caching."""

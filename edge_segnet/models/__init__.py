@@ -1,0 +1,1 @@
+"""SegNet model graphs, their weights, labels and palettes."""

@@ -1,0 +1,82 @@
+"""The one place that imports optional heavy packages, failing with a sentence that says how to
+get them on this platform."""
+
+import importlib
+import os
+import platform
+
+from edge_segnet.errors import MissingDependencyError
+
+# What to install, per package: (on a Jetson, elsewhere). Jetson images bring TensorRT, pycuda's
+# CUDA and a GStreamer-enabled OpenCV with JetPack; a pip wheel would shadow or break them.
+_INSTALL_HINTS = {
+    "onnxruntime": (
+        "pip3 install onnxruntime (JetPack 4.6: onnxruntime 1.10 for Python 3.6)",
+        "pip install 'edge-segnet[cpu]' or pip install onnxruntime",
+    ),
+    "cv2": (
+        "OpenCV comes with JetPack: sudo apt install python3-opencv (keep it: it has GStreamer)",
+        "pip install 'edge-segnet[cpu]' or pip install opencv-python-headless",
+    ),
+    "tensorrt": (
+        "TensorRT comes with JetPack: sudo apt install python3-libnvinfer",
+        "pip install tensorrt, or install TensorRT from NVIDIA and its Python wheel",
+    ),
+    "pycuda": (
+        "export PATH=/usr/local/cuda/bin:$PATH && pip3 install pycuda",
+        "pip install pycuda (needs the CUDA toolkit on PATH)",
+    ),
+    "torch": (
+        "install NVIDIA's PyTorch wheel for your JetPack release",
+        "pip install 'edge-segnet[train]'",
+    ),
+}
+
+
+def is_jetson(root="/"):
+    """True on an NVIDIA Jetson (L4T) board."""
+    return os.path.exists(os.path.join(root, "etc/nv_tegra_release")) or (
+        platform.machine() == "aarch64"
+        and os.path.exists(os.path.join(root, "proc/device-tree/model"))
+        and "nvidia" in _read_quiet(os.path.join(root, "proc/device-tree/model")).lower()
+    )
+
+
+def _read_quiet(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace").strip("\x00\n ")
+    except OSError:
+        return ""
+
+
+def install_hint(module_name, on_jetson=None):
+    """How to install ``module_name`` on this machine (or on a Jetson when ``on_jetson``)."""
+    package = module_name.split(".")[0]
+    jetson_hint, other_hint = _INSTALL_HINTS.get(
+        package, ("pip3 install " + package, "pip install " + package)
+    )
+    if on_jetson is None:
+        on_jetson = is_jetson()
+    return jetson_hint if on_jetson else other_hint
+
+
+def require(module_name, purpose):
+    """Import ``module_name`` or raise MissingDependencyError naming ``purpose`` and the fix."""
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "{} needs the Python package '{}', which is not importable: {}".format(
+                purpose, module_name, exc
+            ),
+            hint=install_hint(module_name),
+        )
+
+
+def try_import(module_name):
+    """The module, or None when it is missing or broken (for reports such as doctor)."""
+    try:
+        return importlib.import_module(module_name)
+    except Exception:  # a broken install raises more than ImportError (e.g. missing libcuda)
+        return None

@@ -1,0 +1,138 @@
+"""The ONNX Runtime backend: runs any SegNet ``.onnx`` on the CPU (or ORT's CUDA provider)."""
+
+import numpy as np
+
+from edge_segnet import optional
+from edge_segnet.errors import ModelError, UsageError
+from edge_segnet.models import metadata, zoo
+from edge_segnet.runtime.segmenter import Segmenter
+
+# ORT's TensorRT provider would build an engine at start-up: `build` is the way to TensorRT.
+_PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
+
+
+def _describe(values):
+    return ", ".join("{} {} {}".format(v.name, v.type, list(v.shape)) for v in values)
+
+
+def _is_integer(value):
+    return value.type in ("tensor(int32)", "tensor(int64)", "tensor(uint8)")
+
+
+def session_options(ort, threads=None):
+    """Options for single-frame latency: one frame at a time, all graph optimisations."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.inter_op_num_threads = 1
+    if threads:
+        options.intra_op_num_threads = int(threads)
+    options.log_severity_level = 3
+    return options
+
+
+def providers(ort):
+    available = ort.get_available_providers()
+    return [name for name in _PREFERRED_PROVIDERS if name in available] or available
+
+
+class OnnxRuntimeSegmenter(Segmenter):
+    backend_name = "onnxruntime"
+
+    def __init__(self, model_path, threads=None, output_name=None):
+        super().__init__()
+        if threads is not None and threads < 1:
+            raise UsageError("--threads must be at least 1; got {}".format(threads))
+        ort = optional.require("onnxruntime", "the ONNX Runtime backend")
+        model = zoo.load(model_path)
+        try:
+            self.session = ort.InferenceSession(
+                model.SerializeToString(), sess_options=session_options(ort, threads),
+                providers=providers(ort))
+        except Exception as exc:
+            raise ModelError("ONNX Runtime cannot load {}: {}".format(
+                model_path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+        self.model_path = model_path
+        self._find_input(model_path)
+        self._find_outputs(model_path, output_name)
+        class_count = self._class_count()
+        self.info = metadata.ModelInfo.from_model(model, class_count)
+        self.input_size = self._input_hw(self.info)
+        self._configure_preprocess()
+        self.provider = self.session.get_providers()[0]
+
+    def _find_input(self, model_path):
+        inputs = self.session.get_inputs()
+        if len(inputs) != 1:
+            raise ModelError("{} has {} inputs ({}); a SegNet takes one image".format(
+                model_path, len(inputs), _describe(inputs)))
+        value = inputs[0]
+        if len(value.shape) != 4:
+            raise ModelError("{}: input {} has shape {}; expected 1x3xHxW or 1xHxWx3".format(
+                model_path, value.name, list(value.shape)))
+        self.input_name = value.name
+        self._input_shape = list(value.shape)
+        if value.type == "tensor(uint8)":
+            if value.shape[3] != 3:
+                raise ModelError("{}: uint8 input {} must be 1xHxWx3 frame bytes, got {}".format(
+                    model_path, value.name, list(value.shape)))
+            self._input_is_raw = True
+            self._hw_axes = (1, 2)
+        elif value.type == "tensor(float)":
+            if value.shape[1] not in (3, "3") and not isinstance(value.shape[1], str):
+                raise ModelError("{}: float input {} must be 1x3xHxW, got {}".format(
+                    model_path, value.name, list(value.shape)))
+            self._hw_axes = (2, 3)
+        else:
+            raise ModelError("{}: input {} is {}; expected float or uint8".format(
+                model_path, value.name, value.type))
+
+    def _find_outputs(self, model_path, output_name):
+        outputs = self.session.get_outputs()
+        if output_name is not None:
+            chosen = [value for value in outputs if value.name == output_name]
+            if not chosen:
+                raise UsageError("{} has no output {!r}; its outputs: {}".format(
+                    model_path, output_name, _describe(outputs)))
+            outputs = chosen
+        label_outputs = [v for v in outputs if _is_integer(v)]
+        logit_outputs = [v for v in outputs if v.type == "tensor(float)" and len(v.shape) == 4]
+        if len(label_outputs) > 1 or len(logit_outputs) > 1 or not (label_outputs or
+                                                                      logit_outputs):
+            raise ModelError(
+                "cannot tell which output of {} is the segmentation: {}".format(
+                    model_path, _describe(outputs)),
+                hint="name one with --output NAME",
+            )
+        self.labels_output = label_outputs[0].name if label_outputs else None
+        self.logits_output = logit_outputs[0].name if logit_outputs else None
+        self._logits_value = logit_outputs[0] if logit_outputs else None
+
+    def _class_count(self):
+        if self._logits_value is not None and isinstance(self._logits_value.shape[1], int):
+            return self._logits_value.shape[1]
+        return None  # a label-map output: the metadata's label list decides
+
+    def _input_hw(self, info):
+        height, width = (self._input_shape[axis] for axis in self._hw_axes)
+        if isinstance(height, int) and isinstance(width, int) and height > 0 and width > 0:
+            return (height, width)
+        return tuple(info.input_size or zoo.DEFAULT_INPUT_SIZE)
+
+    def _run(self, tensor, want_logits):
+        names = [self.labels_output] if self.labels_output else []
+        if self.logits_output and (want_logits or not self.labels_output):
+            names.append(self.logits_output)
+        if want_logits and not self.logits_output:
+            raise UsageError("{} outputs only labels; prepare it with --keep-logits to get "
+                             "logits".format(self.model_path))
+        results = dict(zip(names, self.session.run(names, {self.input_name: tensor})))
+        return results.get(self.labels_output), results.get(self.logits_output)
+
+    def run_tensor(self, tensor):
+        """The bare session call on a prepared tensor (benchmarks compare against it)."""
+        return self.session.run(None, {self.input_name: tensor})
+
+    def describe(self):
+        return "{} ({}) {} {}x{}".format(self.backend_name, self.provider, self.precision,
+                                         *self.input_size)

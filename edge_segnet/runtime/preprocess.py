@@ -1,0 +1,58 @@
+"""Camera frame (BGR uint8, any size) to the network's input tensor."""
+
+import numpy as np
+
+from edge_segnet import optional
+from edge_segnet.errors import DataError
+
+
+def as_bgr(frame):
+    """Check a frame and return it as an HxWx3 uint8 array (gray and BGRA accepted)."""
+    if not isinstance(frame, np.ndarray):
+        raise DataError("a frame must be a numpy array, got {}".format(type(frame).__name__))
+    if frame.dtype != np.uint8:
+        raise DataError("a frame must be uint8 BGR, got dtype {}".format(frame.dtype))
+    if frame.ndim == 2:
+        return np.repeat(frame[:, :, None], 3, axis=2)
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        return frame
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        return frame[:, :, :3]
+    raise DataError("a frame must be HxWx3 BGR, got shape {}".format(frame.shape))
+
+
+def resize(frame, size, interpolation="linear"):
+    """``frame`` resized to (height, width); unchanged when it already has that size."""
+    height, width = size
+    if frame.shape[0] == height and frame.shape[1] == width:
+        return frame
+    cv2 = optional.require("cv2", "resizing frames")
+    flag = {"linear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST, "area": cv2.INTER_AREA}[
+        interpolation]
+    return cv2.resize(frame, (width, height), interpolation=flag)
+
+
+class Normalizer(object):
+    """uint8 HxWx3 BGR -> float32 1x3xHxW in the model's color order and normalisation.
+
+    ``(x / 255 - mean) / std`` is folded into one multiply and one add per channel.
+    """
+
+    def __init__(self, mean, std, color_order="RGB"):
+        mean = np.asarray(mean, dtype=np.float32)
+        std = np.asarray(std, dtype=np.float32)
+        if color_order.upper() not in ("RGB", "BGR"):
+            raise DataError("color order must be RGB or BGR, got {!r}".format(color_order))
+        # mean and std are in the model's color order; the planes are put in that order too.
+        self.reverse = color_order.upper() == "RGB"
+        self.scale = (1.0 / (255.0 * std)).astype(np.float32).reshape(3, 1, 1)
+        self.offset = (-mean / std).astype(np.float32).reshape(3, 1, 1)
+
+    def __call__(self, frame_bgr):
+        planes = frame_bgr.transpose(2, 0, 1)
+        if self.reverse:
+            planes = planes[::-1]
+        tensor = planes.astype(np.float32)
+        tensor *= self.scale
+        tensor += self.offset
+        return tensor[None]

@@ -1,0 +1,87 @@
+"""The contract every backend fills: a BGR frame in, a label map at model resolution out."""
+
+import time
+
+import numpy as np
+
+from edge_segnet.runtime import preprocess
+
+
+class Segmentation(object):
+    """One frame's result: ``labels`` (HxW int32, model resolution) and, when asked, ``logits``
+    (1xCxHxW float32)."""
+
+    __slots__ = ("labels", "logits")
+
+    def __init__(self, labels, logits=None):
+        self.labels = labels
+        self.logits = logits
+
+
+class Segmenter(object):
+    """Base of the backends. Subclasses set ``info``, ``input_size``, ``backend_name``,
+    ``precision`` and implement ``_run(tensor, want_logits) -> (labels or None, logits or
+    None)``; the pre- and post-processing around it is shared here.
+
+    ``last_timings_ms`` holds the stages of the latest ``infer`` call.
+    """
+
+    backend_name = "unknown"
+    precision = "fp32"
+    input_size = None
+    info = None
+    _input_is_raw = False  # True when the graph takes frame bytes and normalises itself
+
+    def __init__(self):
+        self.last_timings_ms = {}
+        self._normalizer = None
+
+    def _configure_preprocess(self):
+        if not self._input_is_raw:
+            self._normalizer = preprocess.Normalizer(self.info.mean, self.info.std,
+                                                     self.info.color_order)
+
+    def prepare_input(self, frame):
+        """The network's input tensor for a BGR frame of any size."""
+        resized = preprocess.resize(preprocess.as_bgr(frame), self.input_size)
+        if self._input_is_raw:
+            return np.ascontiguousarray(resized[None])
+        return self._normalizer(resized)
+
+    def infer(self, frame, want_logits=False):
+        start = time.perf_counter()
+        tensor = self.prepare_input(frame)
+        prepared = time.perf_counter()
+        labels, logits = self._run(tensor, want_logits)
+        ran = time.perf_counter()
+        if labels is None:
+            labels = labels_from_logits(logits)
+        else:
+            labels = labels.reshape(self.input_size).astype(np.int32, copy=False)
+        done = time.perf_counter()
+        self.last_timings_ms = {
+            "preprocess": (prepared - start) * 1e3,
+            "inference": (ran - prepared) * 1e3,
+            "postprocess": (done - ran) * 1e3,
+        }
+        return Segmentation(labels, logits if want_logits else None)
+
+    def _run(self, tensor, want_logits):
+        raise NotImplementedError("backends implement _run")
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def describe(self):
+        return "{} {} {}x{}".format(self.backend_name, self.precision, *self.input_size)
+
+
+def labels_from_logits(logits):
+    """Arg-max over classes of 1xCxHxW logits -> HxW int32 (first maximum wins on ties)."""
+    return np.argmax(logits[0], axis=0).astype(np.int32)

@@ -1,0 +1,73 @@
+import json
+
+from edge_segnet.platform import doctor
+
+
+def _by_name(checks):
+    return {check.name: check for check in checks}
+
+
+def test_this_machine_lacks_tensorrt_and_pycuda_with_hints():
+    checks = _by_name(doctor.diagnose())
+    for name in ("TensorRT", "pycuda"):
+        assert checks[name].status == doctor.MISSING
+        assert checks[name].hint and "pip install" in checks[name].hint
+    assert checks["ONNX Runtime"].status == doctor.OK
+    assert "CPUExecutionProvider" in checks["ONNX Runtime"].detail
+    assert checks["Board"].status == doctor.NOT_APPLICABLE
+
+
+def test_a_nano_with_jetpack_46_is_reported_with_board_hints(nano_root, nvpmodel_maxn):
+    probe = doctor.Probe(root=str(nano_root), run=nvpmodel_maxn,
+                         driver_version=lambda: "10.2", runtime_version=lambda: "10.2",
+                         import_module=lambda name: None)
+    checks = _by_name(doctor.diagnose(probe))
+    assert checks["Board"].status == doctor.OK and "Jetson Nano" in checks["Board"].detail
+    assert checks["L4T/JetPack"].detail == "L4T 32.6.1 (JetPack 4.6)"
+    assert checks["Power mode"].detail == "MAXN"
+    assert checks["jetson_clocks"].status == doctor.OK
+    assert checks["CUDA"].status == doctor.OK
+    assert checks["TensorRT"].hint == "TensorRT comes with JetPack: sudo apt install " \
+                                      "python3-libnvinfer"
+    assert "JetPack" in checks["OpenCV"].hint
+    assert checks["Cameras"].detail == "/dev/video0"
+
+
+def test_clocks_off_and_a_low_power_mode_are_warnings(nano_root):
+    (nano_root / "sys/class/devfreq/57000000.gpu/min_freq").write_text("76800000")
+    probe = doctor.Probe(root=str(nano_root), run=lambda command: (0, "NV Power Mode: 5W\n1"))
+    checks = _by_name(doctor.diagnose(probe))
+    assert checks["jetson_clocks"].status == doctor.WARN
+    assert "sudo jetson_clocks" in checks["jetson_clocks"].hint
+    assert checks["Power mode"].status == doctor.WARN
+    assert "nvpmodel -m 0" in checks["Power mode"].hint
+
+
+def test_opencv_without_gstreamer_on_a_jetson_is_a_warning(nano_root):
+    class FakeCv2(object):
+        """Stands for a pip OpenCV wheel: no GStreamer in its build information."""
+        __version__ = "4.6.0"
+
+        @staticmethod
+        def getBuildInformation():
+            return "  Video I/O:\n    GStreamer:                   NO\n    v4l/v4l2:    YES\n"
+
+    probe = doctor.Probe(root=str(nano_root), import_module=lambda name: FakeCv2)
+    check = doctor.check_opencv(probe)
+    assert check.status == doctor.WARN and "GStreamer: NO" in check.detail
+
+
+def test_plugin_found_by_environment_variable(tmp_path):
+    library = tmp_path / "libedge_segnet_plugins.so"
+    library.write_bytes(b"")
+    probe = doctor.Probe(environ={"EDGE_SEGNET_PLUGIN": str(tmp_path)})
+    assert doctor.check_plugin(probe).detail == str(library)
+    missing = doctor.check_plugin(doctor.Probe(environ={}))
+    assert missing.status == doctor.MISSING and "EDGE_SEGNET_PLUGIN" in missing.hint
+
+
+def test_text_and_json_forms():
+    checks = doctor.diagnose()
+    text = doctor.format_text(checks)
+    assert len(text.splitlines()) == len(checks)
+    assert json.loads(json.dumps([check.to_json() for check in checks]))

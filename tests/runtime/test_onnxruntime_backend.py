@@ -1,0 +1,117 @@
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+from onnx import TensorProto, helper
+
+from edge_segnet.errors import ModelError, UsageError
+from edge_segnet.models import segnet
+from edge_segnet.runtime import open_segmenter, preprocess
+from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
+
+
+def _save(tmp_path, graph, name="m.onnx"):
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", segnet.OPSET)])
+    model.ir_version = segnet.IR_VERSION
+    path = str(tmp_path / name)
+    onnx.save(model, path)
+    return path
+
+
+def test_labels_equal_argmax_of_a_bare_session_on_the_same_tensor(small_basic_model_path, frame):
+    segmenter = open_segmenter(small_basic_model_path)
+    result = segmenter.infer(frame, want_logits=True)
+    session = onnxruntime.InferenceSession(small_basic_model_path,
+                                           providers=["CPUExecutionProvider"])
+    tensor = segmenter.prepare_input(frame)
+    (logits,) = session.run(None, {"input": tensor})
+    assert result.labels.shape == (36, 52) and result.labels.dtype == np.int32
+    np.testing.assert_allclose(result.logits, logits, atol=1e-5)
+    assert np.array_equal(result.labels, np.argmax(logits[0], axis=0))
+    assert set(segmenter.last_timings_ms) == {"preprocess", "inference", "postprocess"}
+
+
+def test_frames_of_any_size_and_gray_frames_are_accepted(small_basic_model_path):
+    segmenter = open_segmenter(small_basic_model_path, threads=1)
+    for shape in [(720, 1280, 3), (17, 23, 3), (36, 52), (36, 52, 4)]:
+        result = segmenter.infer(np.full(shape, 90, np.uint8))
+        assert result.labels.shape == (36, 52)
+        assert result.logits is None
+
+
+def test_metadata_gives_labels_and_input_size(small_basic_model_path):
+    segmenter = open_segmenter(small_basic_model_path)
+    assert segmenter.input_size == (36, 52)
+    assert segmenter.info.labels.names[3] == "road"
+    assert "onnxruntime" in segmenter.describe() and "36x52" in segmenter.describe()
+
+
+def _conv_graph(inputs, outputs, nodes, initializers=()):
+    return helper.make_graph(nodes, "g", inputs, outputs, initializer=list(initializers))
+
+
+def test_two_float_outputs_are_ambiguous_and_listed(tmp_path):
+    x = helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 32, 32])
+    a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 3, 32, 32])
+    b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 3, 32, 32])
+    path = _save(tmp_path, _conv_graph([x], [a, b], [
+        helper.make_node("Relu", ["image"], ["a"]), helper.make_node("Neg", ["image"], ["b"])]))
+    with pytest.raises(ModelError, match=r"which output .* a tensor\(float\) \[1, 3, 32, 32\], "
+                                         r"b tensor\(float\)"):
+        OnnxRuntimeSegmenter(path)
+    chosen = OnnxRuntimeSegmenter(path, output_name="b")
+    assert chosen.logits_output == "b"
+    with pytest.raises(UsageError, match="has no output 'c'"):
+        OnnxRuntimeSegmenter(path, output_name="c")
+
+
+def test_two_inputs_are_refused_with_their_names(tmp_path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 32, 32])
+    out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 3, 32, 32])
+    path = _save(tmp_path, _conv_graph([x, y], [out], [helper.make_node("Add", ["x", "y"],
+                                                                         ["out"])]))
+    with pytest.raises(ModelError, match="has 2 inputs .*x tensor.*y tensor"):
+        OnnxRuntimeSegmenter(path)
+
+
+def test_a_graph_taking_frame_bytes_and_giving_labels_is_fed_raw(tmp_path):
+    """Stands for a prepared model with the pre-processing and arg-max inside the graph."""
+    frame_in = helper.make_tensor_value_info("frame", TensorProto.UINT8, [1, 32, 48, 3])
+    labels_out = helper.make_tensor_value_info("labels", TensorProto.INT32, [1, 32, 48])
+    nodes = [
+        helper.make_node("Cast", ["frame"], ["f"], to=TensorProto.FLOAT),
+        helper.make_node("Transpose", ["f"], ["chw"], perm=[0, 3, 1, 2]),
+        helper.make_node("ArgMax", ["chw"], ["idx"], axis=1, keepdims=0),
+        helper.make_node("Cast", ["idx"], ["labels"], to=TensorProto.INT32),
+    ]
+    path = _save(tmp_path, _conv_graph([frame_in], [labels_out], nodes))
+    segmenter = OnnxRuntimeSegmenter(path)
+    frame = np.zeros((32, 48, 3), np.uint8)
+    frame[:, :24, 2] = 200   # red left half: channel 2 of BGR is largest
+    frame[:, 24:, 1] = 200
+    result = segmenter.infer(frame)
+    assert result.labels[:, :24].tolist() == [[2] * 24] * 32
+    assert result.labels[:, 24:].tolist() == [[1] * 24] * 32
+    with pytest.raises(UsageError, match="--keep-logits"):
+        segmenter.infer(frame, want_logits=True)
+
+
+def test_bad_model_files_get_one_line_errors(tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x08\x01garbage that is no protobuf" * 3)
+    with pytest.raises(ModelError, match="not a readable ONNX model|cannot load"):
+        OnnxRuntimeSegmenter(str(bad))
+    with pytest.raises(ModelError, match="model file not found"):
+        OnnxRuntimeSegmenter(str(tmp_path / "missing.onnx"))
+    with pytest.raises(UsageError, match="--threads must be at least 1"):
+        OnnxRuntimeSegmenter(str(bad), threads=0)
+    with pytest.raises(UsageError, match="cannot tell the backend"):
+        open_segmenter(str(tmp_path / "model.xyz"))
+
+
+def test_prepare_input_matches_resize_then_normalize(small_basic_model_path, frame):
+    segmenter = open_segmenter(small_basic_model_path)
+    expected = preprocess.Normalizer(segmenter.info.mean, segmenter.info.std)(
+        preprocess.resize(frame, (36, 52)))
+    assert np.array_equal(segmenter.prepare_input(frame), expected)

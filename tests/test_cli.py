@@ -1,0 +1,149 @@
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import edge_segnet
+from edge_segnet.cli import app
+
+
+@pytest.fixture
+def cli():
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(app, list(args))
+
+    return invoke
+
+
+def assert_one_line_error(result, code, text):
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    assert text in result.output
+    assert len([line for line in result.output.splitlines() if line.strip()]) == 1
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.output.strip() == "edge-segnet " + edge_segnet.__version__
+
+
+def test_doctor_reports_tensorrt_and_pycuda_missing_with_hints_and_exits_zero(cli):
+    result = cli("doctor")
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[1]: line for line in result.output.splitlines()}
+    assert lines["TensorRT"].startswith("MISSING")
+    assert "->" in lines["TensorRT"] and "tensorrt" in lines["TensorRT"]
+    assert lines["pycuda"].startswith("MISSING") and "pycuda" in lines["pycuda"].split("->")[1]
+    assert lines["Python"].startswith("OK")
+
+
+def test_doctor_json_lists_every_check(cli):
+    result = cli("doctor", "--json")
+    assert result.exit_code == 0
+    checks = json.loads(result.output)["checks"]
+    names = [check["name"] for check in checks]
+    assert names[:2] == ["Python", "Board"]
+    assert {"TensorRT", "CUDA", "pycuda", "ONNX Runtime", "OpenCV", "Unpool plugin",
+            "Cameras"} <= set(names)
+    assert all(check["status"] in ("OK", "MISSING", "WARN", "N/A") for check in checks)
+
+
+def test_export_model_writes_a_model_onnx_runtime_runs(cli, tmp_path):
+    import onnxruntime
+
+    path = str(tmp_path / "m.onnx")
+    result = cli("export-model", "segnet-basic", "-o", path, "--input-size", "64x96",
+                 "--classes", "5")
+    assert result.exit_code == 0, result.output
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    (logits,) = session.run(None, {"input": np.zeros((1, 3, 64, 96), np.float32)})
+    assert logits.shape == (1, 5, 64, 96)
+
+
+def test_export_model_list_weights_prints_names_and_shapes(cli):
+    result = cli("export-model", "segnet-basic", "--list-weights")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == "enc1.conv.weight 64x3x7x7"
+    assert lines[-1] == "classifier.weight 12x64x1x1"
+
+
+@pytest.mark.parametrize("args, code, text", [
+    (["segnet-huge", "-o", "m.onnx"], 2, "unknown model 'segnet-huge'; choose one of"),
+    (["segnet-basic", "-o", "m.onnx", "--input-size", "12x"], 2,
+     "--input-size must be HEIGHTxWIDTH"),
+    (["segnet-basic", "-o", "m.onnx", "--weights", "missing.npz"], 1,
+     "weights file not found: missing.npz"),
+    (["segnet-basic", "-o", "/proc/m.onnx"], 1, "cannot write model"),
+    (["segnet-basic", "-o", "no/such/folder/m.onnx"], 1, "does not exist"),
+    (["segnet-basic"], 2, "needs -o/--output"),
+    (["segnet-basic", "-o", "m.onnx", "--classes", "0"], 2, "--classes must be between"),
+])
+def test_export_model_bad_input_gets_one_line_and_nonzero_exit(cli, tmp_path, monkeypatch,
+                                                               args, code, text):
+    monkeypatch.chdir(tmp_path)
+    assert_one_line_error(cli("export-model", *args), code, text)
+
+
+def test_export_model_wrong_weight_shape_names_tensor_and_both_shapes(cli, tmp_path):
+    from edge_segnet.models import zoo
+
+    arrays = {name: np.zeros(shape, np.float32)
+              for name, shape in zoo.expected_weights("segnet-basic")}
+    arrays["enc2.conv.weight"] = np.zeros((64, 64, 3, 3), np.float32)
+    weights = str(tmp_path / "w.npz")
+    np.savez(weights, **arrays)
+    result = cli("export-model", "segnet-basic", "-o", str(tmp_path / "m.onnx"), "--weights",
+                 weights)
+    assert_one_line_error(result, 1, "tensor 'enc2.conv.weight' has shape (64, 64, 3, 3) but "
+                                     "the model needs (64, 64, 7, 7)")
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_make_dataset_writes_camvid_layout(cli, tmp_path):
+    out = tmp_path / "data"
+    result = cli("make-dataset", "--out", str(out), "--count", "5", "--size", "64x96")
+    assert result.exit_code == 0, result.output
+    assert "train 3, val 1, test 1" in result.output
+    assert len(list((out / "trainannot").iterdir())) == 3
+
+
+def test_make_dataset_bad_count_is_one_line(cli, tmp_path):
+    assert_one_line_error(cli("make-dataset", "--out", str(tmp_path), "--count", "2"), 2,
+                          "--count must be at least 3")
+
+
+def test_run_writes_an_overlay_video_from_synthetic_frames(cli, tmp_path, small_basic_model_path):
+    import cv2
+
+    video = str(tmp_path / "demo.mp4")
+    result = cli("run", "--model", small_basic_model_path, "--max-frames", "4", "-o", video)
+    assert result.exit_code == 0, result.output
+    assert "4 frames" in result.output
+    capture = cv2.VideoCapture(video)
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 4
+    assert (int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))) == (360, 480)
+
+
+@pytest.mark.parametrize("args, code, text", [
+    (["--model", "missing.onnx", "--max-frames", "1"], 1, "model file not found: missing.onnx"),
+    (["--model", "MODEL", "--max-frames", "0"], 2, "--max-frames must be at least 1"),
+    (["--model", "MODEL", "-o", "out.mp4"], 2, "synthetic source never ends"),
+    (["--model", "MODEL", "--source", "nope.mp4"], 1, "video file not found: nope.mp4"),
+    (["--model", "MODEL", "--max-frames", "1", "-o", "out.gif"], 1, "use .mp4, .avi or .mkv"),
+    (["--model", "NOT_ONNX", "--max-frames", "1"], 1, "is not a readable ONNX model"),
+])
+def test_run_bad_input_gets_one_line_and_nonzero_exit(cli, tmp_path, monkeypatch,
+                                                      small_basic_model_path, args, code, text):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "not-onnx.onnx").write_bytes(b"\x00garbage" * 100)
+    args = [small_basic_model_path if arg == "MODEL" else
+            "not-onnx.onnx" if arg == "NOT_ONNX" else arg for arg in args]
+    assert_one_line_error(cli("run", *args), code, text)
+    assert not (tmp_path / "out.gif").exists()
