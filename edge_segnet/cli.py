@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 import edge_segnet
-from edge_segnet.errors import EdgeSegnetError
+from edge_segnet.errors import EdgeSegnetError, UsageError
 
 app = typer.Typer(
     add_completion=False,
@@ -86,7 +86,7 @@ def export_model(
                 typer.echo("{} {}".format(tensor_name, "x".join(str(side) for side in shape)))
             return
         if not output:
-            raise _usage("export-model needs -o/--output FILE.onnx")
+            raise UsageError("export-model needs -o/--output FILE.onnx")
         size = parse_size(input_size)
         label_set = labels_module.load(labels, colors) if (labels or colors) else None
         model = zoo.create(name, class_count=classes, input_size=size, weights_path=weights,
@@ -132,9 +132,9 @@ def run(
 
     with reported_errors():
         if max_frames is not None and max_frames < 1:
-            raise _usage("--max-frames must be at least 1; got {}".format(max_frames))
+            raise UsageError("--max-frames must be at least 1; got {}".format(max_frames))
         if source == sources.SYNTHETIC and max_frames is None and output:
-            raise _usage("the synthetic source never ends: give --max-frames with --output")
+            raise UsageError("the synthetic source never ends: give --max-frames with --output")
         segmenter = open_segmenter(model, threads=threads)
         frame_source = sources.open_source(source)
         frame_sinks = [sinks.VideoFileSink(output, frame_source.fps)] if output else []
@@ -144,12 +144,6 @@ def run(
     typer.echo(summary.format_text())
     if output:
         typer.echo("wrote {}".format(output))
-
-
-def _usage(message):
-    from edge_segnet.errors import UsageError
-
-    return UsageError(message)
 
 
 def main():

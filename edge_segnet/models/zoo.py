@@ -1,5 +1,7 @@
 """The model zoo: named SegNet variants exported to ONNX files."""
 
+import os
+
 import onnx
 
 from edge_segnet import fileio
@@ -42,7 +44,8 @@ def create(name, class_count=DEFAULT_CLASS_COUNT, input_size=DEFAULT_INPUT_SIZE,
         labels=label_set,
         input_size=input_size,
         architecture=spec.name,
-        extra={"weights": weights_path and "npz" or "he-init seed {}".format(seed)},
+        extra={"weights": (os.path.basename(weights_path) if weights_path
+                           else "random: He initialisation, seed {}".format(seed))},
     )
     metadata.set_props(model, info.to_props())
     onnx.checker.check_model(model)

@@ -22,27 +22,21 @@ def _load(names):
     return None
 
 
-def _version_text(number):
-    return "{}.{}".format(number // 1000, (number % 1000) // 10)
+def _query_version(library, function_name):
+    """'12.4' from a CUDA ``*GetVersion(int *)`` function, or None."""
+    if library is None:
+        return None
+    version = ctypes.c_int(0)
+    if getattr(library, function_name)(ctypes.byref(version)) != 0:
+        return None
+    return "{}.{}".format(version.value // 1000, (version.value % 1000) // 10)
 
 
 def driver_version():
-    """'12.4' from libcuda's cuDriverGetVersion, or None without a driver."""
-    library = _load(("libcuda.so.1", "libcuda.so"))
-    if library is None:
-        return None
-    version = ctypes.c_int(0)
-    if library.cuDriverGetVersion(ctypes.byref(version)) != 0:
-        return None
-    return _version_text(version.value)
+    """The CUDA driver's version, or None without a driver."""
+    return _query_version(_load(("libcuda.so.1", "libcuda.so")), "cuDriverGetVersion")
 
 
 def runtime_version():
-    """'10.2' from libcudart's cudaRuntimeGetVersion, or None when no runtime is found."""
-    library = _load(_RUNTIME_NAMES)
-    if library is None:
-        return None
-    version = ctypes.c_int(0)
-    if library.cudaRuntimeGetVersion(ctypes.byref(version)) != 0:
-        return None
-    return _version_text(version.value)
+    """The CUDA runtime's version, or None when no libcudart is found."""
+    return _query_version(_load(_RUNTIME_NAMES), "cudaRuntimeGetVersion")

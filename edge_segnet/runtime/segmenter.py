@@ -1,5 +1,6 @@
 """The contract every backend fills: a BGR frame in, a label map at model resolution out."""
 
+import abc
 import time
 
 import numpy as np
@@ -18,7 +19,7 @@ class Segmentation(object):
         self.logits = logits
 
 
-class Segmenter(object):
+class Segmenter(abc.ABC):
     """Base of the backends. Subclasses set ``info``, ``input_size``, ``backend_name``,
     ``precision`` and implement ``_run(tensor, want_logits) -> (labels or None, logits or
     None)``; the pre- and post-processing around it is shared here.
@@ -66,8 +67,9 @@ class Segmenter(object):
         }
         return Segmentation(labels, logits if want_logits else None)
 
+    @abc.abstractmethod
     def _run(self, tensor, want_logits):
-        raise NotImplementedError("backends implement _run")
+        """(labels or None, logits or None) for one input tensor."""
 
     def close(self):
         pass
