@@ -113,6 +113,78 @@ def make_dataset(
 
 
 @app.command()
+def prepare(
+    model: str = typer.Argument(..., help="The SegNet .onnx to prepare."),
+    output: str = typer.Option(..., "-o", "--output", help="The prepared .onnx to write."),
+    input_size: str = typer.Option("128x256", "--input-size", help="HEIGHTxWIDTH."),
+    unpool: str = typer.Option("plugin", "--unpool",
+                               help="plugin (our TensorRT op) or native (standard ops)."),
+    embed_preprocess: bool = typer.Option(False, "--embed-preprocess",
+                                          help="The graph takes the frame and normalises it."),
+    input_type: str = typer.Option("auto", "--input-type",
+                                   help="With --embed-preprocess: uint8 (TensorRT >= 8.5), "
+                                        "float32, or auto (from --trt-version)."),
+    normalize: str = typer.Option("meanstd", "--normalize",
+                                  help="meanstd (the model's mean/std) or lcn (the paper's "
+                                       "local contrast normalisation)."),
+    argmax: bool = typer.Option(False, "--argmax", help="Output the int32 label map."),
+    keep_logits: bool = typer.Option(False, "--keep-logits",
+                                     help="With --argmax: keep the logits as a 2nd output."),
+    trt_version: Optional[str] = typer.Option(
+        None, "--trt-version", help="TensorRT release to prepare for (default: the installed "
+                                    "one, else 8.2)."),
+    report: Optional[str] = typer.Option(None, "--report", help="Write the passes as JSON."),
+):
+    """Rewrite a SegNet export so that TensorRT can build it (unpooling without indices,
+    static shapes, optional pre-processing and arg-max in the graph)."""
+    from edge_segnet import fileio
+    from edge_segnet.graph import prepare as prepare_module
+    from edge_segnet.sizes import parse_size
+
+    with reported_errors():
+        options = prepare_module.PrepareOptions(
+            input_size=parse_size(input_size), unpool_form=unpool,
+            embed_preprocess=embed_preprocess, input_type=input_type, normalization=normalize,
+            argmax=argmax, keep_logits=keep_logits, trt_version=trt_version)
+        reports = prepare_module.prepare_file(model, output, options)
+        if report:
+            fileio.write_bytes_atomic(report, prepare_module.reports_json(reports).encode(),
+                                      what="report")
+    typer.echo(prepare_module.format_reports(reports))
+    typer.echo("wrote {}".format(output))
+
+
+@app.command()
+def verify(
+    model_a: str = typer.Argument(..., help="The reference model (.onnx)."),
+    model_b: str = typer.Argument(..., help="The model to check against it."),
+    images: Optional[str] = typer.Option(None, "--images", help="A folder or glob of images."),
+    synthetic: int = typer.Option(8, "--synthetic", help="Synthetic street frames to use "
+                                                         "when no --images are given."),
+    atol: float = typer.Option(1e-5, "--atol", help="Largest allowed |logit difference|."),
+    min_agreement: float = typer.Option(100.0, "--min-agreement",
+                                        help="Smallest allowed arg-max agreement, percent."),
+    json_path: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
+):
+    """Run two models on the same frames and compare logits, arg-max and per-class IoU."""
+    from edge_segnet import fileio, verify as verify_module
+
+    with reported_errors():
+        frames = (verify_module.image_frames(images) if images
+                  else verify_module.synthetic_frames(synthetic))
+        comparison = verify_module.compare(model_a, model_b, frames, threads=threads)
+        typer.echo(comparison.format_text())
+        if json_path:
+            fileio.write_bytes_atomic(json_path, verify_module.report_json(
+                comparison, atol, min_agreement).encode(), what="report")
+        failures = comparison.failures(atol, min_agreement)
+        if failures:
+            raise verify_module.VerificationFailed("models differ: " + "; ".join(failures))
+    typer.echo("models agree within atol {:g} and {:g}% agreement".format(atol, min_agreement))
+
+
+@app.command()
 def run(
     model: str = typer.Option(..., "--model", help="The .onnx model to run."),
     source: str = typer.Option("synthetic", "--source",

@@ -147,3 +147,34 @@ def test_run_bad_input_gets_one_line_and_nonzero_exit(cli, tmp_path, monkeypatch
             "not-onnx.onnx" if arg == "NOT_ONNX" else arg for arg in args]
     assert_one_line_error(cli("run", *args), code, text)
     assert not (tmp_path / "out.gif").exists()
+
+
+def test_prepare_writes_a_graph_and_a_report(cli, tmp_path, small_basic_model_path):
+    out, report = str(tmp_path / "p.onnx"), str(tmp_path / "passes.json")
+    result = cli("prepare", small_basic_model_path, "-o", out, "--input-size", "36x52",
+                 "--unpool", "native", "--argmax", "--report", report)
+    assert result.exit_code == 0, result.output
+    assert "unpool" in result.output and "MaxUnpool 'unpool1'" in result.output
+    passes = [entry["pass"] for entry in json.load(open(report))]
+    assert passes[:3] == ["validate", "fix-input", "unpool"] and passes[-1] == "total"
+
+
+@pytest.mark.parametrize("args, code, text", [
+    (["missing.onnx", "-o", "p.onnx"], 1, "model file not found: missing.onnx"),
+    (["NOT_ONNX", "-o", "p.onnx"], 1, "is not a readable ONNX model"),
+    (["MODEL", "-o", "/proc/p.onnx", "--input-size", "36x52"], 1, "cannot write model"),
+    (["MODEL", "-o", "p.onnx", "--keep-logits"], 2, "--keep-logits goes with --argmax"),
+    (["MODEL", "-o", "p.onnx", "--unpool", "scatter"], 2, "--unpool must be plugin or native"),
+    (["MODEL", "-o", "p.onnx", "--input-size", "36"], 2, "--input-size must be HEIGHTxWIDTH"),
+    (["MODEL", "-o", "p.onnx", "--trt-version", "new"], 2, "TensorRT version must look like"),
+])
+def test_prepare_bad_input_gets_one_line_and_nonzero_exit(cli, tmp_path, monkeypatch,
+                                                          small_basic_model_path, args, code,
+                                                          text):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "not-onnx.onnx").write_bytes(b"\x00garbage" * 100)
+    args = [small_basic_model_path if arg == "MODEL" else
+            "not-onnx.onnx" if arg == "NOT_ONNX" else arg for arg in args]
+    args += ["--embed-preprocess"] if "--trt-version" in args else []
+    assert_one_line_error(cli("prepare", *args), code, text)
+    assert not (tmp_path / "p.onnx").exists()

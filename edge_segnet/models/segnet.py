@@ -5,8 +5,9 @@ One builder serves every variant; a ``SegNetSpec`` says how many stages, convolu
 and which kernel sizes.
 """
 
-import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from edge_segnet.graph.shapes import static_shapes
 
 # ONNX Runtime 1.10 (JetPack 4.6) reads IR <= 8 and opset <= 15; TensorRT 8.2's parser opset <=
 # 13. onnx >= 1.20 would otherwise stamp an IR version these cannot read.
@@ -42,6 +43,37 @@ class SegNetSpec(object):
     @property
     def stages(self):
         return len(self.encoder)
+
+    def scaled(self, width=None, kernel=None):
+        """This structure with every feature count scaled so that the first is ``width``
+        (and another kernel size), e.g. a narrow SegNet-Basic for CPU training."""
+        ratio = float(width) / self.encoder[0][0] if width else 1.0
+        scale = lambda stages: [[max(1, int(round(f * ratio))) for f in stage]  # noqa: E731
+                                for stage in stages]
+        return SegNetSpec(
+            name=self.name, encoder=scale(self.encoder), decoder=scale(self.decoder),
+            kernel=kernel or self.kernel, decoder_relu=self.decoder_relu,
+            classifier_kernel=self.classifier_kernel, classifier_bias=self.classifier_bias,
+            description="{} (width {}, kernel {})".format(self.description, width or "as is",
+                                                         kernel or self.kernel))
+
+    def layers(self):
+        """(name, in features, out features, kernel, relu) of every convolution block in
+        execution order, then the classifier as ('classifier', in, None, kernel, False)."""
+        blocks, channels = [], 3
+        for stage_index, features in enumerate(self.encoder, 1):
+            for conv_index, out_channels in enumerate(features, 1):
+                blocks.append((_layer_name("enc", stage_index, conv_index, len(features)),
+                               channels, out_channels, self.kernel, True))
+                channels = out_channels
+        for depth, features in enumerate(self.decoder):
+            stage_index = self.stages - depth
+            for conv_index, out_channels in enumerate(features, 1):
+                blocks.append((_layer_name("dec", stage_index, conv_index, len(features)),
+                               channels, out_channels, self.kernel, self.decoder_relu))
+                channels = out_channels
+        blocks.append(("classifier", channels, None, self.classifier_kernel, False))
+        return blocks
 
 
 # Badrinarayanan et al., "SegNet", TPAMI 2017, section 3.2: four encoders of 7x7 conv with 64
@@ -194,38 +226,6 @@ def parameter_count(model):
         elif node.op_type == "BatchNormalization":
             total += sum(sizes.get(name, 0) for name in node.input[1:3])
     return total
-
-
-def static_shapes(model):
-    """Every tensor's shape in a model with a static input, MaxUnpool outputs included.
-
-    ONNX shape inference stops at MaxUnpool when its output size comes from a Shape node, so
-    that size is taken from the Shape node's input and inference is run again.
-    """
-    model = onnx.ModelProto.FromString(model.SerializeToString())
-    producers = {out: node for node in model.graph.node for out in node.output}
-    while True:
-        inferred = onnx.shape_inference.infer_shapes(model)
-        shapes = {}
-        for value in (list(inferred.graph.input) + list(inferred.graph.value_info)
-                      + list(inferred.graph.output)):
-            dims = [dim.dim_value for dim in value.type.tensor_type.shape.dim]
-            if dims and all(dims):
-                shapes[value.name] = dims
-        added = False
-        for node in model.graph.node:
-            if node.op_type != "MaxUnpool" or node.output[0] in shapes or len(node.input) < 3:
-                continue
-            source = producers.get(node.input[2])
-            if (source is not None and source.op_type == "Shape" and source.input[0] in shapes
-                    and node.input[0] in shapes):
-                dims = list(shapes[source.input[0]])
-                dims[1] = shapes[node.input[0]][1]
-                model.graph.value_info.append(
-                    helper.make_tensor_value_info(node.output[0], TensorProto.FLOAT, dims))
-                added = True
-        if not added:
-            return shapes
 
 
 def multiply_accumulates(model):

@@ -4,6 +4,7 @@ import numpy as np
 
 from edge_segnet import optional
 from edge_segnet.errors import ModelError, UsageError
+from edge_segnet.graph import executor, heads
 from edge_segnet.models import metadata, zoo
 from edge_segnet.runtime.segmenter import Segmenter
 
@@ -45,10 +46,19 @@ class OnnxRuntimeSegmenter(Segmenter):
             raise UsageError("--threads must be at least 1; got {}".format(threads))
         ort = optional.require("onnxruntime", "the ONNX Runtime backend")
         model = zoo.load(model_path)
+
+        def make_session(proto):
+            return ort.InferenceSession(proto.SerializeToString(),
+                                        sess_options=session_options(ort, threads),
+                                        providers=providers(ort))
+
         try:
-            self.session = ort.InferenceSession(
-                model.SerializeToString(), sess_options=session_options(ort, threads),
-                providers=providers(ort))
+            if executor.has_unpool_op(model):
+                # Our TensorRT op: its numpy reference runs between ONNX Runtime stages.
+                self.session = executor.ReferenceSession(model, make_session)
+                self.backend_name = "onnxruntime+reference-unpool"
+            else:
+                self.session = make_session(model)
         except Exception as exc:
             raise ModelError("ONNX Runtime cannot load {}: {}".format(
                 model_path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
@@ -57,6 +67,7 @@ class OnnxRuntimeSegmenter(Segmenter):
         self._find_outputs(model_path, output_name)
         class_count = self._class_count()
         self.info = metadata.ModelInfo.from_model(model, class_count)
+        self.input_format = self.info.extra.get("input_format", self.input_format)
         self.input_size = self._input_hw(self.info)
         self._configure_preprocess()
         self.provider = self.session.get_providers()[0]
@@ -76,7 +87,7 @@ class OnnxRuntimeSegmenter(Segmenter):
             if value.shape[3] != 3:
                 raise ModelError("{}: uint8 input {} must be 1xHxWx3 frame bytes, got {}".format(
                     model_path, value.name, list(value.shape)))
-            self._input_is_raw = True
+            self.input_format = heads.FORMAT_BGR_UINT8
             self._hw_axes = (1, 2)
         elif value.type == "tensor(float)":
             if value.shape[1] not in (3, "3") and not isinstance(value.shape[1], str):

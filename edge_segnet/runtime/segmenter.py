@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 
+from edge_segnet.graph import heads
 from edge_segnet.runtime import preprocess
 
 
@@ -31,22 +32,27 @@ class Segmenter(abc.ABC):
     precision = "fp32"
     input_size = None
     info = None
-    _input_is_raw = False  # True when the graph takes frame bytes and normalises itself
+    # How the graph takes the frame (heads.FORMAT_*): normalised on the host, or the frame's
+    # BGR values as they are when prepare put the normalisation into the graph.
+    input_format = heads.FORMAT_NORMALIZED
+    logits_output = None  # set by backends whose model gives logits
 
     def __init__(self):
         self.last_timings_ms = {}
         self._normalizer = None
 
     def _configure_preprocess(self):
-        if not self._input_is_raw:
+        if self.input_format == heads.FORMAT_NORMALIZED:
             self._normalizer = preprocess.Normalizer(self.info.mean, self.info.std,
                                                      self.info.color_order)
 
     def prepare_input(self, frame):
         """The network's input tensor for a BGR frame of any size."""
         resized = preprocess.resize(preprocess.as_bgr(frame), self.input_size)
-        if self._input_is_raw:
+        if self.input_format == heads.FORMAT_BGR_UINT8:
             return np.ascontiguousarray(resized[None])
+        if self.input_format == heads.FORMAT_BGR_FLOAT:
+            return resized.transpose(2, 0, 1)[None].astype(np.float32)
         return self._normalizer(resized)
 
     def infer(self, frame, want_logits=False):

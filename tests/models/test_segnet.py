@@ -90,9 +90,3 @@ def test_he_init_is_seeded():
     assert not np.array_equal(weights[0], weights[2])
     assert abs(weights[0].std() - np.sqrt(2.0 / (3 * 7 * 7))) < 0.01
 
-
-def test_static_shapes_include_unpooling_outputs_at_odd_sizes():
-    shapes = segnet.static_shapes(zoo.create("segnet-basic", input_size=(100, 150)))
-    assert shapes["unpool1.out"] == [1, 64, 100, 150]
-    assert shapes["unpool2.out"] == [1, 64, 50, 75]
-    assert shapes["unpool3.out"] == [1, 64, 25, 37]

@@ -1,0 +1,85 @@
+"""The PyTorch export tool (train extra: runs where PyTorch is installed, i.e. on Python 3.11 in
+CI; JetPack 4.6's Python 3.6 stack has no PyTorch and .ci/run leaves this folder out there)."""
+
+import os
+import sys
+
+import numpy as np
+import onnx
+import pytest
+
+TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "tools")
+sys.path.insert(0, TOOLS)
+
+import export_pytorch  # noqa: E402
+from edge_segnet.graph import prepare as prepare_module  # noqa: E402
+from edge_segnet.models import zoo  # noqa: E402
+from edge_segnet.models.torch_segnet import torch  # noqa: E402
+
+from ..graph.conftest import run  # noqa: E402
+
+SIZE = (36, 52)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return export_pytorch.build_model("segnet-basic", 5, width=8, kernel=3, seed=2)
+
+
+def _torch_logits(model, array):
+    with torch.no_grad():
+        return model(torch.from_numpy(array)).numpy()
+
+
+@pytest.mark.parametrize("route, marker_op", [("torchscript", "MaxUnpool"),
+                                              ("dynamo", "ScatterND")])
+def test_both_routes_export_graphs_that_match_pytorch_before_and_after_prepare(
+        model, route, marker_op):
+    exported = export_pytorch.export(model, route, SIZE)
+    assert marker_op in {node.op_type for node in exported.graph.node}
+    array = np.random.RandomState(0).standard_normal((1, 3) + SIZE).astype(np.float32)
+    expected = _torch_logits(model, array)
+    assert np.abs(run(exported, array) - expected).max() <= 1e-4
+    for form in ("native", "plugin"):
+        prepared, _ = prepare_module.prepare(exported.__deepcopy__(), prepare_module
+                                             .PrepareOptions(input_size=SIZE,
+                                                             unpool_form=form))
+        assert np.abs(run(prepared, array) - expected).max() <= 1e-4
+
+
+def test_torchscript_route_writes_opset_13_ir_7(model):
+    exported = export_pytorch.export(model, "torchscript", SIZE)
+    assert exported.opset_import[0].version == 13 and exported.ir_version == 7
+
+
+def test_state_dict_names_are_the_npz_names_of_the_onnx_zoo(tmp_path):
+    full = export_pytorch.build_model("segnet-basic", 12, seed=4)
+    with torch.no_grad():
+        for module in full.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.1, 0.1)
+                module.running_var.uniform_(0.5, 1.5)
+    weights = str(tmp_path / "w.npz")
+    np.savez(weights, **full.numpy_weights())
+    onnx_model = zoo.create("segnet-basic", input_size=SIZE, weights_path=weights)
+    stored = {init.name: onnx.numpy_helper.to_array(init) for init in
+              onnx_model.graph.initializer}
+    for name, tensor in full.state_dict().items():
+        if not name.endswith("num_batches_tracked"):
+            assert np.array_equal(stored[name], tensor.numpy()), name
+    # Same network: outputs agree up to the summation order of two convolution libraries
+    # (which can flip a near-tie in a pooling window, so no bitwise comparison).
+    array = np.random.RandomState(1).standard_normal((1, 3) + SIZE).astype(np.float32)
+    ours, theirs = run(onnx_model, array), _torch_logits(full, array)
+    assert np.median(np.abs(ours - theirs)) <= 1e-6
+    assert (ours.argmax(1) == theirs.argmax(1)).mean() >= 0.995
+
+
+def test_the_unpooling_is_restored_after_a_torchscript_export(model):
+    export_pytorch.export(model, "torchscript", SIZE)
+    array = np.zeros((1, 3) + SIZE, np.float32)
+    with torch.no_grad():
+        model(torch.from_numpy(array))  # plain PyTorch again: trains and runs as before
+    from edge_segnet.models.torch_segnet import plain_unpool
+
+    assert model.unpool is plain_unpool
