@@ -55,8 +55,8 @@ def test_segnet_basic_rewrites_give_the_same_logits(form, size):
 
 
 @pytest.mark.parametrize("form", ["native", "plugin"])
-def test_segnet_vgg16_rewrites_give_the_same_logits_at_an_odd_size(form):
-    size = (68, 100)  # 68 -> 34 -> 17 -> 8 -> 4 -> 2: an odd side midway
+@pytest.mark.parametrize("size", [(128, 256), (68, 100)])  # 68 -> 34 -> 17: odd midway
+def test_segnet_vgg16_rewrites_give_the_same_logits(form, size):
     original = zoo.create("segnet-vgg16", input_size=size, class_count=12)
     rewritten, _ = prepared(original, size, form)
     assert_trt_ready(rewritten)
