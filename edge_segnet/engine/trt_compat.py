@@ -34,3 +34,14 @@ def supports_uint8_input(version):
     """DataType::kUINT8 network inputs exist from TensorRT 8.5 (NvInferRuntimeCommon.h);
     8.2's DataType stops at kBOOL."""
     return tuple(version) >= (8, 5)
+
+
+def find_plugin_creator(tensorrt, name, version, namespace=""):
+    """The registered creator of plugin ``name`` (V2 or V3), or None.
+
+    TensorRT 10 looks creators of either generation up with ``get_creator``; 8.x has
+    ``get_plugin_creator`` only (and 11 no longer has it).
+    """
+    registry = tensorrt.get_plugin_registry()
+    lookup = getattr(registry, "get_creator", None) or registry.get_plugin_creator
+    return lookup(name, version, namespace)

@@ -164,8 +164,7 @@ def check_plugin(probe):
         return Check("Unpool plugin", OK, found[0])
     return Check("Unpool plugin", MISSING, "{} not found in: {}".format(
         plugin_library.LIBRARY_NAME, ", ".join(paths)),
-        "only TensorRT engines need it; set {} to the built library".format(
-            plugin_library.PATH_VARIABLE))
+        "only TensorRT engines need it; " + plugin_library.BUILD_HINT)
 
 
 def check_cameras(probe):

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Bandwidth of the unpooling kernel on a GPU against a device-to-device copy of the same
+bytes, measured in one run (CUDA events, median of repeated launches).
+
+The kernel reads the values (N*C*H*W/4 elements) and the pooled tensor (N*C*H*W) and writes
+the output (N*C*H*W): 2.25 tensor-sizes of traffic. The copy baseline moves the same number
+of bytes (read + write) with cudaMemcpyDeviceToDevice; the goal is >= 80% of its rate on
+large tensors.
+
+    python3 tools/bench_unpool_kernel.py [--build-dir /tmp/edge-segnet-kernels] [--archs 90]
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from edge_segnet.engine import unpool_kernels  # noqa: E402
+
+SHAPES = [(1, 64, 128, 256), (1, 64, 360, 480), (8, 64, 360, 480), (16, 64, 512, 1024)]
+
+
+def _median_ms(cp, launch, repeats):
+    start, stop = cp.cuda.Event(), cp.cuda.Event()
+    launch()
+    times = []
+    for _ in range(repeats):
+        start.record()
+        launch()
+        stop.record()
+        stop.synchronize()
+        times.append(cp.cuda.get_elapsed_time(start, stop))
+    return float(np.median(times))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", default="/tmp/edge-segnet-kernels")
+    parser.add_argument("--archs", default=None, help="CUDA architectures (default: the GPU's)")
+    parser.add_argument("--repeats", type=int, default=50)
+    args = parser.parse_args()
+    import cupy as cp
+
+    major, minor = cp.cuda.Device().compute_capability
+    archs = args.archs or "{}{}".format(major, minor)
+    kernels = unpool_kernels.UnpoolKernels(unpool_kernels.build(args.build_dir, archs=archs))
+    print("GPU {} (sm_{}), median of {} launches".format(
+        cp.cuda.runtime.getDeviceProperties(0)["name"].decode(), archs, args.repeats))
+    print("{:<22} {:<8} {:>10} {:>12} {:>12} {:>8}".format(
+        "shape", "type", "kernel ms", "kernel GB/s", "copy GB/s", "ratio"))
+    for shape in SHAPES:
+        for dtype in (np.float32, np.float16, np.int8):
+            n, c, height, width = shape
+            pooled = cp.random.standard_normal(shape, dtype=np.float32).astype(dtype)
+            values = cp.random.standard_normal((n, c, height // 2, width // 2),
+                                               dtype=np.float32).astype(dtype)
+            output = cp.empty(shape, dtype=dtype)
+            moved = (values.nbytes + pooled.nbytes + output.nbytes)
+            source = cp.empty(moved // 2, dtype=np.uint8)
+            target = cp.empty_like(source)
+            kernel_ms = _median_ms(cp, lambda: kernels.launch(
+                values.data.ptr, pooled.data.ptr, output.data.ptr, shape, dtype), args.repeats)
+            copy_ms = _median_ms(cp, lambda: target.data.copy_from_device(
+                source.data, source.nbytes), args.repeats)
+            kernel_rate = moved / kernel_ms / 1e6
+            copy_rate = 2 * source.nbytes / copy_ms / 1e6
+            print("{:<22} {:<8} {:>10.4f} {:>12.1f} {:>12.1f} {:>8.2f}".format(
+                "x".join(str(s) for s in shape), np.dtype(dtype).name, kernel_ms, kernel_rate,
+                copy_rate, kernel_rate / copy_rate))
+
+
+if __name__ == "__main__":
+    main()
