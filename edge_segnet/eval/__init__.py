@@ -1,0 +1,1 @@
+"""Accuracy in the SegNet paper's terms: global accuracy, class-average accuracy, mIoU."""

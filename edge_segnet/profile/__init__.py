@@ -1,0 +1,1 @@
+"""Latency figures to trust: statistics, conditions, board power, reports."""

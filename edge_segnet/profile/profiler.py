@@ -1,0 +1,161 @@
+"""``profile``: time a model's inference, with its conditions, spread, layers and power."""
+
+import json
+import os
+import time
+
+import numpy as np
+
+from edge_segnet import optional
+from edge_segnet.errors import DataError, UsageError
+from edge_segnet.profile import conditions as conditions_module
+from edge_segnet.profile import layers as layers_module
+from edge_segnet.profile import tegrastats
+from edge_segnet.profile.stats import LatencyStats
+from edge_segnet.runtime import open_segmenter
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema.json")
+BACKENDS = ("auto", "onnxruntime", "tensorrt")
+
+
+class ProfileOptions(object):
+    def __init__(self, backend="auto", iterations=None, duration=None, warmup=10,
+                 per_layer=False, tegrastats_on=False, cuda_graph=False, threads=None,
+                 baseline_ms=None, compare=None):
+        if backend not in BACKENDS:
+            raise UsageError("--backend must be one of {}; got {!r}".format(
+                ", ".join(BACKENDS), backend))
+        if iterations is not None and duration is not None:
+            raise UsageError("give --iterations or --duration, not both")
+        if iterations is not None and iterations < 1:
+            raise UsageError("--iterations must be at least 1; got {}".format(iterations))
+        if duration is not None and not duration > 0:
+            raise UsageError("--duration must be more than 0 seconds; got {}".format(duration))
+        if warmup < 0:
+            raise UsageError("--warmup must be 0 or more; got {}".format(warmup))
+        if baseline_ms is not None and compare is not None:
+            raise UsageError("give --baseline-ms or --compare, not both")
+        if baseline_ms is not None and not baseline_ms > 0:
+            raise UsageError("--baseline-ms must be more than 0; got {}".format(baseline_ms))
+        self.backend = backend
+        self.iterations = iterations if iterations is not None or duration else 200
+        self.duration = duration
+        self.warmup = warmup
+        self.per_layer = per_layer
+        self.tegrastats = tegrastats_on
+        self.cuda_graph = cuda_graph
+        self.threads = threads
+        self.baseline_ms = baseline_ms
+        self.compare = compare
+
+
+def _time_loop(call, iterations, duration):
+    samples = []
+    deadline = time.perf_counter() + duration if duration else None
+    while True:
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1e3)
+        if deadline is not None:
+            if time.perf_counter() >= deadline:
+                return samples
+        elif len(samples) >= iterations:
+            return samples
+
+
+def _comparison(stats, options):
+    if options.baseline_ms is not None:
+        return {"baseline": "{} ms".format(options.baseline_ms),
+                "ratios": {"median": stats.median / options.baseline_ms}}
+    if options.compare is None:
+        return None
+    try:
+        with open(options.compare) as handle:
+            other = json.load(handle)["latency_ms"]
+    except FileNotFoundError:
+        raise DataError("report to compare with not found: {}".format(options.compare))
+    except (ValueError, KeyError, TypeError):
+        raise DataError("{} is not an edge-segnet profile report".format(options.compare))
+    ours = stats.to_json()
+    return {"baseline": options.compare, "ratios": {
+        key: ours[key] / other[key] for key in ("min", "mean", "median", "p90", "p99")
+        if other.get(key)}}
+
+
+def profile(model_path, options, warn=None):
+    """Measure; returns the report as a dict (schema in profile/schema.json)."""
+    if not os.path.isfile(model_path):
+        raise DataError("model file not found: {}".format(model_path))
+    warnings = []
+    warn = warn or warnings.append
+    if options.backend == "tensorrt" or (options.backend == "auto" and not model_path.endswith(
+            ".onnx")):
+        optional.require("tensorrt", "profiling with the TensorRT backend")
+    if options.cuda_graph:
+        raise UsageError("--cuda-graph needs the TensorRT backend (CUDA graphs of an engine)")
+    segmenter = open_segmenter(model_path, threads=options.threads)
+    frame = np.full(tuple(segmenter.input_size) + (3,), 128, np.uint8)
+    tensor = segmenter.prepare_input(frame)
+    reader = None
+    if options.tegrastats:
+        if tegrastats.TegrastatsReader.available():
+            reader = tegrastats.TegrastatsReader().start()
+        else:
+            warn("tegrastats not found (it exists on Jetson boards only): no power or load "
+                 "figures")
+    try:
+        for _ in range(options.warmup):
+            segmenter.run_tensor(tensor)
+        samples = _time_loop(lambda: segmenter.run_tensor(tensor), options.iterations,
+                             options.duration)
+        stages = {"preprocess": [], "inference": [], "postprocess": []}
+        for _ in range(min(len(samples), 50)):
+            segmenter.infer(frame)
+            for stage in stages:
+                stages[stage].append(segmenter.last_timings_ms[stage])
+    finally:
+        power_samples = reader.stop() if reader else None
+    stats = LatencyStats(samples)
+    conditions, condition_warnings = conditions_module.collect(
+        model_path, "onnxruntime", segmenter.precision, segmenter.input_size)
+    for message in condition_warnings:
+        warn(message)
+    if stats.unstable:
+        warn("latency is unstable (coefficient of variation {:.1%}): close other programs, "
+             "lock clocks, or profile longer".format(stats.cv))
+    report = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "edge-segnet profile",
+        "conditions": conditions,
+        "iterations": len(samples),
+        "warmup": options.warmup,
+        "latency_ms": stats.to_json(),
+        "stages_ms": {stage: LatencyStats(values).to_json() for stage, values in
+                      stages.items()},
+        "samples_ms": [round(value, 4) for value in samples],
+        "warnings": warnings,
+    }
+    if options.per_layer:
+        report["layers"] = [layer.to_json() for layer in _layers(segmenter, tensor)]
+    if power_samples is not None:
+        report["tegrastats"] = tegrastats.summarize(power_samples, stats.mean)
+    comparison = _comparison(stats, options)
+    if comparison:
+        report["comparison"] = comparison
+    return report
+
+
+def _layers(segmenter, tensor):
+    from edge_segnet.graph.executor import has_unpool_op
+    from edge_segnet.models import zoo
+    from edge_segnet.runtime.onnxruntime_backend import providers, session_options
+
+    ort = optional.require("onnxruntime", "per-layer profiling")
+    model = zoo.load(segmenter.model_path)
+    if has_unpool_op(model):
+        raise UsageError("--per-layer on ONNX Runtime needs standard ops: our unpooling op runs "
+                         "outside ONNX Runtime; profile the model prepared with --unpool native")
+    return layers_module.profile_onnxruntime(
+        model.SerializeToString(), {segmenter.input_name: tensor}, 20,
+        lambda: session_options(ort, None), providers(ort))

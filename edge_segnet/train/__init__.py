@@ -1,0 +1,1 @@
+"""Training SegNets in PyTorch on CamVid-layout datasets (the ``train`` extra)."""

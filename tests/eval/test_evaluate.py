@@ -1,0 +1,128 @@
+import json
+import os
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from edge_segnet.cli import app
+from edge_segnet.data import camvid, datasets
+from edge_segnet.errors import DataError, UsageError
+from edge_segnet.eval import evaluate as evaluate_module
+from edge_segnet.models import labels as labels_module
+from edge_segnet.runtime.segmenter import Segmentation
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("eval") / "synthetic"
+    camvid.make_synthetic(str(root), 6, size=(48, 64), seed=2)
+    return str(root)
+
+
+class _OracleSegmenter(object):
+    """Stands for a perfect model: answers each frame with its ground truth, looked up by
+    the frame's bytes; ``step`` 2 answers at half resolution, as a model smaller than the
+    labels does."""
+
+    def __init__(self, root, mistake=None, step=1):
+        self.step = step
+        self.info = type("Info", (), {"labels": labels_module.camvid()})()
+        self.answers = {}
+        self.mistake = mistake
+        for sample in datasets.list_samples(root, "test"):
+            image = datasets.read_image(sample.image_path)
+            self.answers[image.tobytes()] = datasets.read_labels(sample.label_path)
+
+    def infer(self, frame, want_logits=False):
+        labels = self.answers[frame.tobytes()].astype(np.int32)
+        if self.mistake is not None:
+            labels = np.where(labels == self.mistake[0], self.mistake[1], labels)
+        return Segmentation(labels[::self.step, ::self.step])
+
+
+def test_a_perfect_model_scores_100(dataset, monkeypatch):
+    monkeypatch.setattr(evaluate_module, "open_segmenter",
+                        lambda model, threads=None: _OracleSegmenter(dataset))
+    report = evaluate_module.evaluate(["oracle"], dataset, progress=False)
+    data = report.to_json()["models"][0]
+    assert data["global_accuracy"] == data["class_average_accuracy"] == data["mean_iou"] == 1.0
+    assert report.frames == len(datasets.list_samples(dataset, "test"))
+    assert data["pixels"] == report.frames * 48 * 64 - sum(
+        int((datasets.read_labels(s.label_path) == 11).sum())
+        for s in datasets.list_samples(dataset, "test"))
+
+
+def test_predictions_smaller_than_the_labels_are_scaled_up(dataset, monkeypatch):
+    monkeypatch.setattr(evaluate_module, "open_segmenter",
+                        lambda model, threads=None: _OracleSegmenter(dataset, step=2))
+    data = evaluate_module.evaluate(["half"], dataset, progress=False).to_json()["models"][0]
+    # Nearest-neighbour upscaling of a half-size answer loses only thin edges.
+    assert 0.85 < data["global_accuracy"] < 1.0
+
+
+def test_two_models_side_by_side_like_the_papers_table(dataset, monkeypatch):
+    models = {"oracle": _OracleSegmenter(dataset), "road-as-car": _OracleSegmenter(
+        dataset, mistake=(3, 8))}
+    monkeypatch.setattr(evaluate_module, "open_segmenter",
+                        lambda model, threads=None: models[model])
+    report = evaluate_module.evaluate(["oracle", "road-as-car"], dataset, progress=False)
+    first, second = (result.to_json() for result in report.results)
+    assert second["class_accuracy"]["road"] == 0.0
+    assert second["mean_iou"] < first["mean_iou"]
+    text = report.format_text().splitlines()
+    assert text[0] == "class accuracy (%)" and "mIoU" in text[1]
+    assert text[2].startswith("oracle") and text[3].startswith("road-as-car")
+    assert "void" not in text[1]
+
+
+def test_a_real_model_through_the_cli_with_json(dataset, small_basic_model_path, tmp_path):
+    out = str(tmp_path / "eval.json")
+    result = CliRunner().invoke(app, ["eval", small_basic_model_path, "--data", dataset,
+                                      "--json", out])
+    assert result.exit_code == 0, result.output
+    payload = json.load(open(out))
+    assert payload["frames"] == len(datasets.list_samples(dataset, "test"))
+    model = payload["models"][0]
+    assert 0.0 <= model["global_accuracy"] <= 1.0 and set(model["class_iou"]) == set(
+        labels_module.camvid().names[:11])
+
+
+def test_labels_out_of_range_count_as_void_with_one_warning(dataset, tmp_path, monkeypatch):
+    import shutil
+
+    import cv2
+
+    root = str(tmp_path / "copy")
+    shutil.copytree(dataset, root)
+    sample = datasets.list_samples(root, "test")[0]
+    labels = cv2.imread(sample.label_path, cv2.IMREAD_UNCHANGED)
+    labels[:5, :5] = 200
+    cv2.imwrite(sample.label_path, labels)
+    monkeypatch.setattr(evaluate_module, "open_segmenter",
+                        lambda model, threads=None: _OracleSegmenter(dataset))
+    warnings = []
+    report = evaluate_module.evaluate(["oracle"], root, progress=False, warn=warnings.append)
+    assert warnings == ["{}: 25 label values out of range 0..11 counted as void".format(
+        sample.label_path)]
+    assert report.out_of_range == {sample.label_path: 25}
+    assert "25 pixels in 1 files" in report.format_text()
+
+
+def test_bad_datasets_get_one_clear_error(dataset, tmp_path, small_basic_model_path):
+    runner = CliRunner()
+    missing = runner.invoke(app, ["eval", small_basic_model_path, "--data", dataset, "--split",
+                                  "holdout"])
+    assert missing.exit_code == 1 and "missing split folder" in missing.output
+    assert len(missing.output.strip().splitlines()) == 1
+    with pytest.raises(UsageError, match="--ignore-class 'sky2' is not a class"):
+        evaluate_module._ignore_index(["sky", "road"], "sky2")
+    import shutil
+
+    root = str(tmp_path / "broken")
+    shutil.copytree(dataset, root)
+    first = sorted(os.listdir(os.path.join(root, "test")))[0]
+    with open(os.path.join(root, "test", first), "wb") as handle:
+        handle.write(b"broken")
+    with pytest.raises(DataError, match="cannot read image"):
+        evaluate_module.evaluate([small_basic_model_path], root, progress=False)

@@ -1,0 +1,98 @@
+import json
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from edge_segnet.cli import app
+from edge_segnet.errors import UsageError
+from edge_segnet.profile import profiler
+
+
+@pytest.fixture(scope="module")
+def schema():
+    with open(profiler.SCHEMA_PATH) as handle:
+        return json.load(handle)
+
+
+def test_onnx_runtime_profile_end_to_end_with_layers(small_basic_model_path, schema, tmp_path):
+    out, table = str(tmp_path / "r.json"), str(tmp_path / "r.csv")
+    result = CliRunner().invoke(app, ["profile", small_basic_model_path, "--iterations", "15",
+                                      "--warmup", "2", "--per-layer", "--baseline-ms", "97",
+                                      "--json", out, "--csv", table])
+    assert result.exit_code == 0, result.output
+    report = json.load(open(out))
+    jsonschema.validate(report, schema)
+    assert report["iterations"] == 15 and len(report["samples_ms"]) == 15
+    assert report["conditions"]["backend"] == "onnxruntime"
+    ops = {layer["op_type"] for layer in report["layers"]}
+    assert "Conv" in ops and "MaxUnpool" in ops
+    assert abs(sum(layer["share"] for layer in report["layers"]) - 1.0) < 1e-6
+    assert report["comparison"]["ratios"]["median"] == pytest.approx(
+        report["latency_ms"]["median"] / 97.0)
+    assert open(table).read().splitlines()[0] == "iteration,latency_ms"
+    assert len(open(table).read().splitlines()) == 16
+    assert "latency    15 runs after 2 warm-up: median" in result.output
+    assert "vs 97.0 ms: median x" in result.output
+
+
+def test_compare_with_an_earlier_report(small_basic_model_path, tmp_path, schema):
+    first = str(tmp_path / "first.json")
+    CliRunner().invoke(app, ["profile", small_basic_model_path, "--iterations", "5", "--json",
+                             first])
+    report = profiler.profile(small_basic_model_path, profiler.ProfileOptions(
+        iterations=5, warmup=1, compare=first))
+    jsonschema.validate(report, schema)
+    assert set(report["comparison"]["ratios"]) >= {"median", "p90"}
+
+
+def test_tegrastats_missing_is_a_warning_and_the_run_goes_on(small_basic_model_path):
+    report = profiler.profile(small_basic_model_path, profiler.ProfileOptions(
+        iterations=3, warmup=0, tegrastats_on=True))
+    assert any("tegrastats not found" in warning for warning in report["warnings"])
+    assert report["iterations"] == 3 and "tegrastats" not in report
+
+
+@pytest.mark.parametrize("args, code, text", [
+    (["missing.onnx"], 1, "model file not found: missing.onnx"),
+    (["MODEL", "--iterations", "0"], 2, "--iterations must be at least 1"),
+    (["MODEL", "--json", "/proc/r.json"], 1, "cannot write report"),
+    (["MODEL", "--json", "no/such/dir/r.json"], 1, "does not exist"),
+    (["MODEL", "--backend", "cuda"], 2, "--backend must be one of"),
+    (["MODEL", "--iterations", "5", "--duration", "2"], 2, "not both"),
+    (["MODEL", "--cuda-graph"], 2, "--cuda-graph needs the TensorRT backend"),
+    (["MODEL", "--compare", "none.json"], 1, "report to compare with not found"),
+    (["MODEL", "--backend", "tensorrt"], 3, "needs the Python package 'tensorrt'"),
+])
+def test_bad_input_gets_one_line(small_basic_model_path, tmp_path, monkeypatch, args, code,
+                                 text):
+    monkeypatch.chdir(tmp_path)
+    args = [small_basic_model_path if arg == "MODEL" else arg for arg in args]
+    result = CliRunner().invoke(app, ["profile"] + args)
+    assert result.exit_code == code, result.output
+    assert text in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_duration_bounds_the_run(small_basic_model_path):
+    report = profiler.profile(small_basic_model_path, profiler.ProfileOptions(
+        duration=0.3, warmup=0))
+    assert report["iterations"] >= 1
+    with pytest.raises(UsageError, match="--duration must be more than 0"):
+        profiler.ProfileOptions(duration=0)
+
+
+def test_plot_is_a_png_where_matplotlib_is_installed(small_basic_model_path, tmp_path):
+    import sys
+
+    png = tmp_path / "latency.png"
+    result = CliRunner().invoke(app, ["profile", small_basic_model_path, "--iterations", "5",
+                                      "--plot", str(png)])
+    if sys.version_info >= (3, 9):  # the dev extra brings matplotlib there
+        assert result.exit_code == 0, result.output
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    else:
+        assert result.exit_code == 3
+        assert "--plot needs the Python package 'matplotlib'" in result.output
+        assert not png.exists()
