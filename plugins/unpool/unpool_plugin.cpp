@@ -90,6 +90,36 @@ void reportError(std::string const& message) noexcept
     }
 }
 
+bool parseNodeAttributes(char const* name, PluginFieldCollection const* fields, UnpoolAttributes& attributes) noexcept
+{
+    try
+    {
+        std::string error;
+        if (attributes.parse(fields, error))
+        {
+            return true;
+        }
+        reportError(std::string("node ") + (name != nullptr ? name : "?") + ": " + error);
+    }
+    catch (std::exception const& error)
+    {
+        reportError(std::string("cannot read the node's attributes: ") + error.what());
+    }
+    return false;
+}
+
+void storeNamespace(std::string& target, char const* value) noexcept
+{
+    try
+    {
+        target = value == nullptr ? "" : value;
+    }
+    catch (...)
+    {
+        reportError("cannot store the plugin namespace");
+    }
+}
+
 bool supportsUnpoolCombination(
     int32_t pos, PluginTensorDesc const* inOut, int32_t nbInputs, int32_t nbOutputs) noexcept
 {

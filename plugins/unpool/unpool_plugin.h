@@ -49,6 +49,13 @@ std::vector<nvinfer1::PluginField>& unpoolFieldDeclarations();
 // Logs through TensorRT's logger; the failing call then returns its error value.
 void reportError(std::string const& message) noexcept;
 
+// Parses a creator's fields for node `name`, reporting what is wrong; false on failure.
+bool parseNodeAttributes(char const* name, nvinfer1::PluginFieldCollection const* fields,
+    UnpoolAttributes& attributes) noexcept;
+
+// Copies a namespace string (nullptr means ""), reporting a failed allocation.
+void storeNamespace(std::string& target, char const* value) noexcept;
+
 // Format rules both generations apply: linear layout, one type for all tensors, FP32, FP16 or
 // INT8 (INT8 keeps an INT8 engine free of reformat layers around the plugin).
 bool supportsUnpoolCombination(int32_t pos, nvinfer1::PluginTensorDesc const* inOut, int32_t nbInputs,

@@ -96,14 +96,7 @@ void UnpoolPluginV2::destroy() noexcept
 
 void UnpoolPluginV2::setPluginNamespace(char const* pluginNamespace) noexcept
 {
-    try
-    {
-        mNamespace = pluginNamespace == nullptr ? "" : pluginNamespace;
-    }
-    catch (...)
-    {
-        reportError("cannot store the plugin namespace");
-    }
+    storeNamespace(mNamespace, pluginNamespace);
 }
 
 char const* UnpoolPluginV2::getPluginNamespace() const noexcept
@@ -204,59 +197,48 @@ PluginFieldCollection const* UnpoolPluginV2Creator::getFieldNames() noexcept
 
 IPluginV2* UnpoolPluginV2Creator::createPlugin(char const* name, PluginFieldCollection const* fc) noexcept
 {
-    try
-    {
-        UnpoolAttributes attributes;
-        std::string error;
-        if (!attributes.parse(fc, error))
-        {
-            reportError(std::string("node ") + (name ? name : "?") + ": " + error);
-            return nullptr;
-        }
-        auto* plugin = new UnpoolPluginV2(attributes);
-        plugin->setPluginNamespace(mNamespace.c_str());
-        return plugin;
-    }
-    catch (std::exception const& error)
-    {
-        reportError(std::string("createPlugin failed: ") + error.what());
-    }
-    return nullptr;
+    UnpoolAttributes attributes;
+    return parseNodeAttributes(name, fc, attributes) ? makePlugin(attributes) : nullptr;
 }
 
 IPluginV2* UnpoolPluginV2Creator::deserializePlugin(
     char const* name, void const* serialData, size_t serialLength) noexcept
 {
+    UnpoolAttributes attributes;
+    std::string error;
     try
     {
-        UnpoolAttributes attributes;
-        std::string error;
-        if (!UnpoolPluginV2::deserialize(serialData, serialLength, attributes, error))
+        if (UnpoolPluginV2::deserialize(serialData, serialLength, attributes, error))
         {
-            reportError(std::string("node ") + (name ? name : "?") + ": " + error);
-            return nullptr;
+            return makePlugin(attributes);
         }
+        reportError(std::string("node ") + (name != nullptr ? name : "?") + ": " + error);
+    }
+    catch (std::exception const& failure)
+    {
+        reportError(std::string("deserializePlugin failed: ") + failure.what());
+    }
+    return nullptr;
+}
+
+IPluginV2* UnpoolPluginV2Creator::makePlugin(UnpoolAttributes const& attributes) noexcept
+{
+    try
+    {
         auto* plugin = new UnpoolPluginV2(attributes);
         plugin->setPluginNamespace(mNamespace.c_str());
         return plugin;
     }
     catch (std::exception const& error)
     {
-        reportError(std::string("deserializePlugin failed: ") + error.what());
+        reportError(std::string("cannot create the plugin: ") + error.what());
     }
     return nullptr;
 }
 
 void UnpoolPluginV2Creator::setPluginNamespace(char const* pluginNamespace) noexcept
 {
-    try
-    {
-        mNamespace = pluginNamespace == nullptr ? "" : pluginNamespace;
-    }
-    catch (...)
-    {
-        reportError("cannot store the creator namespace");
-    }
+    storeNamespace(mNamespace, pluginNamespace);
 }
 
 char const* UnpoolPluginV2Creator::getPluginNamespace() const noexcept

@@ -76,6 +76,8 @@ public:
     char const* getPluginNamespace() const noexcept override;
 
 private:
+    nvinfer1::IPluginV2* makePlugin(UnpoolAttributes const& attributes) noexcept;
+
     nvinfer1::PluginFieldCollection mFields{};
     std::string mNamespace;
 };

@@ -169,20 +169,18 @@ UnpoolPluginV3Creator::UnpoolPluginV3Creator()
 IPluginV3* UnpoolPluginV3Creator::createPlugin(
     char const* name, PluginFieldCollection const* fc, TensorRTPhase /* phase */) noexcept
 {
+    UnpoolAttributes attributes;
+    if (!parseNodeAttributes(name, fc, attributes))
+    {
+        return nullptr;
+    }
     try
     {
-        UnpoolAttributes attributes;
-        std::string error;
-        if (!attributes.parse(fc, error))
-        {
-            reportError(std::string("node ") + (name ? name : "?") + ": " + error);
-            return nullptr;
-        }
         return new UnpoolPluginV3(attributes);
     }
     catch (std::exception const& error)
     {
-        reportError(std::string("createPlugin failed: ") + error.what());
+        reportError(std::string("cannot create the plugin: ") + error.what());
     }
     return nullptr;
 }
