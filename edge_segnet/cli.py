@@ -256,40 +256,61 @@ def profile(
 
 @app.command()
 def run(
+    camera: Optional[str] = typer.Option(None, "--camera",
+                                         help="A camera: /dev/video0, 0 or csi://0."),
+    source: Optional[str] = typer.Option(
+        None, "--source", help="synthetic (default), a camera, rtsp://…, a video, an image, "
+                               "a folder or a glob."),
     model: Optional[str] = typer.Option(
         None, "--model", help="The .onnx model to run (default: the demo model, trained on "
                               "synthetic street scenes)."),
-    source: str = typer.Option("synthetic", "--source",
-                               help="'synthetic' (built-in street scenes) or a video file."),
-    output: Optional[str] = typer.Option(None, "-o", "--output",
-                                         help="Video file to write the overlay to (.mp4/.avi)."),
-    max_frames: Optional[int] = typer.Option(None, "--max-frames",
-                                             help="Stop after this many frames."),
+    width: Optional[int] = typer.Option(None, "--width", help="Camera mode width."),
+    height: Optional[int] = typer.Option(None, "--height", help="Camera mode height."),
+    fps: Optional[float] = typer.Option(None, "--fps", help="Camera mode frame rate."),
+    realtime: bool = typer.Option(False, "--realtime",
+                                  help="Play files at their frame rate (skip what is late)."),
+    visualize: str = typer.Option("overlay", "--visualize",
+                                  help="overlay, mask or side-by-side."),
     alpha: float = typer.Option(0.5, "--alpha", help="Opacity of the class colors (0..1)."),
     label_filter: str = typer.Option("nearest", "--filter", help="nearest or linear."),
+    legend: bool = typer.Option(False, "--legend", help="Class names and colors."),
+    hud: bool = typer.Option(False, "--hud", help="A status line: FPS, latency, backend."),
+    ignore_class: List[str] = typer.Option([], "--ignore-class",
+                                           help="Class to leave undrawn (name or id)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output",
+                                         help="Video file to write (.mp4/.avi/.mkv)."),
+    images: Optional[str] = typer.Option(None, "--images", help="Folder for overlay images."),
+    labels_dir: Optional[str] = typer.Option(None, "--labels",
+                                             help="Folder for class-id PNGs per frame."),
+    color_masks: bool = typer.Option(False, "--color-masks",
+                                     help="With --labels: colored masks beside them."),
+    serve: Optional[str] = typer.Option(None, "--serve",
+                                        help="MJPEG stream and page at HOST:PORT."),
+    headless: bool = typer.Option(False, "--headless", help="No window."),
+    max_frames: Optional[int] = typer.Option(None, "--max-frames",
+                                             help="Stop after this many frames."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Stop after seconds."),
     threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
 ):
-    """Segment every frame of a source and write the class-color overlay."""
+    """Segment live video (or files) frame by frame and show or write the class colors."""
     from edge_segnet import runner
-    from edge_segnet.models.demo import demo_model_path
-    from edge_segnet.runtime import open_segmenter
-    from edge_segnet.video import sinks, sources
+    from edge_segnet.run_setup import build_run
 
     with reported_errors():
-        model = model or demo_model_path()
-        if max_frames is not None and max_frames < 1:
-            raise UsageError("--max-frames must be at least 1; got {}".format(max_frames))
-        if source == sources.SYNTHETIC and max_frames is None and output:
-            raise UsageError("the synthetic source never ends: give --max-frames with --output")
-        segmenter = open_segmenter(model, threads=threads)
-        frame_source = sources.open_source(source)
-        frame_sinks = [sinks.VideoFileSink(output, frame_source.fps)] if output else []
-        summary = runner.run(segmenter, frame_source, frame_sinks, max_frames=max_frames,
-                             alpha=alpha, label_filter=label_filter)
-    typer.echo("{} on {}".format(segmenter.describe(), source))
+        setup = build_run(
+            camera=camera, source=source, model=model, size=(height, width), fps=fps,
+            visualize=visualize, alpha=alpha, label_filter=label_filter, legend=legend,
+            hud=hud, ignore_class=ignore_class, output=output, images=images,
+            labels_dir=labels_dir, color_masks=color_masks, serve=serve, headless=headless,
+            max_frames=max_frames, duration=duration, realtime=realtime, threads=threads)
+        for line in setup.messages:
+            typer.echo(line)
+        summary = runner.run(setup.segmenter, setup.source, setup.sinks, setup.painter,
+                             setup.options)
+    typer.echo("{} on {}".format(setup.segmenter.describe(), setup.source_name))
     typer.echo(summary.format_text())
-    if output:
-        typer.echo("wrote {}".format(output))
+    for path in setup.outputs:
+        typer.echo("wrote {}".format(path))
 
 
 def main():

@@ -1,16 +1,39 @@
-"""The frame loop: source -> segmenter -> overlay -> sinks, every stage timed."""
+"""The frame loop: capture, inference and drawing/output overlap.
 
+The capture thread reads frame t+1 while the main thread runs the model on frame t, and an
+output thread draws and writes frame t-1; nothing waits on a display. Every stage is timed,
+and so is glass-to-glass latency: from a frame's capture to its hand-over to the sinks.
+"""
+
+import queue
+import threading
 import time
 
 from edge_segnet.profile.stats import LatencyStats
-from edge_segnet.viz import overlay as overlay_module
+from edge_segnet.video.capture import CaptureThread, Outcome
+
+STAGES = ("capture", "capture_wait", "preprocess", "inference", "postprocess", "overlay", "output",
+          "glass_to_glass")
+
+
+class RunOptions(object):
+    def __init__(self, max_frames=None, duration=None, realtime=False, hud=None):
+        self.max_frames = max_frames
+        self.duration = duration
+        self.realtime = realtime
+        self.hud = hud  # callable(stats text) -> None, or None
 
 
 class RunSummary(object):
-    def __init__(self, frames, seconds, stage_ms):
+    def __init__(self, frames, seconds, stage_ms, captured=0, dropped=0, ended_by="end",
+                 error=None):
         self.frames = frames
         self.seconds = seconds
         self.stage_ms = stage_ms  # stage name -> list of per-frame milliseconds
+        self.captured = captured
+        self.dropped = dropped
+        self.ended_by = ended_by
+        self.error = error
 
     @property
     def fps(self):
@@ -25,46 +48,150 @@ class RunSummary(object):
         return {stage: stats.median for stage, stats in self.stats().items()}
 
     def format_text(self):
-        lines = ["{} frames in {:.1f} s ({:.1f} FPS); ms per frame:".format(
-            self.frames, self.seconds, self.fps)]
+        lines = ["{} frames in {:.1f} s ({:.1f} FPS); captured {}, dropped {}; ended by {}"
+                 .format(self.frames, self.seconds, self.fps, self.captured, self.dropped,
+                         self.ended_by)]
+        if self.error:
+            lines.append("source stopped: {}".format(self.error))
+        lines.append("ms per frame:")
         for stage, stats in self.stats().items():
-            lines.append("  {:<11} p50 {:7.2f}  p90 {:7.2f}  p99 {:7.2f}  max {:7.2f}".format(
+            lines.append("  {:<15} p50 {:7.2f}  p90 {:7.2f}  p99 {:7.2f}  max {:7.2f}".format(
                 stage, stats.median, stats.p90, stats.p99, stats.max))
         return "\n".join(lines)
 
 
-def run(segmenter, source, sinks, max_frames=None, alpha=0.5, label_filter="nearest"):
-    """Process frames until the source ends or ``max_frames``; sinks are closed on every path
-    (Ctrl-C included) so files hold what was processed."""
-    palette = segmenter.info.labels.colors_bgr
-    stage_ms = {"capture": [], "preprocess": [], "inference": [], "postprocess": [],
-                "overlay": [], "output": []}
-    frames = 0
+class _Paced(object):
+    """A file source played at its frame rate (``--realtime``): frames it is late for are
+    skipped by the newest-frame policy, as with a camera."""
+
+    def __init__(self, source):
+        self.source, self.live, self.fps = source, True, source.fps
+        self._start = None
+        self._count = 0
+
+    def read(self):
+        if self._start is None:
+            self._start = time.perf_counter()
+        due = self._start + self._count / float(self.fps or 30.0)
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        self._count += 1
+        return self.source.read()
+
+    def close(self):
+        self.source.close()
+
+
+class _Output(object):
+    """The output thread: draw, then hand the frame to every sink."""
+
+    def __init__(self, painter, sinks, stage_ms, lock, newest_only, decorate=None):
+        self.painter, self.sinks, self.stage_ms, self.lock = painter, sinks, stage_ms, lock
+        self.decorate = decorate
+        self.queue = queue.Queue(maxsize=2)
+        self.newest_only = newest_only
+        self.written = 0
+        self.stop_requested = False
+        self.error = None
+        self.thread = threading.Thread(target=self._run, name="output", daemon=True)
+        self.thread.start()
+
+    def put(self, item):
+        if self.newest_only:
+            try:
+                self.queue.put_nowait(item)
+            except queue.Full:
+                try:
+                    self.queue.get_nowait()
+                except queue.Empty:
+                    pass
+                self.queue.put_nowait(item)
+        else:
+            self.queue.put(item)
+
+    def _run(self):
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            frame, labels, captured_at = item
+            try:
+                start = time.perf_counter()
+                drawn = self.painter.draw(frame.image, labels)
+                if self.decorate is not None:
+                    self.decorate(drawn)
+                drawn_at = time.perf_counter()
+                for sink in self.sinks:
+                    if getattr(sink, "wants_labels", False):
+                        sink.write_labels(labels)
+                    sink.write(drawn)
+                    if getattr(sink, "stop_requested", False):
+                        self.stop_requested = True
+                done = time.perf_counter()
+                with self.lock:
+                    self.stage_ms["overlay"].append((drawn_at - start) * 1e3)
+                    self.stage_ms["output"].append((done - drawn_at) * 1e3)
+                    self.stage_ms["glass_to_glass"].append((drawn_at - captured_at) * 1e3)
+                self.written += 1
+            except Exception as exc:  # a sink that fails stops the run; the loop reports it
+                self.error = exc
+                self.stop_requested = True
+
+    def finish(self):
+        self.queue.put(None)
+        self.thread.join()
+
+
+def run(segmenter, source, sinks, painter, options=None):
+    """Process frames until the source ends, ``max_frames``, ``duration``, Ctrl-C or a sink
+    asks to stop ('q' in the window). Sinks are closed on every path, so the files hold what
+    was processed; a source that fails mid-run (a camera unplugged) ends the run cleanly."""
+    options = options or RunOptions()
+    stage_ms = {stage: [] for stage in STAGES}
+    lock = threading.Lock()
+    live = getattr(source, "live", False) or options.realtime
+    # Files: two frames read ahead are enough to overlap decoding with inference; more would
+    # only add queueing to the glass-to-glass latency.
+    capture = CaptureThread(_Paced(source) if options.realtime else source,
+                            newest_only=live, depth=2).start()
+    output = _Output(painter, sinks, stage_ms, lock, newest_only=live, decorate=options.hud)
+    frames, ended_by = 0, "end of source"
     started = time.perf_counter()
     try:
-        while max_frames is None or frames < max_frames:
-            t0 = time.perf_counter()
-            frame = source.read()
-            if frame is None:
+        while options.max_frames is None or frames < options.max_frames:
+            if options.duration and time.perf_counter() - started >= options.duration:
+                ended_by = "duration"
                 break
-            t1 = time.perf_counter()
-            result = segmenter.infer(frame)
-            t2 = time.perf_counter()
-            drawn = overlay_module.overlay(frame, result.labels, palette, alpha, label_filter)
-            t3 = time.perf_counter()
-            for sink in sinks:
-                sink.write(drawn)
-            t4 = time.perf_counter()
-            stage_ms["capture"].append((t1 - t0) * 1e3)
-            for stage, value in segmenter.last_timings_ms.items():
-                stage_ms[stage].append(value)
-            stage_ms["overlay"].append((t3 - t2) * 1e3)
-            stage_ms["output"].append((t4 - t3) * 1e3)
+            if output.stop_requested:
+                ended_by = "sink" if output.error is None else "output error"
+                break
+            wait_start = time.perf_counter()
+            outcome, frame = capture.get(timeout=1.0)
+            if outcome == Outcome.TIMEOUT:
+                continue
+            if outcome == Outcome.END:
+                break
+            waited = (time.perf_counter() - wait_start) * 1e3
+            result = segmenter.infer(frame.image)
+            with lock:
+                stage_ms["capture"].append(frame.read_ms)
+                stage_ms["capture_wait"].append(waited)
+                for stage, value in segmenter.last_timings_ms.items():
+                    stage_ms[stage].append(value)
+            output.put((frame, result.labels, frame.captured_at))
             frames += 1
+        else:
+            ended_by = "max frames"
     except KeyboardInterrupt:
-        pass
+        ended_by = "interrupt"
     finally:
-        source.close()
+        capture.stop()
+        output.finish()
         for sink in sinks:
             sink.close()
-    return RunSummary(frames, time.perf_counter() - started, stage_ms)
+    if output.error is not None:
+        raise output.error
+    return RunSummary(output.written, time.perf_counter() - started, stage_ms,
+                      captured=capture.captured, dropped=capture.dropped, ended_by=ended_by,
+                      error=capture.error)

@@ -178,3 +178,69 @@ def test_prepare_bad_input_gets_one_line_and_nonzero_exit(cli, tmp_path, monkeyp
     args += ["--embed-preprocess"] if "--trt-version" in args else []
     assert_one_line_error(cli("prepare", *args), code, text)
     assert not (tmp_path / "p.onnx").exists()
+
+
+def test_run_writes_label_pngs_that_round_trip_and_masks_in_palette_colors(
+        cli, tmp_path, small_basic_model_path):
+    import cv2
+
+    from edge_segnet.runtime import open_segmenter
+    from edge_segnet.video.sources import SyntheticSource
+
+    labels_dir = tmp_path / "labels"
+    result = cli("run", "--model", small_basic_model_path, "--max-frames", "3", "--labels",
+                 str(labels_dir), "--color-masks", "--headless")
+    assert result.exit_code == 0, result.output
+    segmenter = open_segmenter(small_basic_model_path)
+    source = SyntheticSource()
+    palette = segmenter.info.labels.colors_bgr
+    for index in range(3):
+        expected = segmenter.infer(source.read()).labels
+        ids = cv2.imread(str(labels_dir / "frame_{:06d}.png".format(index)),
+                         cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(ids, expected)
+        colors = cv2.imread(str(labels_dir / "frame_{:06d}_color.png".format(index)))
+        assert np.array_equal(colors, palette[expected])
+
+
+def test_run_on_a_video_file_writes_every_frame_at_its_size(cli, tmp_path,
+                                                            small_basic_model_path):
+    import cv2
+
+    source = str(tmp_path / "in.avi")
+    writer = cv2.VideoWriter(source, cv2.VideoWriter_fourcc(*"MJPG"), 12.0, (1280, 720))
+    for index in range(7):
+        writer.write(np.full((720, 1280, 3), 20 * index, np.uint8))
+    writer.release()
+    out = str(tmp_path / "out.mp4")
+    result = cli("run", "--model", small_basic_model_path, "--source", source, "-o", out,
+                 "--visualize", "side-by-side", "--legend", "--hud")
+    assert result.exit_code == 0, result.output
+    capture = cv2.VideoCapture(out)
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 7
+    assert (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))) == (2560, 720)
+    assert capture.get(cv2.CAP_PROP_FPS) == pytest.approx(12.0)
+    assert "dropped 0" in result.output
+
+
+@pytest.mark.parametrize("args, code, text", [
+    (["--camera", "/dev/video9"], 1, "camera not found: /dev/video9 (available:"),
+    (["--camera", "0", "--source", "synthetic"], 2, "--camera or --source, not both"),
+    (["--visualize", "heatmap", "--max-frames", "1"], 2, "--visualize must be one of"),
+    (["--alpha", "2", "--max-frames", "1"], 2, "--alpha must be between 0 and 1"),
+    (["--ignore-class", "lamp", "--max-frames", "1"], 2, "--ignore-class 'lamp' is not a"),
+    (["--serve", "localhost:web", "--max-frames", "1"], 2, "--serve must be HOST:PORT"),
+    (["--width", "640", "--max-frames", "1"], 2, "--width and --height together"),
+])
+def test_run_option_errors_are_one_line(cli, small_basic_model_path, args, code, text):
+    assert_one_line_error(cli("run", "--model", small_basic_model_path, *args), code, text)
+
+
+def test_run_without_a_model_uses_the_demo_model(cli, tmp_path):
+    import cv2
+
+    video = str(tmp_path / "demo.mp4")
+    result = cli("run", "--source", "synthetic", "--max-frames", "3", "-o", video)
+    assert result.exit_code == 0, result.output
+    assert int(cv2.VideoCapture(video).get(cv2.CAP_PROP_FRAME_COUNT)) == 3

@@ -1,13 +1,19 @@
+import time
+
 import numpy as np
+import pytest
 
 from edge_segnet import runner
+from edge_segnet.models.labels import camvid
 from edge_segnet.runtime import open_segmenter
+from edge_segnet.viz.overlay import Painter
 
 
 class _ListSource(object):
-    """Stands for a camera that delivers a few frames and then vanishes."""
+    """Stands for a source that delivers a few frames and then ends."""
 
     fps = 30.0
+    live = False
 
     def __init__(self, frames):
         self.frames = list(frames)
@@ -31,33 +37,97 @@ class _ListSink(object):
         self.closed = True
 
 
-def test_every_frame_goes_through_and_everything_is_closed(small_basic_model_path, frame):
-    source, sink = _ListSource([frame] * 3), _ListSink()
-    summary = runner.run(open_segmenter(small_basic_model_path), source, [sink])
-    assert summary.frames == 3 and len(sink.frames) == 3
+@pytest.fixture
+def painter():
+    return Painter(camvid().colors_bgr)
+
+
+def test_every_file_frame_goes_through_and_everything_is_closed(small_basic_model_path, frame,
+                                                                 painter):
+    source, sink = _ListSource([frame] * 5), _ListSink()
+    summary = runner.run(open_segmenter(small_basic_model_path), source, [sink], painter)
+    assert summary.frames == 5 and len(sink.frames) == 5 and summary.dropped == 0
     assert sink.frames[0].shape == frame.shape
     assert source.closed and sink.closed
-    assert set(summary.medians()) == {"capture", "preprocess", "inference", "postprocess",
-                                      "overlay", "output"}
-    assert "3 frames" in summary.format_text()
+    assert set(summary.medians()) == set(runner.STAGES)
+    assert summary.stats()["glass_to_glass"].median >= summary.stats()["inference"].median
+    assert "5 frames" in summary.format_text() and summary.ended_by == "end of source"
 
 
-def test_max_frames_stops_early(small_basic_model_path, frame):
+def test_max_frames_stops_early(small_basic_model_path, frame, painter):
     sink = _ListSink()
     summary = runner.run(open_segmenter(small_basic_model_path), _ListSource([frame] * 5),
-                         [sink], max_frames=2)
-    assert summary.frames == 2 and len(sink.frames) == 2
+                         [sink], painter, runner.RunOptions(max_frames=2))
+    assert summary.frames == 2 and len(sink.frames) == 2 and summary.ended_by == "max frames"
 
 
-def test_an_interrupt_still_closes_the_sinks(small_basic_model_path, frame):
-    class InterruptedSource(_ListSource):
+def test_an_interrupt_still_closes_the_sinks(small_basic_model_path, frame, painter,
+                                            monkeypatch):
+    segmenter = open_segmenter(small_basic_model_path)
+    calls = {"count": 0}
+    infer = segmenter.infer
+
+    def interrupted(image, want_logits=False):
+        calls["count"] += 1
+        if calls["count"] == 3:
+            raise KeyboardInterrupt
+        return infer(image, want_logits)
+
+    monkeypatch.setattr(segmenter, "infer", interrupted)
+    sink = _ListSink()
+    summary = runner.run(segmenter, _ListSource([frame] * 5), [sink], painter)
+    assert summary.frames == 2 and sink.closed and summary.ended_by == "interrupt"
+
+
+def test_a_live_source_with_a_slow_model_drops_stale_frames(small_basic_model_path, frame,
+                                                             painter, monkeypatch):
+    class Camera(_ListSource):
+        """Stands for a 200 FPS camera."""
+        live = True
+
         def read(self):
-            if len(self.frames) == 1:
-                raise KeyboardInterrupt
+            time.sleep(0.005)
             return _ListSource.read(self)
 
+    segmenter = open_segmenter(small_basic_model_path)
+    infer = segmenter.infer
+
+    def slow(image, want_logits=False):
+        time.sleep(0.03)
+        return infer(image, want_logits)
+
+    monkeypatch.setattr(segmenter, "infer", slow)
     sink = _ListSink()
-    summary = runner.run(open_segmenter(small_basic_model_path),
-                         InterruptedSource([frame] * 3), [sink])
-    assert summary.frames == 2 and sink.closed
-    assert np.array_equal(sink.frames[0].shape, frame.shape)
+    summary = runner.run(segmenter, Camera([frame] * 40), [sink], painter)
+    assert summary.captured == 40 and summary.dropped > 10
+    assert summary.frames + summary.dropped <= 40
+
+
+def test_a_camera_that_vanishes_ends_the_run_with_its_frames_written(
+        small_basic_model_path, frame, painter, tmp_path):
+    import cv2
+
+    from edge_segnet.video.sinks import VideoFileSink
+
+    class Vanishing(_ListSource):
+        def read(self):
+            if not self.frames:
+                raise OSError("VIDIOC_DQBUF: No such device")
+            return _ListSource.read(self)
+
+    path = str(tmp_path / "out.avi")
+    summary = runner.run(open_segmenter(small_basic_model_path), Vanishing([frame] * 3),
+                         [VideoFileSink(path, 10)], painter)
+    assert summary.frames == 3 and "No such device" in str(summary.error)
+    assert int(cv2.VideoCapture(path).get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+    assert "source stopped: VIDIOC_DQBUF" in summary.format_text()
+
+
+def test_a_failing_sink_stops_the_run_and_is_reported(small_basic_model_path, frame, painter):
+    class Broken(_ListSink):
+        def write(self, frame):
+            raise IOError("disk full")
+
+    with pytest.raises(IOError, match="disk full"):
+        runner.run(open_segmenter(small_basic_model_path), _ListSource([frame] * 3),
+                   [Broken()], painter)

@@ -59,3 +59,97 @@ class VideoFileSink(object):
         else:
             self._file.discard()
         self._file = None
+
+
+class ImageSequenceSink(object):
+    """Every frame as ``frame_000000.jpg`` (or .png) in a folder."""
+
+    def __init__(self, folder, extension=".jpg"):
+        _make_folder(folder)
+        self.folder, self.extension = folder, extension
+        self._cv2 = optional.require("cv2", "writing images")
+        self.frames = 0
+
+    def write(self, frame):
+        _write_image(self._cv2, os.path.join(self.folder, "frame_{:06d}{}".format(
+            self.frames, self.extension)), frame)
+        self.frames += 1
+
+    def close(self):
+        pass
+
+
+class LabelSink(object):
+    """The label maps as PNGs of class ids (``frame_000000.png``, model resolution), and the
+    colored masks beside them (``frame_000000_color.png``) when asked: for downstream use."""
+
+    wants_labels = True
+
+    def __init__(self, folder, palette_bgr=None):
+        _make_folder(folder)
+        self.folder, self.palette = folder, palette_bgr
+        self._cv2 = optional.require("cv2", "writing label images")
+        self.frames = 0
+
+    def write_labels(self, labels):
+        import numpy as np
+
+        from edge_segnet.viz.overlay import colorize
+
+        ids = labels.astype(np.uint8 if labels.max(initial=0) < 256 else np.uint16)
+        base = os.path.join(self.folder, "frame_{:06d}".format(self.frames))
+        _write_image(self._cv2, base + ".png", ids)
+        if self.palette is not None:
+            _write_image(self._cv2, base + "_color.png", colorize(labels, self.palette))
+        self.frames += 1
+
+    def write(self, frame):
+        pass
+
+    def close(self):
+        pass
+
+
+def _make_folder(folder):
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise OutputError("cannot create folder {}: {}".format(folder, exc.strerror or exc))
+    fileio.check_writable_dir(folder, "images")
+
+
+def _write_image(cv2, path, image):
+    ok, encoded = cv2.imencode(os.path.splitext(path)[1], image)
+    if not ok:
+        raise OutputError("OpenCV could not encode {}".format(path))
+    fileio.write_bytes_atomic(path, encoded.tobytes(), what="image")
+
+
+class WindowSink(object):
+    """A window on the board's display; 'q' or Esc asks the run to stop."""
+
+    def __init__(self, title="edge-segnet"):
+        self._cv2 = optional.require("cv2", "showing a window")
+        self.title = title
+        self.stop_requested = False
+
+    @staticmethod
+    def display_available(environ=None):
+        environ = os.environ if environ is None else environ
+        return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+    def write(self, frame):
+        try:
+            self._cv2.imshow(self.title, frame)
+            key = self._cv2.waitKey(1) & 0xFF
+        except self._cv2.error as exc:
+            raise OutputError("cannot show a window ({}): this OpenCV has no GUI".format(
+                str(exc).splitlines()[0][:80]), hint="use --headless or JetPack's OpenCV")
+        if key in (ord("q"), 27):
+            self.stop_requested = True
+
+    def close(self):
+        try:
+            self._cv2.destroyWindow(self.title)
+        except self._cv2.error:
+            pass

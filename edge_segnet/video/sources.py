@@ -1,16 +1,82 @@
-"""Where frames come from. Each source yields BGR uint8 frames and closes cleanly."""
+"""Where frames come from, chosen by URI as a Jetson user writes it.
 
+- ``synthetic``: the built-in drive through synthetic streets (endless);
+- ``/dev/video0``, ``v4l2:///dev/video0`` or ``0``: a V4L2 camera (USB webcams: MJPG);
+- ``csi://0``: a Jetson CSI camera through GStreamer's nvarguscamerasrc;
+- ``rtsp://…``, ``http(s)://…``, ``rtmp://…``: a network stream;
+- a video file; an image file, a folder of images or a glob (``frames/*.png``).
+
+Every source has ``read()`` (a BGR frame, or None at the end), ``close()``, ``fps`` and
+``live`` (live sources hand over only their newest frame).
+"""
+
+import glob
 import os
+import re
 
 from edge_segnet import optional
 from edge_segnet.data import synthetic
-from edge_segnet.errors import DataError
+from edge_segnet.errors import DataError, UsageError
 
 SYNTHETIC = "synthetic"
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
+STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://")
+DEFAULT_CAMERA_SIZE = (720, 1280)
+
+
+class SourceSpec(object):
+    """A parsed source URI: ``kind`` in synthetic, v4l2, csi, stream, video, images."""
+
+    def __init__(self, kind, target, live):
+        self.kind, self.target, self.live = kind, target, live
+
+    def __repr__(self):
+        return "SourceSpec({!r}, {!r}, live={})".format(self.kind, self.target, self.live)
+
+
+def parse_source(uri):
+    text = (uri or "").strip()
+    if not text:
+        raise UsageError("--source is empty; give synthetic, a camera, a stream or a file")
+    if text == SYNTHETIC:
+        return SourceSpec("synthetic", None, live=False)
+    csi = re.match(r"^csi://(\d+)$", text)
+    if csi:
+        return SourceSpec("csi", int(csi.group(1)), live=True)
+    if text.startswith("csi://"):
+        raise UsageError("csi:// takes a sensor number, e.g. csi://0; got {!r}".format(text))
+    if text.startswith("v4l2://"):
+        text = text[len("v4l2://"):]
+    if text.isdigit():
+        return SourceSpec("v4l2", "/dev/video" + text, live=True)
+    if re.match(r"^/dev/video\d+$", text):
+        return SourceSpec("v4l2", text, live=True)
+    if text.lower().startswith(STREAM_SCHEMES):
+        return SourceSpec("stream", text, live=True)
+    if os.path.isdir(text) or any(char in text for char in "*?["):
+        return SourceSpec("images", text, live=False)
+    if text.lower().endswith(IMAGE_EXTENSIONS):
+        return SourceSpec("images", text, live=False)
+    return SourceSpec("video", text, live=False)
+
+
+def gstreamer_csi_pipeline(sensor, size=DEFAULT_CAMERA_SIZE, fps=30):
+    """The nvarguscamerasrc pipeline OpenCV opens for a CSI camera; appsink keeps one buffer
+    and drops the rest, so the frame read is always the newest."""
+    height, width = size
+    return ("nvarguscamerasrc sensor-id={sensor} ! "
+            "video/x-raw(memory:NVMM), width=(int){w}, height=(int){h}, "
+            "framerate=(fraction){fps}/1, format=(string)NV12 ! "
+            "nvvidconv ! video/x-raw, format=(string)BGRx ! "
+            "videoconvert ! video/x-raw, format=(string)BGR ! "
+            "appsink drop=true max-buffers=1 sync=false").format(
+                sensor=sensor, w=width, h=height, fps=int(fps))
 
 
 class SyntheticSource(object):
     """The built-in drive through synthetic streets (endless; deterministic per seed)."""
+
+    live = False
 
     def __init__(self, size=(360, 480), seed=0):
         self.scene = synthetic.StreetScene(size=size, seed=seed)
@@ -26,20 +92,17 @@ class SyntheticSource(object):
         pass
 
 
-class VideoFileSource(object):
-    """Every frame of a video file, in order."""
+class CaptureSource(object):
+    """Anything OpenCV's VideoCapture opens: files, V4L2 devices, streams, GStreamer."""
 
-    def __init__(self, path):
-        if not os.path.isfile(path):
-            raise DataError("video file not found: {}".format(path))
-        cv2 = optional.require("cv2", "reading video files")
-        self.capture = cv2.VideoCapture(path)
-        if not self.capture.isOpened():
-            raise DataError("OpenCV cannot open {} as a video".format(path))
-        self.fps = self.capture.get(cv2.CAP_PROP_FPS) or 30.0
+    def __init__(self, capture, description, live, fps=None):
+        self.capture = capture
+        self.description = description
+        self.live = live
+        reported = capture.get(optional.require("cv2", "video capture").CAP_PROP_FPS)
+        self.fps = fps or (reported if reported and reported > 0 else 30.0)
 
     def read(self):
-        """The next frame, or None at the end."""
         ok, frame = self.capture.read()
         return frame if ok else None
 
@@ -47,7 +110,91 @@ class VideoFileSource(object):
         self.capture.release()
 
 
-def open_source(uri, size=(360, 480), seed=0):
-    if uri == SYNTHETIC:
-        return SyntheticSource(size=size, seed=seed)
-    return VideoFileSource(uri)
+class ImageSource(object):
+    """Images from a file, a folder or a glob, in name order."""
+
+    live = False
+
+    def __init__(self, pattern, fps=30.0):
+        if os.path.isdir(pattern):
+            paths = [os.path.join(pattern, name) for name in os.listdir(pattern)]
+        else:
+            paths = glob.glob(pattern)
+        self.paths = sorted(path for path in paths if path.lower().endswith(IMAGE_EXTENSIONS))
+        if not self.paths:
+            raise DataError("no images found at {}".format(pattern))
+        self.fps = fps
+        self._next = 0
+        self._cv2 = optional.require("cv2", "reading images")
+
+    def read(self):
+        if self._next >= len(self.paths):
+            return None
+        path = self.paths[self._next]
+        self._next += 1
+        frame = self._cv2.imread(path, self._cv2.IMREAD_COLOR)
+        if frame is None:
+            raise DataError("cannot read image {}".format(path))
+        return frame
+
+    def close(self):
+        pass
+
+
+def available_cameras(root="/"):
+    from edge_segnet.platform.jetson import video_devices
+
+    return [path[len(root.rstrip("/")):] if root != "/" else path
+            for path in video_devices(root)]
+
+
+def _check_camera(device, root="/", access=os.access):
+    path = os.path.join(root, device.lstrip("/")) if root != "/" else device
+    if not os.path.exists(path):
+        cameras = available_cameras(root)
+        raise DataError("camera not found: {} (available: {})".format(
+            device, ", ".join(cameras) if cameras else "none"),
+            hint="plug a camera in, or use --source synthetic or a video file")
+    if not access(path, os.R_OK | os.W_OK):
+        raise DataError("no permission to open {}".format(device),
+                        hint="sudo usermod -aG video $USER, then log in again")
+
+
+def open_source(uri, size=None, fps=None, seed=0, root="/"):
+    """The source for ``uri``; ``size`` (height, width) and ``fps`` ask cameras for a mode."""
+    spec = parse_source(uri)
+    if spec.kind == "synthetic":
+        return SyntheticSource(size=size or (360, 480), seed=seed)
+    if spec.kind == "images":
+        return ImageSource(spec.target, fps=fps or 30.0)
+    cv2 = optional.require("cv2", "capturing video")
+    if spec.kind == "video":
+        if not os.path.isfile(spec.target):
+            raise DataError("video file not found: {}".format(spec.target))
+        capture = cv2.VideoCapture(spec.target)
+    elif spec.kind == "v4l2":
+        _check_camera(spec.target, root)
+        capture = cv2.VideoCapture(int(spec.target[len("/dev/video"):]), cv2.CAP_V4L2)
+        if capture.isOpened():
+            # USB webcams deliver full frame rates at HD only as MJPG.
+            capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+            height, width = size or DEFAULT_CAMERA_SIZE
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+            if fps:
+                capture.set(cv2.CAP_PROP_FPS, fps)
+            capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+    elif spec.kind == "csi":
+        if not re.search(r"GStreamer:\s+YES", cv2.getBuildInformation()):
+            raise DataError("{} needs OpenCV built with GStreamer; this OpenCV {} has none".format(
+                uri, cv2.__version__),
+                hint="use JetPack's python3-opencv (pip uninstall opencv-python "
+                     "opencv-python-headless)")
+        capture = cv2.VideoCapture(gstreamer_csi_pipeline(
+            spec.target, size or DEFAULT_CAMERA_SIZE, fps or 30), cv2.CAP_GSTREAMER)
+    else:
+        capture = cv2.VideoCapture(spec.target)
+    if not capture.isOpened():
+        raise DataError("OpenCV cannot open {}".format(uri),
+                        hint="check the URI, the device or the file's codec")
+    return CaptureSource(capture, uri, spec.live, fps=fps if spec.kind != "video" else None)

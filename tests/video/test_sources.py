@@ -38,3 +38,76 @@ def test_missing_and_unreadable_videos_are_explained(tmp_path):
     bogus.write_bytes(b"not a video")
     with pytest.raises(DataError, match="cannot open"):
         sources.open_source(str(bogus))
+
+
+@pytest.mark.parametrize("uri, kind, target, live", [
+    ("synthetic", "synthetic", None, False),
+    ("/dev/video1", "v4l2", "/dev/video1", True),
+    ("v4l2:///dev/video2", "v4l2", "/dev/video2", True),
+    ("0", "v4l2", "/dev/video0", True),
+    ("csi://1", "csi", 1, True),
+    ("rtsp://192.0.2.1:8554/cam", "stream", "rtsp://192.0.2.1:8554/cam", True),
+    ("http://cam.local/video.mjpg", "stream", "http://cam.local/video.mjpg", True),
+    ("drive.mp4", "video", "drive.mp4", False),
+    ("frame.png", "images", "frame.png", False),
+    ("frames/*.jpg", "images", "frames/*.jpg", False),
+])
+def test_uris_are_parsed_as_jetson_users_write_them(uri, kind, target, live):
+    spec = sources.parse_source(uri)
+    assert (spec.kind, spec.target, spec.live) == (kind, target, live)
+
+
+def test_bad_uris_are_usage_errors():
+    from edge_segnet.errors import UsageError
+
+    with pytest.raises(UsageError, match="csi:// takes a sensor number"):
+        sources.parse_source("csi://front")
+    with pytest.raises(UsageError, match="--source is empty"):
+        sources.parse_source("  ")
+
+
+def test_csi_pipeline_string_is_pinned():
+    assert sources.gstreamer_csi_pipeline(0, (720, 1280), 30) == (
+        "nvarguscamerasrc sensor-id=0 ! video/x-raw(memory:NVMM), width=(int)1280, "
+        "height=(int)720, framerate=(fraction)30/1, format=(string)NV12 ! nvvidconv ! "
+        "video/x-raw, format=(string)BGRx ! videoconvert ! video/x-raw, format=(string)BGR ! "
+        "appsink drop=true max-buffers=1 sync=false")
+
+
+def test_a_missing_camera_lists_the_ones_there(tmp_path):
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev" / "video0").write_text("")
+    (tmp_path / "dev" / "video2").write_text("")
+    with pytest.raises(DataError, match=r"camera not found: /dev/video9 \(available: "
+                                        r"/dev/video0, /dev/video2\)"):
+        sources._check_camera("/dev/video9", root=str(tmp_path))
+
+
+def test_a_camera_without_permission_hints_at_the_video_group(tmp_path):
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev" / "video0").write_text("")
+    # Stands for a device node owned by root:video with mode 660, seen by a user outside it.
+    with pytest.raises(DataError, match="no permission to open /dev/video0.*usermod -aG video"):
+        sources._check_camera("/dev/video0", root=str(tmp_path), access=lambda path, mode: False)
+
+
+def test_this_machine_has_no_camera_and_says_so():
+    with pytest.raises(DataError, match="camera not found: /dev/video9"):
+        sources.open_source("/dev/video9")
+
+
+def test_images_from_a_folder_in_name_order(tmp_path):
+    import cv2
+
+    for index in (2, 0, 1):
+        cv2.imwrite(str(tmp_path / "f{}.png".format(index)), np.full((4, 6, 3), index, np.uint8))
+    source = sources.open_source(str(tmp_path))
+    values = []
+    while True:
+        frame = source.read()
+        if frame is None:
+            break
+        values.append(int(frame[0, 0, 0]))
+    assert values == [0, 1, 2] and not source.live
+    with pytest.raises(DataError, match="no images found"):
+        sources.open_source(str(tmp_path / "*.jpg"))
