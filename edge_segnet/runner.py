@@ -9,6 +9,7 @@ import queue
 import threading
 import time
 
+from edge_segnet.errors import EdgeSegnetError, OutputError
 from edge_segnet.profile.stats import LatencyStats
 from edge_segnet.video.capture import CaptureThread, Outcome
 
@@ -191,7 +192,10 @@ def run(segmenter, source, sinks, painter, options=None):
         for sink in sinks:
             sink.close()
     if output.error is not None:
-        raise output.error
+        if isinstance(output.error, EdgeSegnetError):
+            raise output.error
+        raise OutputError("writing the output failed after {} frames: {}".format(
+            output.written, output.error))
     return RunSummary(output.written, time.perf_counter() - started, stage_ms,
                       captured=capture.captured, dropped=capture.dropped, ended_by=ended_by,
                       error=capture.error)

@@ -128,6 +128,8 @@ def test_a_failing_sink_stops_the_run_and_is_reported(small_basic_model_path, fr
         def write(self, frame):
             raise IOError("disk full")
 
-    with pytest.raises(IOError, match="disk full"):
+    from edge_segnet.errors import OutputError
+
+    with pytest.raises(OutputError, match="writing the output failed after 0 frames: disk full"):
         runner.run(open_segmenter(small_basic_model_path), _ListSource([frame] * 3),
                    [Broken()], painter)
