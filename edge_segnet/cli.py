@@ -155,6 +155,91 @@ def prepare(
 
 
 @app.command()
+def build(
+    model: str = typer.Argument(..., help="The SegNet .onnx (a raw export or a prepared one)."),
+    fp16: bool = typer.Option(False, "--fp16", help="Half precision (every Jetson has it)."),
+    int8: bool = typer.Option(False, "--int8", help="INT8 from a Q/DQ model or --calib-cache "
+                                                   "(not on TX1, TX2, Nano)."),
+    fp32: bool = typer.Option(False, "--fp32", help="Single precision (the default)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output",
+                                         help="The engine to write (default MODEL.engine)."),
+    input_size: Optional[str] = typer.Option(None, "--input-size",
+                                             help="HEIGHTxWIDTH (default: the model's, "
+                                                  "else 128x256)."),
+    unpool: Optional[str] = typer.Option(None, "--unpool",
+                                         help="plugin (default) or native (no plugin needed)."),
+    plugin: Optional[str] = typer.Option(None, "--plugin",
+                                         help="The plugin library (libedge_segnet_plugins.so)."),
+    calib_cache: Optional[str] = typer.Option(None, "--calib-cache",
+                                              help="With --int8 on TensorRT <= 10: a "
+                                                   "calibration cache."),
+    workspace: Optional[int] = typer.Option(None, "--workspace",
+                                            help="Builder scratch memory, MiB."),
+    timing_cache: Optional[str] = typer.Option(None, "--timing-cache",
+                                               help="Read and update this timing cache."),
+    dla_core: Optional[int] = typer.Option(None, "--dla-core",
+                                           help="Run on this DLA core (Xavier, Orin NX/AGX)."),
+    gpu_fallback: bool = typer.Option(False, "--gpu-fallback",
+                                      help="With --dla-core: layers DLA lacks run on the GPU."),
+    opt_level: Optional[int] = typer.Option(None, "--opt-level",
+                                            help="Builder optimisation level 0-5 (8.6+)."),
+    force: bool = typer.Option(False, "--force", help="Rebuild even when up to date."),
+    print_trtexec: bool = typer.Option(False, "--print-trtexec",
+                                       help="Write the graph and print the equivalent trtexec "
+                                            "command instead of building."),
+    trt_version: Optional[str] = typer.Option(None, "--trt-version",
+                                              help="With --print-trtexec: the release to "
+                                                   "write for (default: installed, else 8.2)."),
+    verbose: bool = typer.Option(False, "--verbose", help="TensorRT's verbose log."),
+):
+    """Build a TensorRT engine (FP32/FP16/INT8) with the unpooling plugin, and its
+    MODEL.engine.json description."""
+    from edge_segnet.engine import builder, plan
+
+    with reported_errors():
+        chosen = [name for name, on in (("fp16", fp16), ("int8", int8), ("fp32", fp32)) if on]
+        if len(chosen) > 1:
+            raise UsageError("give one of --fp16, --int8, --fp32")
+        if trt_version and not print_trtexec:
+            raise UsageError("--trt-version goes with --print-trtexec; a build uses the "
+                             "installed TensorRT")
+        options = plan.BuildOptions(
+            precision=chosen[0] if chosen else "fp32", output=output, input_size=input_size,
+            unpool=unpool, plugin=plugin, calib_cache=calib_cache, workspace_mib=workspace,
+            timing_cache=timing_cache, dla_core=dla_core, gpu_fallback=gpu_fallback,
+            opt_level=opt_level, force=force, verbose=verbose, trt_version=trt_version)
+        if print_trtexec:
+            onnx_path, line = builder.print_trtexec(model, options)
+            typer.echo("wrote {} (the graph edge-segnet builds)".format(onnx_path))
+            typer.echo(line)
+            return
+        result = builder.build(model, options, log=lambda line: typer.echo(line, err=True))
+    typer.echo(result.format_text() if result.plan else "up to date: {}".format(
+        result.engine_path))
+    typer.echo("wrote {} and {}".format(result.engine_path, result.engine_path + ".json")
+               if result.plan else "(use --force to rebuild)")
+
+
+@app.command()
+def selftest(
+    model: Optional[str] = typer.Option(None, "--model",
+                                        help="The .onnx to check (default: the shipped model)."),
+    iterations: int = typer.Option(50, "--iterations", help="Timed runs per engine."),
+    keep: Optional[str] = typer.Option(None, "--keep", help="Keep the engines in this folder."),
+):
+    """The first thing to run on a board: build FP32/FP16 (INT8 where the GPU has it) engines,
+    verify each against ONNX Runtime, profile each, one screen of pass/fail."""
+    from edge_segnet.engine import selftest as selftest_module
+
+    with reported_errors():
+        report = selftest_module.run(model=model, iterations=iterations, keep=keep,
+                                     log=lambda line: typer.echo(line, err=True))
+    typer.echo(report.format_text())
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def verify(
     model_a: str = typer.Argument(..., help="The reference model (.onnx)."),
     model_b: str = typer.Argument(..., help="The model to check against it."),

@@ -26,6 +26,10 @@ _INSTALL_HINTS = {
         "export PATH=/usr/local/cuda/bin:$PATH && pip3 install pycuda",
         "pip install pycuda (needs the CUDA toolkit on PATH)",
     ),
+    "onnxconverter_common": (
+        "pip3 install onnxconverter-common (JetPack 7 / TensorRT 11 builds FP16 from it)",
+        "pip install 'edge-segnet[fp16]' or pip install onnxconverter-common",
+    ),
     "torch": (
         "install NVIDIA's PyTorch wheel for your JetPack release",
         "pip install 'edge-segnet[train]'",

@@ -117,10 +117,27 @@ def image_frames(folder):
         yield frame
 
 
-def compare(path_a, path_b, frames, threads=None):
+def compare(path_a, path_b, frames, threads=None, backend_b="auto"):
     """Run both models on every frame; returns a Comparison (model A is the reference)."""
     segmenter_a = open_segmenter(path_a, threads=threads)
-    segmenter_b = open_segmenter(path_b, threads=threads)
+    segmenter_b = open_segmenter(path_b, backend=backend_b, threads=threads)
+    try:
+        return compare_open(segmenter_a, segmenter_b, frames, path_a, path_b)
+    finally:
+        segmenter_a.close()
+        segmenter_b.close()
+
+
+def compare_segmenters(path_a, segmenter_b, frames, threads=None):
+    """Model ``path_a`` (on its own backend) against an open Segmenter, e.g. an engine."""
+    segmenter_a = open_segmenter(path_a, threads=threads)
+    try:
+        return compare_open(segmenter_a, segmenter_b, frames, path_a, segmenter_b.model_path)
+    finally:
+        segmenter_a.close()
+
+
+def compare_open(segmenter_a, segmenter_b, frames, path_a, path_b):
     if segmenter_a.input_size != segmenter_b.input_size:
         raise UsageError("{} takes {}x{} and {} takes {}x{}: prepare both for one size".format(
             path_a, segmenter_a.input_size[0], segmenter_a.input_size[1], path_b,

@@ -1,47 +1,300 @@
-"""Differences between TensorRT releases, kept in this one module."""
+"""Every difference between the TensorRT releases we build and run on (8.2 to 11.x), kept in this
+one module. Callers pass the imported ``tensorrt`` module (or a test's stand-in) and get one
+interface; which release has which name is pinned per release by tests/engine against each
+release's binding names (tests/engine/trt_manifests).
 
-import re
+Where a capability can be told apart by the presence of a name (``hasattr``) that is used,
+so that releases between the ones we check (8.4, 9.x, 10.x minors) take the right path too;
+the facts behind each choice are in ``edge_segnet.trt_facts.releases``.
+"""
+
+import numpy as np
 
 from edge_segnet import optional
-from edge_segnet.errors import UsageError
+from edge_segnet.errors import EdgeSegnetError, UsageError
+from edge_segnet.trt_facts import releases
 
-# JetPack 4.6 (TX1, TX2, Nano) ships 8.2: the oldest release we build for.
-OLDEST_SUPPORTED = (8, 2)
+GIB = 1 << 30
 
 
-def parse_version(text):
-    match = re.match(r"^\s*(\d+)(?:\.(\d+))?", str(text or ""))
-    if not match:
-        raise UsageError("TensorRT version must look like 8.2 or 10.3; got {!r}".format(text))
-    return int(match.group(1)), int(match.group(2) or 0)
+class TensorRTError(EdgeSegnetError):
+    """TensorRT refused something (parse, build, deserialisation, execution)."""
+
+
+def version(tensorrt):
+    """(major, minor) of the given tensorrt module."""
+    return releases.parse_version(tensorrt.__version__)
 
 
 def installed_version():
     """(major, minor) of the importable tensorrt package, or None."""
     tensorrt = optional.try_import("tensorrt")
-    return parse_version(tensorrt.__version__) if tensorrt is not None else None
+    return version(tensorrt) if tensorrt is not None else None
 
 
 def target_version(requested=None):
-    """The TensorRT release to prepare for: the one asked for, the installed one, else the
-    oldest we support (so that the result parses everywhere)."""
-    if requested:
-        return parse_version(requested)
-    return installed_version() or OLDEST_SUPPORTED
+    """The release to prepare for: the one asked for, the installed one, else 8.2."""
+    return releases.target_version(requested, None if requested else installed_version())
 
 
-def supports_uint8_input(version):
-    """DataType::kUINT8 network inputs exist from TensorRT 8.5 (NvInferRuntimeCommon.h);
-    8.2's DataType stops at kBOOL."""
-    return tuple(version) >= (8, 5)
+# --- logging and plugins -------------------------------------------------------------------
+
+def make_logger(tensorrt, verbose=False):
+    severity = tensorrt.Logger.VERBOSE if verbose else tensorrt.Logger.WARNING
+    return tensorrt.Logger(severity)
 
 
-def find_plugin_creator(tensorrt, name, version, namespace=""):
+def init_plugins(tensorrt, logger):
+    """Register TensorRT's own plugins (the parser needs the registry populated)."""
+    tensorrt.init_libnvinfer_plugins(logger, "")
+
+
+def find_plugin_creator(tensorrt, name, version_text, namespace=""):
     """The registered creator of plugin ``name`` (V2 or V3), or None.
 
-    TensorRT 10 looks creators of either generation up with ``get_creator``; 8.x has
-    ``get_plugin_creator`` only (and 11 no longer has it).
+    From 10 ``get_creator`` finds creators of either generation; 8.x has ``get_plugin_creator``
+    only, and 11 no longer has it.
     """
     registry = tensorrt.get_plugin_registry()
-    lookup = getattr(registry, "get_creator", None) or registry.get_plugin_creator
-    return lookup(name, version, namespace)
+    if _has(registry, "get_creator"):
+        return registry.get_creator(name, version_text, namespace)
+    return registry.get_plugin_creator(name, version_text, namespace)
+
+
+# --- building ------------------------------------------------------------------------------
+
+def create_network(tensorrt, builder):
+    """An explicit-batch network, as the ONNX parser needs. Before 10 that takes the
+    EXPLICIT_BATCH flag; 10 deprecates it and 11 removed it. On 11 every network is strongly
+    typed whatever the flag says, so none is passed."""
+    flags = 0
+    creation = tensorrt.NetworkDefinitionCreationFlag
+    if releases.needs_explicit_batch_flag(version(tensorrt)):
+        flags |= 1 << int(creation.EXPLICIT_BATCH)
+    return builder.create_network(flags)
+
+
+def set_workspace(tensorrt, config, nbytes):
+    if _has(config, "set_memory_pool_limit"):
+        config.set_memory_pool_limit(tensorrt.MemoryPoolType.WORKSPACE, int(nbytes))
+    else:  # 8.2
+        config.max_workspace_size = int(nbytes)
+
+
+def default_workspace(config):
+    """8.2 builds with no scratch memory unless told (its default is 0 bytes of
+    max_workspace_size, which rules out most tactics); later releases default to the device's
+    memory. Give 8.2 one GiB, as trtexec did."""
+    return None if _has(config, "set_memory_pool_limit") else GIB
+
+
+def platform_has_fast_int8(builder):
+    """None where the release no longer says (11): the GPU's compute capability decides."""
+    return builder.platform_has_fast_int8 if _has(builder, "platform_has_fast_int8") else None
+
+
+def _has(obj, name):
+    try:
+        getattr(obj, name)
+        return True
+    except AttributeError:
+        return False
+
+
+def set_precision(tensorrt, config, precision, calibrator=None):
+    """Builder flags for ``precision`` (fp32, fp16, int8); returns the flags set, by name.
+
+    INT8 comes from the network's Q/DQ nodes, or (<= 10.x) from a calibrator; FP16 is set with
+    INT8 so that layers left unquantised run in half rather than single precision. On 11 there
+    are no precision flags: the ONNX model's types are the precision, and nothing is set.
+    """
+    if releases.is_strongly_typed_only(version(tensorrt)):
+        if calibrator is not None:
+            raise UsageError("TensorRT 11 has no calibrators: INT8 comes only from a Q/DQ model",
+                             hint="give a model from edge-segnet calibrate")
+        return []
+    names = {"fp32": [], "fp16": ["FP16"], "int8": ["INT8", "FP16"]}[precision]
+    for name in names:
+        config.set_flag(getattr(tensorrt.BuilderFlag, name))
+    if calibrator is not None:
+        config.int8_calibrator = calibrator
+    return names
+
+
+def set_optimization_level(tensorrt, config, level):
+    if not _has(config, "builder_optimization_level"):
+        raise UsageError("--opt-level needs TensorRT 8.6 or newer; this is {}".format(
+            tensorrt.__version__))
+    config.builder_optimization_level = int(level)
+
+
+def set_dla(tensorrt, config, core, gpu_fallback):
+    config.default_device_type = tensorrt.DeviceType.DLA
+    config.DLA_core = int(core)
+    if gpu_fallback:
+        config.set_flag(tensorrt.BuilderFlag.GPU_FALLBACK)
+
+
+def set_detailed_profiling(tensorrt, config):
+    """Layer names and details in the engine, so that the per-layer profile names layers."""
+    config.profiling_verbosity = tensorrt.ProfilingVerbosity.DETAILED
+
+
+def attach_timing_cache(config, data):
+    """A timing cache from ``data`` (empty: a new one) attached to ``config``; returned so
+    that the caller can serialise it after the build."""
+    cache = config.create_timing_cache(bytes(data or b""))
+    config.set_timing_cache(cache, False)
+    return cache
+
+
+def serialized_timing_cache(config):
+    return bytes(config.get_timing_cache().serialize())
+
+
+def build_serialized(builder, network, config):
+    """The serialised engine as bytes, or None when the build failed (TensorRT logged why)."""
+    host_memory = builder.build_serialized_network(network, config)
+    if host_memory is None:
+        return None
+    return bytes(memoryview(host_memory))
+
+
+class ParseProblem(object):
+    """One ONNX parser error: the node it is about (index, name, op) and the parser's text."""
+
+    def __init__(self, node_index, node_name, op_type, description):
+        self.node_index, self.node_name = node_index, node_name
+        self.op_type, self.description = op_type, description
+
+    def __str__(self):
+        if self.node_index is None or self.node_index < 0:
+            return self.description
+        return "node {} '{}' ({}): {}".format(self.node_index, self.node_name or "?",
+                                              self.op_type or "?", self.description)
+
+
+def parser_problems(parser, model):
+    """The parser's errors, each naming its node. From 10 the parser names the node and its op
+    itself; before, only the node's index is given and ``model`` (the ONNX proto parsed)
+    supplies the name and op."""
+    problems = []
+    nodes = model.graph.node
+    for index in range(parser.num_errors):
+        error = parser.get_error(index)
+        node_index = error.node()
+        name = op_type = None
+        if _has(error, "node_name"):
+            name, op_type = error.node_name(), error.node_operator()
+        elif 0 <= node_index < len(nodes):
+            name, op_type = nodes[node_index].name, nodes[node_index].op_type
+        problems.append(ParseProblem(node_index, name, op_type, error.desc()))
+    return problems
+
+
+def implicit_int8_calibrator(tensorrt, cache_bytes):
+    """A calibrator that only replays a calibration cache (the legacy implicit-INT8 path,
+    8.x-10.x): TensorRT reads the cache and never asks for a batch."""
+    base = tensorrt.IInt8EntropyCalibrator2
+
+    class CacheCalibrator(base):
+        def __init__(self):
+            base.__init__(self)
+            self._cache = bytes(cache_bytes)
+
+        def get_batch_size(self):
+            return 1
+
+        def get_batch(self, names):
+            return None
+
+        def read_calibration_cache(self):
+            return self._cache
+
+        def write_calibration_cache(self, cache):
+            pass
+
+    return CacheCalibrator()
+
+
+# --- running -------------------------------------------------------------------------------
+
+class TensorSpec(object):
+    """One engine I/O tensor: name, direction, static shape, numpy dtype."""
+
+    def __init__(self, name, is_input, shape, dtype):
+        self.name, self.is_input = name, bool(is_input)
+        self.shape = tuple(int(side) for side in shape)
+        self.dtype = np.dtype(dtype)
+
+    @property
+    def nbytes(self):
+        return int(np.prod(self.shape)) * self.dtype.itemsize
+
+    def to_json(self):
+        return {"name": self.name, "mode": "input" if self.is_input else "output",
+                "shape": list(self.shape), "dtype": self.dtype.name}
+
+
+def io_tensors(tensorrt, engine):
+    """The engine's I/O tensors in the engine's order. 8.5 added named tensors
+    (num_io_tensors, get_tensor_*); 8.2-8.4 know bindings by index only, and 10 removed
+    those."""
+    specs = []
+    if _has(engine, "num_io_tensors"):
+        for index in range(engine.num_io_tensors):
+            name = engine.get_tensor_name(index)
+            is_input = engine.get_tensor_mode(name) == tensorrt.TensorIOMode.INPUT
+            specs.append(TensorSpec(name, is_input, engine.get_tensor_shape(name),
+                                    tensorrt.nptype(engine.get_tensor_dtype(name))))
+    else:
+        for index in range(engine.num_bindings):
+            specs.append(TensorSpec(engine.get_binding_name(index),
+                                    engine.binding_is_input(index),
+                                    engine.get_binding_shape(index),
+                                    tensorrt.nptype(engine.get_binding_dtype(index))))
+    for spec in specs:
+        if any(side < 0 for side in spec.shape):
+            raise TensorRTError("engine tensor {} has a dynamic shape {}".format(
+                spec.name, list(spec.shape)), hint="rebuild it with edge-segnet build, which "
+                                                   "fixes the input size")
+    return specs
+
+
+class Execution(object):
+    """Runs one execution context on fixed device addresses: the tensor API (>= 8.5) binds each
+    address by name once; the bindings API (8.2-8.4) passes them by index on every call."""
+
+    def __init__(self, context, specs, addresses):
+        self.context = context
+        self._tensor_api = _has(context, "execute_async_v3")
+        if self._tensor_api:
+            for spec in specs:
+                context.set_tensor_address(spec.name, int(addresses[spec.name]))
+        else:
+            self._bindings = [int(addresses[spec.name]) for spec in specs]
+
+    def execute_async(self, stream_handle):
+        if self._tensor_api:
+            ok = self.context.execute_async_v3(stream_handle)
+        else:
+            ok = self.context.execute_async_v2(self._bindings, stream_handle)
+        if not ok:
+            raise TensorRTError("TensorRT failed to enqueue the engine (see its log above)")
+
+
+def layer_profiler(tensorrt):
+    """An IProfiler that sums each layer's time over the runs it sees."""
+    base = tensorrt.IProfiler
+
+    class LayerTimes(base):
+        def __init__(self):
+            base.__init__(self)
+            self.milliseconds = {}
+            self.counts = {}
+
+        def report_layer_time(self, layer_name, ms):
+            self.milliseconds[layer_name] = self.milliseconds.get(layer_name, 0.0) + ms
+            self.counts[layer_name] = self.counts.get(layer_name, 0) + 1
+
+    return LayerTimes()

@@ -7,13 +7,13 @@ import time
 
 import onnx
 
-from edge_segnet.engine import trt_compat
 from edge_segnet.errors import ModelError, UsageError
 from edge_segnet.graph import UNPOOL_OP, heads, opset, unpool
 from edge_segnet.graph.editing import GraphIndex, describe, remove_dead
 from edge_segnet.graph.fold import fold_constants
 from edge_segnet.graph.shapes import annotate, set_static_dims, static_shapes
 from edge_segnet.models import metadata, zoo
+from edge_segnet.trt_facts import releases
 
 
 class PassReport(object):
@@ -48,8 +48,15 @@ class PrepareOptions(object):
     def resolved_input_type(self):
         if self.input_type != "auto":
             return self.input_type
-        target = trt_compat.target_version(self.trt_version)
-        return "uint8" if trt_compat.supports_uint8_input(target) else "float32"
+        return "uint8" if releases.supports_uint8_input(self.target_version()) else "float32"
+
+    def target_version(self):
+        """The TensorRT release this graph is for: asked for, installed, else the oldest."""
+        if self.trt_version:
+            return releases.parse_version(self.trt_version)
+        from edge_segnet.engine import trt_compat  # what is installed, not a fact
+
+        return trt_compat.target_version()
 
 
 def fix_input(model, size):

@@ -14,3 +14,8 @@ def demo_model_path():
         raise ModelError("the demo model is missing from this installation ({})".format(
             DEMO_MODEL), hint="give --model FILE.onnx")
     return DEMO_MODEL
+
+
+def default_model_path():
+    """The model commands use when none is given."""
+    return demo_model_path()

@@ -36,6 +36,16 @@ def from_onnxruntime_profile(path, runs):
     return layers
 
 
+def from_totals(milliseconds, counts):
+    """Layer times summed per layer name (TensorRT's IProfiler reports) as mean per run,
+    sorted, longest first. TensorRT fuses layers, so a name may stand for several nodes."""
+    whole = sum(milliseconds.values()) or 1.0
+    layers = [LayerTime(name, "tensorrt", total / max(1, counts.get(name, 1)), total / whole)
+              for name, total in milliseconds.items()]
+    layers.sort(key=lambda layer: -layer.mean_ms)
+    return layers
+
+
 def profile_onnxruntime(model_bytes, feed, runs, make_options, providers):
     """Run a profiling session ``runs`` times; the per-layer table (the profile file is
     removed afterwards)."""

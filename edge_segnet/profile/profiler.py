@@ -89,12 +89,13 @@ def profile(model_path, options, warn=None):
         raise DataError("model file not found: {}".format(model_path))
     warnings = []
     warn = warn or warnings.append
-    if options.backend == "tensorrt" or (options.backend == "auto" and not model_path.endswith(
-            ".onnx")):
-        optional.require("tensorrt", "profiling with the TensorRT backend")
+    segmenter = open_segmenter(model_path, backend=options.backend, threads=options.threads)
+    on_gpu = hasattr(segmenter, "last_gpu_ms")
     if options.cuda_graph:
-        raise UsageError("--cuda-graph needs the TensorRT backend (CUDA graphs of an engine)")
-    segmenter = open_segmenter(model_path, threads=options.threads)
+        if not on_gpu:
+            raise UsageError("--cuda-graph needs the TensorRT backend (CUDA graphs of an "
+                             "engine)")
+        segmenter.enable_cuda_graph()
     frame = np.full(tuple(segmenter.input_size) + (3,), 128, np.uint8)
     tensor = segmenter.prepare_input(frame)
     reader = None
@@ -107,8 +108,14 @@ def profile(model_path, options, warn=None):
     try:
         for _ in range(options.warmup):
             segmenter.run_tensor(tensor)
-        samples = _time_loop(lambda: segmenter.run_tensor(tensor), options.iterations,
-                             options.duration)
+        gpu_samples = []
+
+        def timed_run():
+            segmenter.run_tensor(tensor)
+            if on_gpu:
+                gpu_samples.append(segmenter.last_gpu_ms)
+
+        samples = _time_loop(timed_run, options.iterations, options.duration)
         stages = {"preprocess": [], "inference": [], "postprocess": []}
         for _ in range(min(len(samples), 50)):
             segmenter.infer(frame)
@@ -118,7 +125,8 @@ def profile(model_path, options, warn=None):
         power_samples = reader.stop() if reader else None
     stats = LatencyStats(samples)
     conditions, condition_warnings = conditions_module.collect(
-        model_path, "onnxruntime", segmenter.precision, segmenter.input_size)
+        model_path, "tensorrt" if on_gpu else "onnxruntime", segmenter.precision,
+        segmenter.input_size)
     for message in condition_warnings:
         warn(message)
     if stats.unstable:
@@ -136,14 +144,27 @@ def profile(model_path, options, warn=None):
         "samples_ms": [round(value, 4) for value in samples],
         "warnings": warnings,
     }
+    if gpu_samples:
+        # CUDA events around the engine's execution alone: the copies are outside.
+        report["gpu_compute_ms"] = LatencyStats(gpu_samples).to_json()
     if options.per_layer:
-        report["layers"] = [layer.to_json() for layer in _layers(segmenter, tensor)]
+        layers = (_tensorrt_layers(segmenter, tensor) if on_gpu else
+                  _layers(segmenter, tensor))
+        report["layers"] = [layer.to_json() for layer in layers]
     if power_samples is not None:
         report["tegrastats"] = tegrastats.summarize(power_samples, stats.mean)
     comparison = _comparison(stats, options)
     if comparison:
         report["comparison"] = comparison
     return report
+
+
+def _tensorrt_layers(segmenter, tensor, runs=20):
+    """TensorRT's own per-layer times (IProfiler), averaged over ``runs``."""
+    profiler = segmenter.enable_layer_profiler()
+    for _ in range(runs):
+        segmenter.run_tensor(tensor)
+    return layers_module.from_totals(profiler.milliseconds, profiler.counts)
 
 
 def _layers(segmenter, tensor):

@@ -4,20 +4,41 @@ import os
 
 from edge_segnet.errors import UsageError
 
+BACKENDS = ("auto", "onnxruntime", "tensorrt")
+ENGINE_EXTENSIONS = (".engine", ".plan", ".trt")
 
-def open_segmenter(model_path, backend="auto", threads=None, output_name=None):
-    """A Segmenter for ``model_path``, picking the backend from the file when ``auto``."""
+
+def open_segmenter(model_path, backend="auto", threads=None, output_name=None,
+                   precision="fp32", log=None):
+    """A Segmenter for ``model_path``. ``auto`` picks from the file: an engine runs on TensorRT,
+    an .onnx on ONNX Runtime. ``tensorrt`` with an .onnx builds (once) through the engine
+    cache."""
+    if backend not in BACKENDS:
+        raise UsageError("--backend must be one of {}; got {!r}".format(", ".join(BACKENDS),
+                                                                         backend))
     extension = os.path.splitext(model_path)[1].lower()
+    is_engine = extension in ENGINE_EXTENSIONS
     if backend == "auto":
         if extension == ".onnx":
             backend = "onnxruntime"
+        elif is_engine:
+            backend = "tensorrt"
         else:
             raise UsageError(
                 "cannot tell the backend for {!r} from its extension".format(model_path),
-                hint="give an .onnx model",
+                hint="give an .onnx model or an .engine/.plan",
             )
     if backend == "onnxruntime":
+        if is_engine:
+            raise UsageError("{} is a TensorRT engine; ONNX Runtime runs .onnx models".format(
+                model_path), hint="use --backend tensorrt or give the .onnx")
         from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
 
         return OnnxRuntimeSegmenter(model_path, threads=threads, output_name=output_name)
-    raise UsageError("unknown backend {!r}; choose auto or onnxruntime".format(backend))
+    from edge_segnet.runtime.tensorrt_backend import TensorRTSegmenter
+
+    if not is_engine:
+        from edge_segnet.engine import cache
+
+        model_path = cache.cached_engine(model_path, precision=precision, log=log)
+    return TensorRTSegmenter(model_path)

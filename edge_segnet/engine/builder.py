@@ -1,0 +1,238 @@
+"""``edge-segnet build``: parse the planned graph with TensorRT's ONNX parser, configure the
+installed release, build, and write the engine and its description atomically."""
+
+import hashlib
+import os
+import time
+
+from edge_segnet import fileio, optional
+from edge_segnet.engine import cuda_memory, plan as plan_module, plugin_library, sidecar
+from edge_segnet.engine import trt_compat
+from edge_segnet.engine.trt_compat import TensorRTError
+from edge_segnet.errors import EdgeSegnetError, UsageError
+from edge_segnet.trt_facts import gpus, trtexec
+
+MIB = 1 << 20
+
+
+class HardwareRefusal(EdgeSegnetError):
+    """The GPU or board cannot do what was asked (INT8 without fast INT8, a missing DLA)."""
+
+    exit_code = 2
+
+
+class BuildResult(object):
+    def __init__(self, engine_path, description, seconds, plan):
+        self.engine_path, self.description = engine_path, description
+        self.seconds, self.plan = seconds, plan
+
+    def format_text(self):
+        d = self.description
+        io = ", ".join("{} {} {} {}".format(t["mode"], t["name"], t["dtype"],
+                                             "x".join(str(v) for v in t["shape"]))
+                       for t in d["io"])
+        return "\n".join([
+            "TensorRT {} on {} (compute {}), {} ({})".format(
+                d["tensorrt"]["version"], d["gpu"]["name"],
+                ".".join(str(v) for v in d["gpu"]["compute_capability"]), d["precision"],
+                d["quantization"] or "no quantization"),
+            "graph: {}; unpooling: {}".format(", ".join(d["prepared_passes"]) or
+                                              "already prepared", d["unpool"]),
+            "I/O: " + io,
+            "built in {:.1f} s".format(self.seconds)])
+
+
+def check_hardware(tensorrt, builder, gpu, options):
+    """Refuse, with the reason, what this GPU or board cannot do."""
+    name, capability = gpu
+    if options.precision == "int8":
+        fast = trt_compat.platform_has_fast_int8(builder)
+        if fast is None:
+            fast = gpus.has_fast_int8(capability)
+        if not fast:
+            board = gpus.board_name(capability)
+            raise HardwareRefusal(
+                "--int8: {} (compute {}{}) has no fast INT8; an INT8 engine would run slower "
+                "than FP16 there".format(name, gpus.name_capability(capability),
+                                         ", " + board if board else ""),
+                hint="build with --fp16")
+    if options.dla_core is not None:
+        cores = builder.num_DLA_cores
+        if cores == 0:
+            raise HardwareRefusal("--dla-core {}: {} has no DLA (deep-learning accelerator) "
+                                  "cores; only Xavier and Orin NX/AGX have them".format(
+                                      options.dla_core, name), hint="leave out --dla-core")
+        if options.dla_core >= cores:
+            raise HardwareRefusal("--dla-core {}: this board has {} DLA core(s), numbered from "
+                                  "0".format(options.dla_core, cores))
+
+
+def _plugin_path(built_plan, options, tensorrt):
+    if not built_plan.needs_plugin:
+        return None
+    environ = dict(os.environ)
+    if options.plugin:
+        if not os.path.isfile(options.plugin):
+            raise plugin_library.PluginError("--plugin {} not found".format(options.plugin),
+                                             hint="build it with ./plugins/build.sh")
+        environ[plugin_library.PATH_VARIABLE] = options.plugin
+    try:
+        return plugin_library.load(environ, tensorrt=tensorrt)
+    except plugin_library.PluginError as exc:
+        raise plugin_library.PluginError(
+            "the unpooling plugin cannot be loaded: " + exc.message,
+            hint=(exc.hint + "; or build with --unpool native, which needs no plugin"))
+
+
+def _parse(tensorrt, builder, logger, built_plan):
+    network = trt_compat.create_network(tensorrt, builder)
+    parser = tensorrt.OnnxParser(network, logger)
+    if not parser.parse(built_plan.model_bytes()):
+        problems = trt_compat.parser_problems(parser, built_plan.model)
+        raise TensorRTError("TensorRT {}'s ONNX parser rejected the model: {}".format(
+            tensorrt.__version__, "; ".join(str(problem) for problem in problems) or
+            "no reason given"), hint="run with --verbose for TensorRT's log")
+    return network, parser
+
+
+def _configure(tensorrt, builder, options, built_plan):
+    config = builder.create_builder_config()
+    workspace = options.workspace_mib * MIB if options.workspace_mib else \
+        trt_compat.default_workspace(config)
+    if workspace:
+        trt_compat.set_workspace(tensorrt, config, workspace)
+    calibrator = None
+    if built_plan.quantization == "calibration-cache":
+        with open(options.calib_cache, "rb") as handle:
+            calibrator = trt_compat.implicit_int8_calibrator(tensorrt, handle.read())
+    flags = trt_compat.set_precision(tensorrt, config, built_plan.precision, calibrator)
+    if options.opt_level is not None:
+        trt_compat.set_optimization_level(tensorrt, config, options.opt_level)
+    if options.dla_core is not None:
+        trt_compat.set_dla(tensorrt, config, options.dla_core, options.gpu_fallback)
+        flags = flags + (["GPU_FALLBACK"] if options.gpu_fallback else [])
+    trt_compat.set_detailed_profiling(tensorrt, config)
+    if options.timing_cache:
+        existing = b""
+        if os.path.isfile(options.timing_cache):
+            with open(options.timing_cache, "rb") as handle:
+                existing = handle.read()
+        trt_compat.attach_timing_cache(config, existing)
+    return config, flags, workspace, calibrator
+
+
+def print_trtexec(model_path, options):
+    """Write the graph the build would use beside the engine and return the trtexec line that
+    builds the same engine (for users who cross-check with trtexec)."""
+    output = options.output or plan_module.default_output(model_path)
+    plan_module.check_output_paths(model_path, output, options.timing_cache)
+    built_plan = plan_module.plan(model_path, options)
+    onnx_path = os.path.splitext(output)[0] + ".trtexec.onnx"
+    if os.path.abspath(onnx_path) == os.path.abspath(model_path):
+        raise UsageError("the graph for trtexec would overwrite {}".format(model_path))
+    fileio.write_bytes_atomic(onnx_path, built_plan.model_bytes(), what="the graph for trtexec")
+    plugin = None
+    if built_plan.needs_plugin:
+        plugin = options.plugin or next((path for path in plugin_library.candidate_paths()
+                                        if os.path.isfile(path)),
+                                       plugin_library.LIBRARY_NAME)
+    return onnx_path, trtexec.command(
+        built_plan.target_version, onnx_path, output, built_plan.precision,
+        options.workspace_mib, plugin, options.calib_cache, options.dla_core,
+        options.gpu_fallback, options.opt_level, options.timing_cache, options.verbose)
+
+
+def build(model_path, options, tensorrt=None, cuda=None, log=None):
+    """Build ``model_path`` per ``options``; returns a BuildResult. ``tensorrt`` and ``cuda``
+    are the imported module and a CudaMemory (tests pass stand-ins)."""
+    log = log or (lambda line: None)
+    output = options.output or plan_module.default_output(model_path)
+    plan_module.check_output_paths(model_path, output, options.timing_cache)
+    if os.path.isfile(output) and not options.force:
+        existing = sidecar.read(output) if os.path.isfile(sidecar.path_for(output)) else None
+        if existing and existing.get("source_sha256") == _sha256_file(model_path) and \
+                existing.get("request") == _request(options):
+            log("{} is up to date (use --force to rebuild)".format(output))
+            return BuildResult(output, existing, 0.0, None)
+    built_plan = plan_module.plan(model_path, options)
+    tensorrt = tensorrt or optional.require("tensorrt", "edge-segnet build")
+    version = trt_compat.version(tensorrt)
+    if options.trt_version and version[:2] != tuple(built_plan.target_version):
+        raise UsageError("--trt-version {} but TensorRT {} is installed".format(
+            options.trt_version, tensorrt.__version__))
+    plan_module.releases.check_supported(version)
+    cuda = cuda or cuda_memory.open_cuda()
+    gpu = cuda.device()
+    start = time.perf_counter()
+    logger = trt_compat.make_logger(tensorrt, options.verbose)
+    trt_compat.init_plugins(tensorrt, logger)
+    plugin_path = _plugin_path(built_plan, options, tensorrt)
+    builder = tensorrt.Builder(logger)
+    check_hardware(tensorrt, builder, gpu, options)
+    network, parser = _parse(tensorrt, builder, logger, built_plan)
+    config, flags, workspace, calibrator = _configure(tensorrt, builder, options, built_plan)
+    log("building {} engine with TensorRT {} (this takes minutes on a Jetson)".format(
+        built_plan.precision, tensorrt.__version__))
+    engine_bytes = trt_compat.build_serialized(builder, network, config)
+    if engine_bytes is None:
+        raise TensorRTError("TensorRT could not build the engine (see its log above)",
+                            hint="run with --verbose; a larger --workspace may help")
+    seconds = time.perf_counter() - start
+    specs = _engine_io(tensorrt, logger, engine_bytes)
+    description = {
+        "tensorrt": {"version": tensorrt.__version__},
+        "gpu": {"name": gpu[0], "compute_capability": list(gpu[1]),
+                "board": gpus.board_name(gpu[1])},
+        "precision": built_plan.precision,
+        "quantization": built_plan.quantization,
+        "flags": flags,
+        "workspace_bytes": workspace,
+        "dla_core": options.dla_core,
+        "opt_level": options.opt_level,
+        "io": [spec.to_json() for spec in specs],
+        "input_format": built_plan.input_format,
+        "model": sidecar.model_section(built_plan.info),
+        "source": os.path.abspath(model_path),
+        "source_sha256": built_plan.source_sha256,
+        "prepared_passes": built_plan.passes,
+        "unpool": built_plan.unpool,
+        "plugin": ({"path": plugin_path, "sha256": sidecar.file_sha256(plugin_path)}
+                   if plugin_path else None),
+        "engine_sha256": hashlib.sha256(engine_bytes).hexdigest(),
+        "engine_bytes": len(engine_bytes),
+        "build_seconds": round(seconds, 2),
+        "request": _request(options),
+    }
+    # The description first: an engine left without its own (a build killed in between) is
+    # refused by its hash instead of being run under an older description.
+    fileio.write_bytes_atomic(sidecar.path_for(output),
+                              sidecar.describe(description).encode(), what="engine description")
+    fileio.write_bytes_atomic(output, engine_bytes, what="the engine")
+    if options.timing_cache:
+        fileio.write_bytes_atomic(options.timing_cache,
+                                  trt_compat.serialized_timing_cache(config), what="timing cache")
+    del parser, network, calibrator
+    return BuildResult(output, description, seconds, built_plan)
+
+
+def _request(options):
+    """What was asked, to tell an up-to-date engine from one built with other options."""
+    return {"precision": options.precision, "input_size": list(options.input_size or []),
+            "unpool": options.unpool, "workspace_mib": options.workspace_mib,
+            "dla_core": options.dla_core, "gpu_fallback": options.gpu_fallback,
+            "opt_level": options.opt_level, "calib_cache": options.calib_cache}
+
+
+def _sha256_file(path):
+    try:
+        return sidecar.file_sha256(path)
+    except OSError:
+        return None
+
+
+def _engine_io(tensorrt, logger, engine_bytes):
+    runtime = tensorrt.Runtime(logger)
+    engine = runtime.deserialize_cuda_engine(engine_bytes)
+    if engine is None:
+        raise TensorRTError("TensorRT cannot read back the engine it built")
+    return trt_compat.io_tensors(tensorrt, engine)

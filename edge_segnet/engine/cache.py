@@ -1,0 +1,85 @@
+"""The engine cache: an ONNX model run with ``--backend tensorrt`` is built once per model,
+TensorRT release, GPU, precision, input size, unpooling form and plugin build, and reused from
+``~/.cache/edge-segnet/engines`` (``$XDG_CACHE_HOME``, or ``$EDGE_SEGNET_CACHE``). An entry
+whose key or engine hash does not match is rebuilt, never loaded."""
+
+import hashlib
+import json
+import os
+
+from edge_segnet.engine import sidecar
+
+CACHE_VARIABLE = "EDGE_SEGNET_CACHE"
+
+
+def cache_root(environ=None):
+    environ = os.environ if environ is None else environ
+    if environ.get(CACHE_VARIABLE):
+        return environ[CACHE_VARIABLE]
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "edge-segnet", "engines")
+
+
+def cache_key(model_sha256, tensorrt_version, gpu, precision, input_size, unpool,
+              plugin_sha256):
+    """A hex key over everything an engine is valid for."""
+    fields = {"model_sha256": model_sha256, "tensorrt": tensorrt_version,
+              "gpu": [gpu[0], list(gpu[1])], "precision": precision,
+              "input_size": list(input_size) if input_size else None, "unpool": unpool,
+              "plugin_sha256": plugin_sha256}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def entry_path(key, model_path, environ=None):
+    stem = os.path.splitext(os.path.basename(model_path))[0]
+    return os.path.join(cache_root(environ), key[:24], stem + ".engine")
+
+
+def is_valid(engine_path, key):
+    """True when the entry is complete and was built for ``key``."""
+    if not (os.path.isfile(engine_path) and os.path.isfile(sidecar.path_for(engine_path))):
+        return False
+    try:
+        data = sidecar.read(engine_path)
+    except Exception:
+        return False
+    if not data or data.get("cache_key") != key:
+        return False
+    return data.get("engine_sha256") == sidecar.file_sha256(engine_path)
+
+
+def cached_engine(model_path, precision="fp32", input_size=None, unpool=None, tensorrt=None,
+                  cuda=None, environ=None, log=None, builder=None):
+    """The path of a valid cached engine for ``model_path``, building it first when needed."""
+    from edge_segnet import optional
+    from edge_segnet.engine import builder as builder_module, cuda_memory, plan
+    from edge_segnet.engine import plugin_library
+
+    builder = builder or builder_module
+    log = log or (lambda line: None)
+    tensorrt = tensorrt or optional.require("tensorrt", "the TensorRT backend")
+    cuda = cuda or cuda_memory.open_cuda()
+    form = unpool or "plugin"
+    plugin_sha = None
+    if form == "plugin":
+        try:
+            plugin_sha = sidecar.file_sha256(plugin_library.find(environ))
+        except plugin_library.PluginError:
+            plugin_sha = None  # the build below says what is missing
+    key = cache_key(sidecar.file_sha256(model_path), tensorrt.__version__, cuda.device(),
+                    precision, input_size, form, plugin_sha)
+    path = entry_path(key, model_path, environ)
+    if is_valid(path, key):
+        return path
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    log("building a TensorRT engine for {} into the cache ({})".format(model_path, path))
+    options = plan.BuildOptions(precision=precision, output=path, input_size=input_size,
+                                unpool=unpool, force=True)
+    result = builder.build(model_path, options, tensorrt=tensorrt, cuda=cuda, log=log)
+    data = dict(result.description)
+    data["cache_key"] = key
+    from edge_segnet import fileio
+
+    fileio.write_bytes_atomic(sidecar.path_for(path), sidecar.describe(data).encode(),
+                              what="engine description")
+    return path

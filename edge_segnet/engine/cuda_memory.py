@@ -1,0 +1,273 @@
+"""Every CUDA memory, stream and event call the TensorRT backend makes, behind one small
+interface with two implementations: pycuda (what JetPack 4.6/5 boards have) and cuda-python's
+runtime bindings (NVIDIA's TensorRT 10 samples moved to them, and JetPack 6 has no pycuda
+wheel). ``open_cuda`` picks the one that imports."""
+
+import ctypes
+
+import numpy as np
+
+from edge_segnet import optional
+from edge_segnet.errors import EdgeSegnetError, MissingDependencyError
+
+INSTALL_HINT = ("on a Jetson with JetPack 4.6/5: export PATH=/usr/local/cuda/bin:$PATH && "
+                "pip3 install pycuda; elsewhere (and JetPack 6): pip install cuda-python")
+
+
+class CudaError(EdgeSegnetError):
+    """A CUDA call failed (no driver, no device, out of memory, a failed copy)."""
+
+
+class DeviceBuffer(object):
+    """``nbytes`` of device memory at ``ptr`` (an int, as TensorRT takes addresses)."""
+
+    def __init__(self, ptr, nbytes, handle=None):
+        self.ptr, self.nbytes, self.handle = int(ptr), int(nbytes), handle
+
+
+class CudaMemory(object):
+    """The interface. ``name`` says which bindings are behind it."""
+
+    name = "none"
+    can_capture_graphs = False
+
+    def device(self):
+        """(GPU name, (major, minor) compute capability) of the current device."""
+        raise NotImplementedError
+
+    def pinned_empty(self, shape, dtype):
+        """A page-locked host array (asynchronous copies need page-locked memory)."""
+        raise NotImplementedError
+
+    def device_alloc(self, nbytes):
+        raise NotImplementedError
+
+    def stream(self):
+        """A new stream; its ``handle`` (an int) is what TensorRT's execute calls take."""
+        raise NotImplementedError
+
+    def copy_to_device_async(self, buffer, host_array, stream):
+        raise NotImplementedError
+
+    def copy_to_host_async(self, host_array, buffer, stream):
+        raise NotImplementedError
+
+    def event(self):
+        raise NotImplementedError
+
+    def record(self, event, stream):
+        raise NotImplementedError
+
+    def elapsed_ms(self, start, end):
+        """GPU time between two recorded events (after they completed)."""
+        raise NotImplementedError
+
+    def synchronize(self, stream):
+        raise NotImplementedError
+
+    def capture_graph(self, stream, enqueue):
+        """A CUDA graph of what ``enqueue()`` puts on ``stream``; ``launch_graph`` replays it."""
+        raise CudaError("CUDA graphs need cuda-python (pycuda cannot capture one here)",
+                        hint="pip install cuda-python")
+
+    def launch_graph(self, graph, stream):
+        raise NotImplementedError
+
+    def free(self, buffer):
+        raise NotImplementedError
+
+    def close(self):
+        pass
+
+
+class PycudaMemory(CudaMemory):
+    """pycuda's driver API on the device's primary context, the one TensorRT's runtime-API
+    calls use: a context of our own would put TensorRT's buffers in another address space."""
+
+    name = "pycuda"
+
+    def __init__(self, pycuda_driver, device_index=0):
+        self._cuda = pycuda_driver
+        try:
+            self._cuda.init()
+            self._device = self._cuda.Device(device_index)
+            self._context = self._device.retain_primary_context()
+            self._context.push()
+        except self._cuda.Error as exc:
+            raise CudaError("CUDA is not usable through pycuda: {}".format(exc),
+                            hint="check the driver with nvidia-smi or tegrastats")
+
+    def device(self):
+        return self._device.name(), tuple(self._device.compute_capability())
+
+    def pinned_empty(self, shape, dtype):
+        return self._cuda.pagelocked_empty(tuple(shape), np.dtype(dtype))
+
+    def device_alloc(self, nbytes):
+        try:
+            allocation = self._cuda.mem_alloc(max(1, int(nbytes)))
+        except self._cuda.Error as exc:
+            raise CudaError("cannot allocate {} bytes on the GPU: {}".format(nbytes, exc))
+        return DeviceBuffer(int(allocation), nbytes, allocation)
+
+    def stream(self):
+        return self._cuda.Stream()
+
+    def copy_to_device_async(self, buffer, host_array, stream):
+        self._cuda.memcpy_htod_async(buffer.handle, host_array, stream)
+
+    def copy_to_host_async(self, host_array, buffer, stream):
+        self._cuda.memcpy_dtoh_async(host_array, buffer.handle, stream)
+
+    def event(self):
+        return self._cuda.Event()
+
+    def record(self, event, stream):
+        event.record(stream)
+
+    def elapsed_ms(self, start, end):
+        return float(start.time_till(end))
+
+    def synchronize(self, stream):
+        stream.synchronize()
+
+    def free(self, buffer):
+        buffer.handle.free()
+
+    def close(self):
+        try:
+            self._context.pop()
+        except self._cuda.Error:
+            pass
+
+
+class CudaPythonMemory(CudaMemory):
+    """cuda-python's runtime bindings: every call returns (error, result...)."""
+
+    name = "cuda-python"
+    can_capture_graphs = True
+
+    def __init__(self, cudart, device_index=0):
+        self._rt = cudart
+        self._check(cudart.cudaSetDevice(device_index), "selecting GPU {}".format(device_index))
+        self._device_index = device_index
+        self._pinned = []
+
+    def _check(self, result, doing):
+        if not isinstance(result, tuple):
+            result = (result,)
+        error, values = result[0], result[1:]
+        if int(error) != 0:
+            _, text = self._rt.cudaGetErrorString(error)
+            raise CudaError("CUDA error while {}: {} ({})".format(
+                doing, getattr(error, "name", error),
+                text.decode() if isinstance(text, bytes) else text),
+                hint="check the driver with nvidia-smi or tegrastats")
+        if not values:
+            return None
+        return values[0] if len(values) == 1 else values
+
+    def device(self):
+        properties = self._check(self._rt.cudaGetDeviceProperties(self._device_index),
+                                 "reading the GPU's properties")
+        name = properties.name
+        if isinstance(name, bytes):
+            name = name.split(b"\0", 1)[0].decode()
+        return name, (int(properties.major), int(properties.minor))
+
+    def pinned_empty(self, shape, dtype):
+        dtype = np.dtype(dtype)
+        nbytes = max(1, int(np.prod(shape)) * dtype.itemsize)
+        ptr = self._check(self._rt.cudaMallocHost(nbytes), "allocating pinned host memory")
+        self._pinned.append(ptr)
+        raw = (ctypes.c_byte * nbytes).from_address(int(ptr))
+        count = int(np.prod(shape))
+        return np.frombuffer(raw, dtype=dtype, count=count).reshape(tuple(shape))
+
+    def device_alloc(self, nbytes):
+        ptr = self._check(self._rt.cudaMalloc(max(1, int(nbytes))),
+                          "allocating {} bytes on the GPU".format(nbytes))
+        return DeviceBuffer(int(ptr), nbytes, ptr)
+
+    def stream(self):
+        handle = self._check(self._rt.cudaStreamCreate(), "creating a stream")
+        return _Stream(handle)
+
+    def copy_to_device_async(self, buffer, host_array, stream):
+        self._check(self._rt.cudaMemcpyAsync(
+            buffer.ptr, host_array.ctypes.data, host_array.nbytes,
+            self._rt.cudaMemcpyKind.cudaMemcpyHostToDevice, stream.raw), "copying to the GPU")
+
+    def copy_to_host_async(self, host_array, buffer, stream):
+        self._check(self._rt.cudaMemcpyAsync(
+            host_array.ctypes.data, buffer.ptr, host_array.nbytes,
+            self._rt.cudaMemcpyKind.cudaMemcpyDeviceToHost, stream.raw), "copying from the GPU")
+
+    def event(self):
+        return self._check(self._rt.cudaEventCreate(), "creating an event")
+
+    def record(self, event, stream):
+        self._check(self._rt.cudaEventRecord(event, stream.raw), "recording an event")
+
+    def elapsed_ms(self, start, end):
+        return float(self._check(self._rt.cudaEventElapsedTime(start, end),
+                                 "reading the GPU time"))
+
+    def synchronize(self, stream):
+        self._check(self._rt.cudaStreamSynchronize(stream.raw), "waiting for the GPU")
+
+    def capture_graph(self, stream, enqueue):
+        mode = self._rt.cudaStreamCaptureMode.cudaStreamCaptureModeGlobal
+        self._check(self._rt.cudaStreamBeginCapture(stream.raw, mode), "starting a capture")
+        try:
+            enqueue()
+        finally:
+            graph = self._check(self._rt.cudaStreamEndCapture(stream.raw),
+                                "ending the capture")
+        return self._check(self._rt.cudaGraphInstantiate(graph, 0),
+                           "instantiating the CUDA graph")
+
+    def launch_graph(self, graph, stream):
+        self._check(self._rt.cudaGraphLaunch(graph, stream.raw), "launching the CUDA graph")
+
+    def free(self, buffer):
+        self._check(self._rt.cudaFree(buffer.handle), "freeing GPU memory")
+
+    def close(self):
+        for ptr in self._pinned:
+            self._rt.cudaFreeHost(ptr)
+        self._pinned = []
+
+
+class _Stream(object):
+    """A cuda-python stream: ``raw`` for cuda-python calls, ``handle`` (int) for TensorRT."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.handle = int(raw)
+
+
+def _import_cudart():
+    for name in ("cuda.bindings.runtime", "cuda.cudart"):  # cuda-python >= 12.6, older
+        module = optional.try_import(name)
+        if module is not None:
+            return module
+    return None
+
+
+def open_cuda(prefer=None):
+    """A CudaMemory over pycuda (the board's) or else cuda-python; ``prefer`` ("pycuda" or
+    "cuda-python") insists on one."""
+    if prefer not in (None, "pycuda", "cuda-python"):
+        raise ValueError(prefer)
+    if prefer in (None, "pycuda"):
+        driver = optional.try_import("pycuda.driver")
+        if driver is not None:
+            return PycudaMemory(driver)
+    if prefer in (None, "cuda-python"):
+        cudart = _import_cudart()
+        if cudart is not None:
+            return CudaPythonMemory(cudart)
+    raise MissingDependencyError(
+        "the TensorRT backend needs pycuda or cuda-python for GPU memory, and neither is "
+        "importable", hint=INSTALL_HINT)

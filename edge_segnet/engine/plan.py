@@ -1,0 +1,206 @@
+"""What a build will do, decided before TensorRT is touched: the options checked, the graph the
+engine is built from (``prepare``'s passes that a raw export still needs), the precision path,
+and the refusals that need no GPU (an op the target parser cannot take, a calibration cache on
+TensorRT 11, a size the model cannot take)."""
+
+import hashlib
+import os
+
+from edge_segnet import fileio
+from edge_segnet.errors import ModelError, UsageError
+from edge_segnet.graph import UNPOOL_OP, heads
+from edge_segnet.graph import prepare as prepare_module
+from edge_segnet.models import metadata, zoo
+from edge_segnet.sizes import parse_size
+from edge_segnet.trt_facts import parser_ops, releases
+
+PRECISIONS = ("fp32", "fp16", "int8")
+MAX_OPT_LEVEL = 5
+ENGINE_EXTENSIONS = (".engine", ".plan", ".trt")
+
+
+class BuildOptions(object):
+    """The options of ``edge-segnet build``, checked where they can be alone."""
+
+    def __init__(self, precision="fp32", output=None, input_size=None, unpool=None,
+                 plugin=None, calib_cache=None, workspace_mib=None, timing_cache=None,
+                 dla_core=None, gpu_fallback=False, opt_level=None, force=False,
+                 verbose=False, trt_version=None):
+        if precision not in PRECISIONS:
+            raise UsageError("precision must be one of {}; got {!r}".format(
+                ", ".join(PRECISIONS), precision))
+        if unpool not in (None, "plugin", "native"):
+            raise UsageError("--unpool must be plugin or native; got {!r}".format(unpool))
+        if workspace_mib is not None and workspace_mib < 1:
+            raise UsageError("--workspace must be at least 1 MiB; got {}".format(workspace_mib))
+        if opt_level is not None and not 0 <= opt_level <= MAX_OPT_LEVEL:
+            raise UsageError("--opt-level must be 0 to {}; got {}".format(MAX_OPT_LEVEL,
+                                                                           opt_level))
+        if dla_core is not None and dla_core < 0:
+            raise UsageError("--dla-core must be 0 or more; got {}".format(dla_core))
+        if gpu_fallback and dla_core is None:
+            raise UsageError("--gpu-fallback goes with --dla-core N")
+        if calib_cache and precision != "int8":
+            raise UsageError("--calib-cache goes with --int8")
+        if plugin and unpool == "native":
+            raise UsageError("--plugin goes with --unpool plugin; the native form needs none")
+        self.precision = precision
+        self.output = output
+        self.input_size = parse_size(input_size) if isinstance(input_size, str) else input_size
+        self.unpool = unpool
+        self.plugin = plugin
+        self.calib_cache = calib_cache
+        self.workspace_mib = workspace_mib
+        self.timing_cache = timing_cache
+        self.dla_core = dla_core
+        self.gpu_fallback = gpu_fallback
+        self.opt_level = opt_level
+        self.force = force
+        self.verbose = verbose
+        self.trt_version = trt_version
+
+
+def default_output(model_path):
+    root = os.path.splitext(model_path)[0]
+    if root.endswith(".prepared"):
+        root = root[:-len(".prepared")]
+    return root + ".engine"
+
+
+def check_output_paths(model_path, output, timing_cache=None):
+    """The engine, its description and the timing cache may overwrite nothing the build
+    reads, and nothing but regular files."""
+    engine = os.path.abspath(output)
+    described = os.path.abspath(output + ".json")
+    model = os.path.abspath(model_path)
+    if engine in (model, described) or described == model:
+        raise UsageError("-o {} would overwrite the model being built".format(output),
+                         hint="choose another engine path")
+    if not engine.lower().endswith(ENGINE_EXTENSIONS):
+        raise UsageError("-o {} is not an engine file name".format(output),
+                         hint="end it in .engine or .plan")
+    if timing_cache and os.path.abspath(timing_cache) in (engine, described, model):
+        raise UsageError("--timing-cache {} is another file of this build".format(timing_cache))
+    for path in (engine, described):
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise UsageError("{} exists and is not a regular file".format(path),
+                             hint="choose another engine path")
+        fileio.check_writable_path(path, "the engine")
+
+
+class BuildPlan(object):
+    """The graph to build and what was done to get it."""
+
+    def __init__(self, model, source_sha256, passes, unpool, input_size, target_version,
+                 precision, quantization):
+        self.model = model
+        self.source_sha256 = source_sha256
+        self.passes = passes
+        self.unpool = unpool
+        self.input_size = input_size
+        self.target_version = target_version
+        self.precision = precision
+        self.quantization = quantization
+        self.info = metadata.ModelInfo.from_model(model)
+        self.input_format = self.info.extra.get("input_format", heads.FORMAT_NORMALIZED)
+
+    @property
+    def needs_plugin(self):
+        return any(node.op_type == UNPOOL_OP for node in self.model.graph.node)
+
+    def model_bytes(self):
+        return self.model.SerializeToString()
+
+
+def _read_model(model_path):
+    try:
+        with open(model_path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise ModelError("model file not found: {}".format(model_path))
+    except IsADirectoryError:
+        raise ModelError("model path {} is a folder; give an .onnx file".format(model_path))
+    if model_path.lower().endswith(ENGINE_EXTENSIONS):
+        raise UsageError("{} is already an engine; build takes an .onnx model".format(
+            model_path))
+    return data, zoo.load(model_path)
+
+
+def _has_qdq(model):
+    return any(node.op_type in ("QuantizeLinear", "DequantizeLinear")
+               for node in model.graph.node)
+
+
+def _quantization(model, options, version):
+    """How INT8 reaches TensorRT: the model's Q/DQ nodes (every release) or a calibration
+    cache (implicit INT8, 8.x-10.x)."""
+    if options.precision != "int8":
+        if _has_qdq(model):
+            raise UsageError("the model holds Q/DQ (INT8) nodes; build it with --int8")
+        return None
+    if options.calib_cache:
+        if not releases.has_calibrators(version):
+            raise UsageError("--calib-cache: TensorRT {}.{} has no calibrators (implicit INT8 "
+                             "is gone from 11)".format(*version),
+                             hint="give the Q/DQ model from edge-segnet calibrate instead")
+        if _has_qdq(model):
+            raise UsageError("the model is already quantised (Q/DQ nodes); --calib-cache "
+                             "goes with a float model")
+        if not os.path.isfile(options.calib_cache):
+            raise ModelError("calibration cache not found: {}".format(options.calib_cache))
+        return "calibration-cache"
+    if _has_qdq(model):
+        return "qdq"
+    raise UsageError("--int8 needs a quantised model (Q/DQ nodes, from edge-segnet calibrate)"
+                     " or --calib-cache FILE (TensorRT 8.x-10.x)")
+
+
+def plan(model_path, options):
+    """Check the model and options and make the graph to build."""
+    version = releases.target_version(options.trt_version, None) if options.trt_version \
+        else _installed_or_oldest()
+    releases.check_supported(version)
+    source_bytes, model = _read_model(model_path)
+    info = metadata.ModelInfo.from_model(model)
+    prepared = info.extra.get("prepared")
+    quantization = _quantization(model, options, version)
+    passes = []
+    if prepared:
+        recorded_form = prepared.get("unpool")
+        if options.unpool and recorded_form not in ("none", options.unpool):
+            raise UsageError("{} was prepared with the {} unpooling form; --unpool {} needs the "
+                             "raw export".format(model_path, recorded_form, options.unpool))
+        size = tuple(info.input_size or ())
+        if options.input_size and tuple(options.input_size) != size:
+            raise UsageError("{} was prepared for {}x{}; it cannot take {}x{}".format(
+                model_path, size[0], size[1], *options.input_size),
+                hint="give the raw export to build another input size")
+        unpool = recorded_form
+        input_size = size
+    else:
+        unpool = options.unpool or "plugin"
+        input_size = tuple(options.input_size or info.input_size or zoo.DEFAULT_INPUT_SIZE)
+        prepare_options = prepare_module.PrepareOptions(
+            input_size=input_size, unpool_form=unpool, embed_preprocess=True,
+            argmax=True, keep_logits=True,
+            trt_version="{}.{}".format(*version))
+        try:
+            model, reports = prepare_module.prepare(model, prepare_options, source_bytes)
+        except ModelError as exc:
+            raise ModelError("{} cannot be built for input {}x{}: {}".format(
+                model_path, input_size[0], input_size[1], exc.message), hint=exc.hint)
+        passes = [report.name for report in reports]
+    if options.precision == "fp16" and not releases.has_precision_flags(version):
+        from edge_segnet.graph import fp16  # TensorRT 11 takes FP16 only from the model's types
+
+        passes.append(fp16.convert(model))
+    parser_ops.check_parseable(model, version,
+                               plugin_ops=(UNPOOL_OP,) if unpool == "plugin" else ())
+    return BuildPlan(model, hashlib.sha256(source_bytes).hexdigest(), passes, unpool,
+                     input_size, version, options.precision, quantization)
+
+
+def _installed_or_oldest():
+    from edge_segnet.engine import trt_compat
+
+    return trt_compat.target_version()

@@ -1,0 +1,200 @@
+"""``edge-segnet selftest``: build the shipped SegNet-Basic per precision, verify each engine
+against ONNX Runtime, time it, and say on one screen what passed, what failed and what could not
+be checked here."""
+
+import os
+import shutil
+import tempfile
+import time
+
+from edge_segnet import optional
+from edge_segnet.errors import EdgeSegnetError
+
+# Arg-max agreement with ONNX Runtime (FP32) that each precision must reach.
+MIN_AGREEMENT = {"fp32": 99.9, "fp16": 99.5, "int8": 98.0}
+VERIFY_FRAMES = 4
+
+
+class Check(object):
+    PASS, FAIL, SKIP = "pass", "FAIL", "not checked"
+
+    def __init__(self, name, status, detail):
+        self.name, self.status, self.detail = name, status, detail
+
+    def line(self):
+        return "{:<24} {:<12} {}".format(self.name, self.status, self.detail)
+
+
+class SelftestReport(object):
+    def __init__(self):
+        self.facts = []
+        self.checks = []
+
+    def add(self, name, status, detail):
+        self.checks.append(Check(name, status, detail))
+
+    @property
+    def passed(self):
+        return all(check.status != Check.FAIL for check in self.checks)
+
+    def format_text(self):
+        lines = ["{:<24} {}".format(name, value) for name, value in self.facts]
+        lines.append("")
+        lines.extend(check.line() for check in self.checks)
+        failed = sum(check.status == Check.FAIL for check in self.checks)
+        skipped = sum(check.status == Check.SKIP for check in self.checks)
+        lines.append("")
+        lines.append("selftest {}: {} passed, {} failed, {} not checked".format(
+            "FAILED" if failed else "passed",
+            sum(check.status == Check.PASS for check in self.checks), failed, skipped))
+        return "\n".join(lines)
+
+
+def _precisions(capability):
+    from edge_segnet.trt_facts import gpus
+
+    chosen = ["fp32", "fp16"]
+    if gpus.has_fast_int8(capability):
+        chosen.append("int8")
+    return chosen
+
+
+def _facts(report, tensorrt, cuda):
+    from edge_segnet.platform import jetson
+
+    report.facts.append(("board", jetson.board_model() or "not a Jetson"))
+    l4t = jetson.l4t_release()
+    if l4t:
+        report.facts.append(("L4T / JetPack", "{} / {}".format(l4t, jetson.jetpack_for(l4t)
+                                                               or "?")))
+    ort = optional.try_import("onnxruntime")
+    report.facts.append(("TensorRT", tensorrt.__version__ if tensorrt else "not installed"))
+    report.facts.append(("ONNX Runtime", ort.__version__ if ort else "not installed"))
+    if cuda is not None:
+        name, capability = cuda.device()
+        report.facts.append(("GPU", "{} (compute {}.{}), memory through {}".format(
+            name, capability[0], capability[1], cuda.name)))
+
+
+def _check_onnxruntime(report, model_path):
+    from edge_segnet import verify
+    from edge_segnet.graph import prepare
+
+    workdir = tempfile.mkdtemp(prefix="edge-segnet-selftest-")
+    try:
+        prepared = os.path.join(workdir, "prepared.onnx")
+        prepare.prepare_file(model_path, prepared, prepare.PrepareOptions(
+            unpool_form="plugin", argmax=True, keep_logits=True))
+        comparison = verify.compare(model_path, prepared, verify.synthetic_frames(
+            VERIFY_FRAMES))
+        failures = comparison.failures(1e-4, 100.0)
+        report.add("prepare + verify (CPU)", Check.FAIL if failures else Check.PASS,
+                   "; ".join(failures) or "prepared graph equals the model on ONNX Runtime "
+                   "({:.2f}% agreement)".format(100 * comparison.agreement))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _check_engine(report, precision, model_path, workdir, iterations, tensorrt, cuda, log):
+    from edge_segnet import verify
+    from edge_segnet.engine import builder, plan
+    from edge_segnet.profile import stats
+    from edge_segnet.runtime.tensorrt_backend import TensorRTSegmenter
+
+    engine_path = os.path.join(workdir, "segnet-{}.engine".format(precision))
+    options = plan.BuildOptions(precision=precision, output=engine_path, force=True)
+    try:
+        if precision == "int8":
+            report.add("build int8", Check.SKIP, "needs a Q/DQ model from calibration; "
+                       "build one with edge-segnet calibrate, then build --int8")
+            return
+        result = builder.build(model_path, options, tensorrt=tensorrt, cuda=cuda, log=log)
+        report.add("build " + precision, Check.PASS, "{:.1f} s".format(result.seconds))
+    except EdgeSegnetError as exc:
+        report.add("build " + precision, Check.FAIL, str(exc))
+        return
+    try:
+        segmenter = TensorRTSegmenter(engine_path, tensorrt=tensorrt, cuda=cuda)
+    except EdgeSegnetError as exc:
+        report.add("load " + precision, Check.FAIL, str(exc))
+        return
+    try:
+        if optional.try_import("onnxruntime") is None:
+            report.add("verify " + precision, Check.SKIP,
+                       "ONNX Runtime is not installed: " + optional.install_hint("onnxruntime"))
+        else:
+            comparison = verify.compare_segmenters(model_path, segmenter,
+                                                   verify.synthetic_frames(VERIFY_FRAMES))
+            agreement = 100 * comparison.agreement
+            minimum = MIN_AGREEMENT[precision]
+            report.add("verify " + precision, Check.PASS if agreement >= minimum else
+                       Check.FAIL, "{:.2f}% arg-max agreement with ONNX Runtime (needs {}%); "
+                       "max logit difference {}".format(
+                           agreement, minimum, "{:.3g}".format(comparison.max_abs)
+                           if comparison.max_abs is not None else "n/a"))
+        frame = segmenter.prepare_input(_gray_frame(segmenter.input_size))
+        for _ in range(10):
+            segmenter.run_tensor(frame)
+        totals, gpu = [], []
+        for _ in range(iterations):
+            segmenter.run_tensor(frame)
+            gpu.append(segmenter.last_gpu_ms)
+        for _ in range(iterations):
+            start = time.perf_counter()
+            segmenter.run_tensor(frame)
+            totals.append((time.perf_counter() - start) * 1e3)
+        total, compute = stats.LatencyStats(totals), stats.LatencyStats(gpu)
+        report.add("profile " + precision, Check.PASS,
+                   "median {:.2f} ms with copies, GPU {:.2f} ms (p99 {:.2f}), {} runs".format(
+                       total.median, compute.median, compute.p99, iterations))
+    except EdgeSegnetError as exc:
+        report.add("run " + precision, Check.FAIL, str(exc))
+    finally:
+        segmenter.close()
+
+
+def _gray_frame(size):
+    import numpy as np
+
+    return np.full(tuple(size) + (3,), 128, np.uint8)
+
+
+def run(model=None, iterations=50, keep=None, tensorrt=None, cuda=None, log=None):
+    """Run every check that this machine allows; returns a SelftestReport."""
+    from edge_segnet.engine import cuda_memory
+    from edge_segnet.models.demo import default_model_path
+
+    log = log or (lambda line: None)
+    model_path = model or default_model_path()
+    report = SelftestReport()
+    tensorrt = tensorrt or optional.try_import("tensorrt")
+    if tensorrt is not None and cuda is None:
+        try:
+            cuda = cuda_memory.open_cuda()
+        except EdgeSegnetError as exc:
+            report.add("CUDA", Check.FAIL, str(exc))
+    _facts(report, tensorrt, cuda)
+    report.facts.append(("model", model_path))
+    if optional.try_import("onnxruntime") is not None:
+        _check_onnxruntime(report, model_path)
+    else:
+        report.add("prepare + verify (CPU)", Check.SKIP,
+                   "ONNX Runtime is not installed: " + optional.install_hint("onnxruntime"))
+    if tensorrt is None:
+        report.add("TensorRT engines", Check.SKIP,
+                   "TensorRT is not installed: " + optional.install_hint("tensorrt") +
+                   "; build, GPU verification and profiling need it")
+        return report
+    if cuda is None:
+        return report
+    workdir = keep or tempfile.mkdtemp(prefix="edge-segnet-selftest-")
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+    try:
+        for precision in _precisions(cuda.device()[1]):
+            _check_engine(report, precision, model_path, workdir, iterations, tensorrt, cuda,
+                          log)
+    finally:
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return report

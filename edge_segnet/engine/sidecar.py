@@ -1,0 +1,119 @@
+"""``MODEL.engine.json``: what an engine is (its I/O, labels, palette, input format,
+normalisation, precision) and what it was built for (TensorRT release, GPU, plugin build, source
+model), so that a run can use it without the ONNX file and refuse it where it cannot run."""
+
+import hashlib
+import json
+import os
+
+import edge_segnet
+from edge_segnet.errors import EdgeSegnetError, ModelError
+from edge_segnet.models import labels as labels_module
+from edge_segnet.models import metadata
+
+SCHEMA_VERSION = 1
+REBUILD_HINT = "rebuild it with `edge-segnet build` on this machine"
+
+
+class EngineMismatch(EdgeSegnetError):
+    """An engine built for another TensorRT release, GPU or plugin build."""
+
+
+def path_for(engine_path):
+    return engine_path + ".json"
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe(info):
+    """The JSON of a build: ``info`` holds the fields builder.py collects."""
+    data = {"schema_version": SCHEMA_VERSION, "tool": "edge-segnet {}".format(
+        edge_segnet.__version__)}
+    data.update(info)
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def read(engine_path):
+    """The sidecar of ``engine_path`` as a dict, or None when there is none (an engine made by
+    trtexec). A sidecar that is not ours is an error, not a silent default."""
+    path = path_for(engine_path)
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ModelError("{} is not a readable engine description: {}".format(path, exc),
+                         hint=REBUILD_HINT)
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        raise ModelError("{} is not an edge-segnet engine description (schema_version {})"
+                         .format(path, data.get("schema_version") if isinstance(data, dict)
+                                 else "missing"), hint=REBUILD_HINT)
+    return data
+
+
+def model_info(data, class_count=None):
+    """The labels, palette and normalisation recorded for the engine."""
+    if not data or "model" not in data:
+        info = metadata.ModelInfo()
+    else:
+        recorded = data["model"]
+        labels = labels_module.LabelSet(recorded["labels"], recorded["palette"])
+        info = metadata.ModelInfo(labels=labels, mean=recorded["mean"], std=recorded["std"],
+                                  input_size=recorded.get("input_size"),
+                                  architecture=recorded.get("architecture"),
+                                  color_order=recorded.get("color_order", "RGB"))
+    if class_count is not None:
+        info.labels = info.labels.with_count(class_count)
+    return info
+
+
+def model_section(info):
+    section = {"labels": list(info.labels.names), "palette": info.labels.colors_rgb.tolist(),
+               "mean": list(info.mean), "std": list(info.std),
+               "color_order": info.color_order}
+    if info.input_size:
+        section["input_size"] = list(info.input_size)
+    if info.architecture:
+        section["architecture"] = info.architecture
+    return section
+
+
+def check_runs_here(engine_path, data, tensorrt_version, gpu, plugin_path):
+    """Refuse, before TensorRT deserialises anything, an engine this machine cannot run:
+    another TensorRT release, another GPU, another plugin build, or engine bytes that are not
+    the ones the description was written for."""
+    if data is None:
+        return
+    recorded_trt = data.get("tensorrt", {}).get("version")
+    if recorded_trt != tensorrt_version:
+        raise EngineMismatch("{} was built with TensorRT {}; this is TensorRT {}".format(
+            engine_path, recorded_trt, tensorrt_version), hint=REBUILD_HINT)
+    recorded_gpu = data.get("gpu", {})
+    if gpu is not None and (recorded_gpu.get("name") != gpu[0] or
+                            tuple(recorded_gpu.get("compute_capability", ())) != tuple(gpu[1])):
+        raise EngineMismatch("{} was built for {} (compute {}); this GPU is {} (compute "
+                             "{}.{})".format(engine_path, recorded_gpu.get("name"),
+                                             ".".join(str(v) for v in recorded_gpu.get(
+                                                 "compute_capability", ())), gpu[0], *gpu[1]),
+                             hint=REBUILD_HINT)
+    plugin = data.get("plugin")
+    if plugin:
+        if plugin_path is None or not os.path.isfile(plugin_path):
+            raise EngineMismatch("{} needs the unpooling plugin, which is not found".format(
+                engine_path), hint="build it with ./plugins/build.sh, or " + REBUILD_HINT +
+                " --unpool native")
+        if file_sha256(plugin_path) != plugin.get("sha256"):
+            raise EngineMismatch("{} was built with another build of the unpooling plugin than "
+                                 "{}".format(engine_path, plugin_path), hint=REBUILD_HINT)
+    expected = data.get("engine_sha256")
+    if expected and file_sha256(engine_path) != expected:
+        raise EngineMismatch("{} is not the engine {} describes (interrupted or replaced "
+                             "build)".format(engine_path, path_for(engine_path)),
+                             hint=REBUILD_HINT)

@@ -1,0 +1,43 @@
+"""FP16 by the model's own types, the only way to FP16 on TensorRT 11 (strongly typed: no FP16
+builder flag). onnxconverter-common's float16 conversion does the work; the graph's inputs and
+outputs keep their types, and ops whose FP16 results are fragile stay in FP32."""
+
+from edge_segnet import optional
+from edge_segnet.errors import ModelError
+
+# Sums of squares and powers overflow FP16's 65504 (SegNet-Basic's local contrast
+# normalisation is LRN), reductions lose precision; the converter's own list covers the rest.
+FRAGILE_OPS = ("LRN", "Pow", "ReduceMean", "ReduceSum", "ReduceSumSquare", "ReduceL2",
+               "Softmax", "LogSoftmax", "Exp", "Log", "Sqrt", "Reciprocal")
+
+
+def convert(model):
+    """Convert ``model`` in place; returns the pass's name for the build description."""
+    float16 = optional.require("onnxconverter_common.float16",
+                               "FP16 for TensorRT 11 (a strongly typed FP16 model)")
+    blocked = list(float16.DEFAULT_OP_BLOCK_LIST) + list(FRAGILE_OPS)
+    try:
+        converted = float16.convert_float_to_float16(model, keep_io_types=True,
+                                                      op_block_list=blocked)
+    except Exception as exc:
+        raise ModelError("FP16 conversion failed: {}".format(str(exc).splitlines()[0] if
+                                                             str(exc) else type(exc).__name__))
+    model.CopyFrom(converted)
+    _retarget_casts(model)
+    return "fp16 (onnxconverter-common, I/O kept, {} kept in FP32)".format(
+        "/".join(FRAGILE_OPS[:3]) + "/...")
+
+
+def _retarget_casts(model):
+    """The converter marks a Cast's output FP16 but leaves its ``to`` at FLOAT (a Cast from
+    the uint8 frame, say): the graph would then disagree with itself."""
+    import onnx
+
+    declared = {value.name: value.type.tensor_type.elem_type for value in
+                model.graph.value_info}
+    for node in model.graph.node:
+        if node.op_type != "Cast" or declared.get(node.output[0]) != onnx.TensorProto.FLOAT16:
+            continue
+        for attribute in node.attribute:
+            if attribute.name == "to" and attribute.i == onnx.TensorProto.FLOAT:
+                attribute.i = onnx.TensorProto.FLOAT16

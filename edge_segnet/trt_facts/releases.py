@@ -1,0 +1,90 @@
+"""What each TensorRT release can do, as facts read from its public headers and Python bindings
+(NVIDIA/TensorRT at 8.2.1, 8.5.2, 8.6.1, 10.3.0, 10.16 and 11.1). Graph passes and the checks made
+before a build use these; the code that calls TensorRT lives in ``edge_segnet.engine``."""
+
+import re
+
+from edge_segnet.errors import UsageError
+
+# JetPack 4.6 (TX1, TX2, Nano) ships 8.2: the oldest release we build for.
+OLDEST_SUPPORTED = (8, 2)
+# The releases the engine code is checked against (tests/engine/trt_manifests).
+CHECKED_RELEASES = ("8.2.1", "8.5.2", "8.6.1", "10.3.0", "10.16", "11.1")
+
+
+def parse_version(text):
+    """(major, minor) of a version string such as "8.2.1.8" or "10"."""
+    match = re.match(r"^\s*(\d+)(?:\.(\d+))?", str(text or ""))
+    if not match:
+        raise UsageError("TensorRT version must look like 8.2 or 10.3; got {!r}".format(text))
+    return int(match.group(1)), int(match.group(2) or 0)
+
+
+def target_version(requested=None, installed=None):
+    """The release to prepare for: the one asked for, the installed one, else the oldest we
+    support (so that the result parses everywhere)."""
+    if requested:
+        return parse_version(requested)
+    return tuple(installed) if installed else OLDEST_SUPPORTED
+
+
+def check_supported(version):
+    if tuple(version) < OLDEST_SUPPORTED:
+        raise UsageError("TensorRT {}.{} is older than the oldest release edge-segnet builds "
+                         "for ({}.{}, JetPack 4.6)".format(version[0], version[1],
+                                                          *OLDEST_SUPPORTED),
+                         hint="upgrade TensorRT (JetPack 4.6 or newer on a Jetson)")
+
+
+def supports_uint8_input(version):
+    """DataType::kUINT8 network inputs exist from 8.5; 8.2's DataType stops at kBOOL."""
+    return tuple(version) >= (8, 5)
+
+
+def has_tensor_api(version):
+    """Named I/O tensors (num_io_tensors, set_tensor_address, execute_async_v3) from 8.5; before
+    that only binding indices and execute_async_v2 (which 10.0 removed)."""
+    return tuple(version) >= (8, 5)
+
+
+def has_memory_pools(version):
+    """IBuilderConfig.set_memory_pool_limit from 8.4; max_workspace_size before (gone in 10)."""
+    return tuple(version) >= (8, 4)
+
+
+def has_optimization_level(version):
+    """IBuilderConfig.builder_optimization_level (0-5, default 3) from 8.6."""
+    return tuple(version) >= (8, 6)
+
+
+def needs_explicit_batch_flag(version):
+    """Before 10 a network must be created with EXPLICIT_BATCH for the ONNX parser; from 10
+    every network is explicit-batch and the flag is deprecated."""
+    return tuple(version) < (10, 0)
+
+
+def is_strongly_typed_only(version):
+    """TensorRT 11 builds only strongly typed networks: no FP16/INT8 builder flags, no
+    calibrators; precision comes from the ONNX model's types and its Q/DQ nodes."""
+    return tuple(version) >= (11, 0)
+
+
+def has_precision_flags(version):
+    return not is_strongly_typed_only(version)
+
+
+def has_calibrators(version):
+    """Implicit INT8 from a calibration cache: 8.x to 10.x (deprecated in 10, gone in 11)."""
+    return not is_strongly_typed_only(version)
+
+
+def has_v3_plugins(version):
+    """IPluginV3 and the registry's get_creator from 10.0."""
+    return tuple(version) >= (10, 0)
+
+
+def onnx_opset_range(version):
+    """The ONNX opsets the release's parser imports (onnx-tensorrt's docs/operators.md)."""
+    from edge_segnet.trt_facts import parser_ops
+
+    return parser_ops.opset_range(version)

@@ -1,0 +1,89 @@
+import numpy as np
+import onnx
+import pytest
+
+from edge_segnet.graph import UNPOOL_OP, fp16, prepare
+from edge_segnet.models import zoo
+
+float16 = pytest.importorskip("onnxconverter_common.float16",
+                              reason="onnxconverter-common is not installed (edge-segnet[fp16])")
+
+
+def _prepared(normalization="meanstd"):
+    model = zoo.create("segnet-basic", input_size=(36, 52))
+    options = prepare.PrepareOptions(input_size=(36, 52), embed_preprocess=True,
+                                     input_type="uint8", normalization=normalization,
+                                     argmax=True, keep_logits=True, trt_version="11.1")
+    return prepare.prepare(model, options)[0]
+
+
+def _types(model):
+    inferred = onnx.shape_inference.infer_shapes(model)
+    types = {value.name: value.type.tensor_type.elem_type for value in
+             list(inferred.graph.value_info) + list(inferred.graph.input) +
+             list(inferred.graph.output)}
+    return types
+
+
+def test_fp16_keeps_the_io_types_and_halves_the_convolutions():
+    model = _prepared()
+    before = {value.name: value.type.tensor_type.elem_type for value in
+              list(model.graph.input) + list(model.graph.output)}
+    fp16.convert(model)
+    after = {value.name: value.type.tensor_type.elem_type for value in
+             list(model.graph.input) + list(model.graph.output)}
+    assert after == before
+    weights = {init.name: init.data_type for init in model.graph.initializer}
+    conv_weights = [node.input[1] for node in model.graph.node if node.op_type == "Conv"]
+    assert conv_weights and all(weights[name] == onnx.TensorProto.FLOAT16
+                                for name in conv_weights)
+    types = _types(model)
+    unpool_inputs = [name for node in model.graph.node if node.op_type == UNPOOL_OP
+                     for name in node.input]
+    assert unpool_inputs and all(types.get(name) == onnx.TensorProto.FLOAT16
+                                 for name in unpool_inputs)
+
+
+def test_local_contrast_normalisation_stays_in_fp32():
+    model = _prepared("lcn")
+    fp16.convert(model)
+    types = _types(model)
+    # prepare writes the normalisation as AveragePool of squares and a Pow of the sum.
+    powers = [node for node in model.graph.node if node.op_type == "Pow"]
+    assert powers and all(types.get(node.output[0]) == onnx.TensorProto.FLOAT
+                          for node in powers)
+
+
+def test_fp16_agrees_with_fp32_on_the_demo_model_where_onnx_runtime_runs_fp16():
+    import cv2
+
+    from edge_segnet.models import demo
+    from edge_segnet.verify import synthetic_frames
+
+    ort = pytest.importorskip("onnxruntime")
+    options = prepare.PrepareOptions(unpool_form="native", embed_preprocess=True,
+                                     input_type="uint8", argmax=True, keep_logits=True,
+                                     trt_version="11.1")
+    reference = prepare.prepare(zoo.load(demo.demo_model_path()), options)[0]
+    half = onnx.ModelProto()
+    half.CopyFrom(reference)
+    fp16.convert(half)
+
+    def session(model):
+        return ort.InferenceSession(model.SerializeToString(),
+                                    providers=["CPUExecutionProvider"])
+
+    try:
+        half_session = session(half)
+    except Exception as exc:  # ORT 1.10's CPU provider has no FP16 convolutions
+        pytest.skip("ONNX Runtime cannot run FP16 on this CPU: {}".format(
+            str(exc).splitlines()[0][:120]))
+    reference_session = session(reference)
+    agree = pixels = 0
+    for frame in synthetic_frames(3):
+        feed = {reference.graph.input[0].name: cv2.resize(frame, (256, 128))[None]}
+        labels_half = half_session.run(None, feed)[0]
+        labels = reference_session.run(None, feed)[0]
+        agree += int((labels_half == labels).sum())
+        pixels += labels.size
+    assert agree / float(pixels) >= 0.995  # selftest's bar for FP16 engines
