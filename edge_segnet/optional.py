@@ -20,7 +20,8 @@ _INSTALL_HINTS = {
     ),
     "tensorrt": (
         "TensorRT comes with JetPack: sudo apt install python3-libnvinfer",
-        "pip install tensorrt, or install TensorRT from NVIDIA and its Python wheel",
+        "on a Jetson TensorRT comes with JetPack; elsewhere pip install tensorrt-cu12 (or "
+        "tensorrt-cu13 for CUDA 13), or NVIDIA's TensorRT packages",
     ),
     "pycuda": (
         "export PATH=/usr/local/cuda/bin:$PATH && pip3 install pycuda",

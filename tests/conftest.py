@@ -35,3 +35,66 @@ def frame():
 def unwritable_dir():
     """A folder that refuses new files even to root: procfs."""
     return "/proc"
+
+
+# Faked machines. Tests that pin what happens when something is missing (tensorrt, pycuda, a
+# built plugin, a board) fake that absence here rather than assume it of the machine they run on:
+# the suite is meant to pass on a Jetson with TensorRT and pycuda, and after plugins/build.sh.
+
+@pytest.fixture
+def without_modules(monkeypatch):
+    """``without_modules("tensorrt", "pycuda")`` fakes those packages as not installed, whatever
+    this machine has: until the test ends, importing them or any submodule raises ImportError,
+    through ``optional.require`` and ``optional.try_import`` and plain imports alike."""
+    def hide(*names):
+        for name in names:
+            for loaded in [key for key in sys.modules if key.startswith(name + ".")]:
+                monkeypatch.setitem(sys.modules, loaded, None)
+            monkeypatch.setitem(sys.modules, name, None)  # None there: "import halted"
+    return hide
+
+
+@pytest.fixture
+def no_built_plugin(monkeypatch, tmp_path):
+    """No unpooling plugin library built or installed, whatever this checkout has:
+    EDGE_SEGNET_PLUGIN is unset, and the two places plugin_library looks after it (the package's
+    lib/ and plugins/build/) become empty folders under tmp_path. Returns that plugins/build."""
+    from edge_segnet.engine import plugin_library
+
+    package_dir = tmp_path / "no-plugin" / "edge_segnet"
+    build_dir = tmp_path / "no-plugin" / "plugins" / "build"
+    for folder in (package_dir / "lib", build_dir):
+        folder.mkdir(parents=True)
+    monkeypatch.setattr(plugin_library, "_PACKAGE_DIR", str(package_dir))
+    monkeypatch.setattr(plugin_library, "_BUILD_DIR", str(build_dir))
+    monkeypatch.delenv(plugin_library.PATH_VARIABLE, raising=False)
+    return build_dir
+
+
+@pytest.fixture
+def workstation(monkeypatch, tmp_path, no_built_plugin):
+    """Makes doctor (``doctor.Probe()`` with no arguments, as ``edge-segnet doctor`` builds it)
+    look at a faked workstation instead of this machine: an empty root (no device-tree model, no
+    /etc/nv_tegra_release, no GPU devfreq, no /dev/video*), no nvpmodel or other command, no
+    CUDA driver or runtime, an empty environment and no built plugin. Python packages are this
+    interpreter's; fake missing ones with ``without_modules``. Returns the faked root."""
+    from edge_segnet.platform import doctor
+
+    root = tmp_path / "workstation-root"
+    root.mkdir()
+    real_probe = doctor.Probe
+
+    def no_such_command(command):
+        return None, "[Errno 2] No such file or directory: '{}'".format(command[0])
+
+    class WorkstationProbe(real_probe):
+        """doctor.Probe whose defaults are the faked workstation's; arguments still win."""
+
+        def __init__(self, root=str(root), run=no_such_command, driver_version=lambda: None,
+                     runtime_version=lambda: None, environ=None, **others):
+            real_probe.__init__(self, root=root, run=run, driver_version=driver_version,
+                                runtime_version=runtime_version,
+                                environ={} if environ is None else environ, **others)
+
+    monkeypatch.setattr(doctor, "Probe", WorkstationProbe)
+    return root

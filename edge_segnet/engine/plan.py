@@ -44,9 +44,14 @@ class BuildOptions(object):
             raise UsageError("--calib-cache goes with --int8")
         if plugin and unpool == "native":
             raise UsageError("--plugin goes with --unpool plugin; the native form needs none")
+        if isinstance(input_size, str):
+            input_size = parse_size(input_size)
+        if input_size is not None and min(input_size) < 1:
+            raise UsageError("--input-size sides must be at least 1; got {}x{}".format(
+                *input_size))
         self.precision = precision
         self.output = output
-        self.input_size = parse_size(input_size) if isinstance(input_size, str) else input_size
+        self.input_size = tuple(input_size) if input_size else None
         self.unpool = unpool
         self.plugin = plugin
         self.calib_cache = calib_cache
@@ -190,6 +195,7 @@ def plan(model_path, options):
             raise ModelError("{} cannot be built for input {}x{}: {}".format(
                 model_path, input_size[0], input_size[1], exc.message), hint=exc.hint)
         passes = [report.name for report in reports]
+        _check_no_empty_tensor(model, input_size, model_path)
     if options.precision == "fp16" and not releases.has_precision_flags(version):
         from edge_segnet.graph import fp16  # TensorRT 11 takes FP16 only from the model's types
 
@@ -198,6 +204,19 @@ def plan(model_path, options):
                                plugin_ops=(UNPOOL_OP,) if unpool == "plugin" else ())
     return BuildPlan(model, hashlib.sha256(source_bytes).hexdigest(), passes, unpool,
                      input_size, version, options.precision, quantization)
+
+
+def _check_no_empty_tensor(model, input_size, model_path):
+    """A size too small for the model's poolings leaves empty tensors, which TensorRT
+    refuses only after minutes of work."""
+    from edge_segnet.graph.shapes import static_shapes
+
+    for name, shape in static_shapes(model).items():
+        if any(side == 0 for side in shape):
+            raise ModelError("{} cannot be built for input {}x{}: tensor {} would be empty "
+                             "({})".format(model_path, input_size[0], input_size[1], name,
+                                           "x".join(str(side) for side in shape)),
+                             hint="each pooling halves the size: give a larger --input-size")
 
 
 def _installed_or_oldest():

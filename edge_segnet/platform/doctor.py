@@ -23,16 +23,20 @@ class Check(object):
 
 
 class Probe(object):
-    """Where doctor looks. Tests replace parts with fakes of a board."""
+    """Where doctor looks. Tests replace parts with fakes of a board.
 
-    def __init__(self, root="/", run=jetson.run_quiet, import_module=optional.try_import,
-                 driver_version=cuda.driver_version, runtime_version=cuda.runtime_version,
-                 plugin_paths=None, environ=None):
+    Defaults are looked up when a Probe is made, not when this module is imported, so that a
+    test's monkeypatch of ``optional.try_import``, ``jetson.run_quiet`` or ``cuda.*`` reaches
+    ``Probe()`` (and so ``edge-segnet doctor``) too.
+    """
+
+    def __init__(self, root="/", run=None, import_module=None, driver_version=None,
+                 runtime_version=None, plugin_paths=None, environ=None):
         self.root = root
-        self.run = run
-        self.import_module = import_module
-        self.driver_version = driver_version
-        self.runtime_version = runtime_version
+        self.run = run or jetson.run_quiet
+        self.import_module = import_module or optional.try_import
+        self.driver_version = driver_version or cuda.driver_version
+        self.runtime_version = runtime_version or cuda.runtime_version
         self.plugin_paths = plugin_paths
         self.environ = os.environ if environ is None else environ
 

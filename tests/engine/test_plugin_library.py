@@ -26,12 +26,13 @@ def test_candidates_start_with_the_environment_variable(tmp_path):
     assert paths[2].endswith("plugins/build/" + plugin_library.LIBRARY_NAME)
 
 
-def test_a_missing_library_names_every_path_and_how_to_build(tmp_path):
+def test_a_missing_library_names_every_path_and_how_to_build(tmp_path, no_built_plugin):
     with pytest.raises(plugin_library.PluginError) as caught:
         plugin_library.load({plugin_library.PATH_VARIABLE: str(tmp_path / "x.so")},
                             tensorrt=_FakeTensorRT({}))
     message = str(caught.value)
     assert "libedge_segnet_plugins.so not found (tried {}".format(tmp_path / "x.so") in message
+    assert str(no_built_plugin / plugin_library.LIBRARY_NAME) in message
     assert "./plugins/build.sh" in message
 
 

@@ -1,4 +1,6 @@
 import json
+import sys
+import types
 
 from edge_segnet.platform import doctor
 
@@ -7,7 +9,8 @@ def _by_name(checks):
     return {check.name: check for check in checks}
 
 
-def test_this_machine_lacks_tensorrt_and_pycuda_with_hints():
+def test_a_workstation_without_tensorrt_and_pycuda_gets_pip_hints(workstation, without_modules):
+    without_modules("tensorrt", "pycuda")
     checks = _by_name(doctor.diagnose())
     for name in ("TensorRT", "pycuda"):
         assert checks[name].status == doctor.MISSING
@@ -15,6 +18,20 @@ def test_this_machine_lacks_tensorrt_and_pycuda_with_hints():
     assert checks["ONNX Runtime"].status == doctor.OK
     assert "CPUExecutionProvider" in checks["ONNX Runtime"].detail
     assert checks["Board"].status == doctor.NOT_APPLICABLE
+
+
+def test_tensorrt_and_pycuda_that_import_are_ok_with_their_versions(workstation, monkeypatch):
+    tensorrt = types.ModuleType("tensorrt", "Stands for JetPack 4.6's tensorrt: its version only.")
+    tensorrt.__version__ = "8.2.1.8"
+    pycuda = types.ModuleType("pycuda", "Stands for pycuda: its driver module only.")
+    pycuda.driver = types.ModuleType("pycuda.driver", "Stands for pycuda.driver: get_version "
+                                                      "gives the CUDA it was built for.")
+    pycuda.driver.get_version = lambda: (10, 2, 0)
+    for module in (tensorrt, pycuda, pycuda.driver):
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    checks = _by_name(doctor.diagnose())
+    assert (checks["TensorRT"].status, checks["TensorRT"].detail) == (doctor.OK, "8.2.1.8")
+    assert (checks["pycuda"].status, checks["pycuda"].detail) == (doctor.OK, "10.2.0")
 
 
 def test_a_nano_with_jetpack_46_is_reported_with_board_hints(nano_root, nvpmodel_maxn):
@@ -57,7 +74,7 @@ def test_opencv_without_gstreamer_on_a_jetson_is_a_warning(nano_root):
     assert check.status == doctor.WARN and "GStreamer: NO" in check.detail
 
 
-def test_plugin_found_by_environment_variable(tmp_path):
+def test_plugin_found_by_environment_variable(tmp_path, no_built_plugin):
     library = tmp_path / "libedge_segnet_plugins.so"
     library.write_bytes(b"")
     probe = doctor.Probe(environ={"EDGE_SEGNET_PLUGIN": str(tmp_path)})

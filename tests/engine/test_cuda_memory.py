@@ -1,0 +1,113 @@
+import types
+
+import numpy as np
+import pytest
+
+from edge_segnet.engine import cuda_memory
+from edge_segnet.errors import MissingDependencyError
+
+
+def test_without_pycuda_or_cuda_python_the_error_says_how_to_get_either(monkeypatch):
+    monkeypatch.setattr(cuda_memory.optional, "try_import", lambda name: None)
+    with pytest.raises(MissingDependencyError) as caught:
+        cuda_memory.open_cuda()
+    message = str(caught.value)
+    assert "pycuda" in message and "cuda-python" in message and "\n" not in message
+
+
+def _stand_in_pycuda(calls):
+    """A stand-in for pycuda.driver recording each call (no GPU behind it)."""
+
+    class Error(Exception):
+        pass
+
+    class Allocation(object):
+        def __init__(self, nbytes):
+            self.nbytes = nbytes
+
+        def __int__(self):
+            return 0xABC000
+
+        def free(self):
+            calls.append("free")
+
+    class Context(object):
+        def push(self):
+            calls.append("push")
+
+        def pop(self):
+            calls.append("pop")
+
+    class Device(object):
+        def __init__(self, index):
+            calls.append("Device({})".format(index))
+
+        def retain_primary_context(self):
+            calls.append("retain_primary_context")
+            return Context()
+
+        def name(self):
+            return "stand-in Xavier"
+
+        def compute_capability(self):
+            return (7, 2)
+
+    class Stream(object):
+        handle = 0x77
+
+        def synchronize(self):
+            calls.append("Stream.synchronize")
+
+    class Event(object):
+        def record(self, stream):
+            calls.append("Event.record")
+
+        def time_till(self, other):
+            return 1.5
+
+    driver = types.SimpleNamespace(
+        Error=Error, Device=Device, Stream=Stream, Event=Event,
+        init=lambda: calls.append("init"),
+        pagelocked_empty=lambda shape, dtype: (calls.append("pagelocked_empty"),
+                                               np.zeros(shape, dtype))[1],
+        mem_alloc=lambda nbytes: (calls.append("mem_alloc({})".format(nbytes)),
+                                  Allocation(nbytes))[1],
+        memcpy_htod_async=lambda dest, src, stream: calls.append("memcpy_htod_async"),
+        memcpy_dtoh_async=lambda dest, src, stream: calls.append("memcpy_dtoh_async"))
+    return driver
+
+
+def test_pycuda_memory_works_on_the_primary_context_that_tensorrt_uses():
+    calls = []
+    cuda = cuda_memory.PycudaMemory(_stand_in_pycuda(calls))
+    assert calls[:4] == ["init", "Device(0)", "retain_primary_context", "push"]
+    assert cuda.device() == ("stand-in Xavier", (7, 2))
+    host = cuda.pinned_empty((1, 3, 4, 4), np.float32)
+    buffer = cuda.device_alloc(host.nbytes)
+    assert buffer.ptr == 0xABC000 and buffer.nbytes == 192
+    stream = cuda.stream()
+    start, end = cuda.event(), cuda.event()
+    cuda.copy_to_device_async(buffer, host, stream)
+    cuda.record(start, stream)
+    cuda.record(end, stream)
+    cuda.copy_to_host_async(host, buffer, stream)
+    cuda.synchronize(stream)
+    assert cuda.elapsed_ms(start, end) == 1.5
+    cuda.free(buffer)
+    cuda.close()
+    assert calls[4:] == ["pagelocked_empty", "mem_alloc(192)", "memcpy_htod_async",
+                         "Event.record", "Event.record", "memcpy_dtoh_async",
+                         "Stream.synchronize", "free", "pop"]
+    assert not cuda.can_capture_graphs
+
+
+def test_real_cuda_python_without_a_driver_fails_with_one_line():
+    cudart = cuda_memory._import_cudart()
+    if cudart is None:
+        pytest.skip("cuda-python is not installed (pip install cuda-python)")
+    error, count = cudart.cudaGetDeviceCount()
+    if int(error) == 0 and count:
+        pytest.skip("this machine has a CUDA GPU: tests/gpu covers it")
+    with pytest.raises(cuda_memory.CudaError) as caught:
+        cuda_memory.CudaPythonMemory(cudart)
+    assert "\n" not in str(caught.value) and "CUDA error" in str(caught.value)
