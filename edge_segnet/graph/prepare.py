@@ -149,6 +149,12 @@ def prepare(model, options, source_bytes=None):
     _timed(reports, "shapes", lambda: annotate(model) and [])
     check_prepared(model)
     onnx.checker.check_model(model)
+    if options.trt_version:
+        from edge_segnet.trt_facts import parser_ops
+
+        parser_ops.check_parseable(model, options.target_version(),
+                                   plugin_ops=(UNPOOL_OP,) if options.unpool_form == "plugin"
+                                   else ())
     passes = [report.name for report in reports]
     extra = dict(info.extra)
     extra.update({

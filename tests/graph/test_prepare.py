@@ -190,3 +190,20 @@ def test_auto_input_type_follows_the_target_tensorrt():
     assert prepare_module.PrepareOptions(trt_version="8.5").resolved_input_type() == "uint8"
     assert prepare_module.PrepareOptions(trt_version="10.3",
                                          input_type="float32").resolved_input_type() == "float32"
+
+
+def test_prepare_for_a_release_names_the_nodes_its_parser_cannot_take(tmp_path):
+    from edge_segnet.errors import ModelError
+    from edge_segnet.graph import prepare as prepare_module
+    from edge_segnet.models import zoo as zoo_module
+
+    source = str(tmp_path / "m.onnx")
+    zoo_module.save(zoo_module.create("segnet-basic", input_size=(36, 52)), source)
+    options = prepare_module.PrepareOptions(input_size=(36, 52), embed_preprocess=True,
+                                            input_type="uint8", trt_version="8.2")
+    with pytest.raises(ModelError, match="TensorRT 8.2's ONNX parser cannot take 1 node: "
+                                         "frame.float"):
+        prepare_module.prepare_file(source, str(tmp_path / "p.onnx"), options)
+    assert not (tmp_path / "p.onnx").exists()
+    options.trt_version = "8.6"
+    prepare_module.prepare_file(source, str(tmp_path / "p.onnx"), options)
