@@ -10,7 +10,7 @@ from edge_segnet.engine import cuda_memory, plan as plan_module, plugin_library,
 from edge_segnet.engine import trt_compat
 from edge_segnet.engine.trt_compat import TensorRTError
 from edge_segnet.errors import EdgeSegnetError, UsageError
-from edge_segnet.trt_facts import gpus, trtexec
+from edge_segnet.trt_facts import gpus, releases, trtexec
 
 MIB = 1 << 20
 
@@ -73,8 +73,10 @@ def _plugin_path(built_plan, options, tensorrt):
     environ = dict(os.environ)
     if options.plugin:
         if not os.path.isfile(options.plugin):
-            raise plugin_library.PluginError("--plugin {} not found".format(options.plugin),
-                                             hint="build it with ./plugins/build.sh")
+            raise plugin_library.PluginError(
+                "--plugin {} not found".format(options.plugin),
+                hint="build it with ./plugins/build.sh, or build with --unpool native, which "
+                     "needs no plugin")
         environ[plugin_library.PATH_VARIABLE] = options.plugin
     try:
         return plugin_library.load(environ, tensorrt=tensorrt)
@@ -148,21 +150,22 @@ def build(model_path, options, tensorrt=None, cuda=None, log=None):
     log = log or (lambda line: None)
     output = options.output or plan_module.default_output(model_path)
     plan_module.check_output_paths(model_path, output, options.timing_cache)
-    if os.path.isfile(output) and not options.force:
-        existing = sidecar.read(output) if os.path.isfile(sidecar.path_for(output)) else None
-        if existing and existing.get("source_sha256") == _sha256_file(model_path) and \
-                existing.get("request") == _request(options):
-            log("{} is up to date (use --force to rebuild)".format(output))
-            return BuildResult(output, existing, 0.0, None)
-    built_plan = plan_module.plan(model_path, options)
-    tensorrt = tensorrt or optional.require("tensorrt", "edge-segnet build")
-    version = trt_compat.version(tensorrt)
-    if options.trt_version and version[:2] != tuple(built_plan.target_version):
+    tensorrt = tensorrt or optional.try_import("tensorrt")
+    version = trt_compat.version(tensorrt) if tensorrt is not None else None
+    if options.trt_version and version and version != releases.parse_version(
+            options.trt_version):
         raise UsageError("--trt-version {} but TensorRT {} is installed".format(
             options.trt_version, tensorrt.__version__))
-    plan_module.releases.check_supported(version)
+    # The model's problems are worth hearing before TensorRT's absence.
+    built_plan = plan_module.plan(model_path, options, version)
+    if tensorrt is None:
+        tensorrt = optional.require("tensorrt", "edge-segnet build")
+    releases.check_supported(version)
     cuda = cuda or cuda_memory.open_cuda()
     gpu = cuda.device()
+    if not options.force and _up_to_date(output, built_plan, options, tensorrt, gpu):
+        log("{} is up to date (use --force to rebuild)".format(output))
+        return BuildResult(output, sidecar.read(output), 0.0, None)
     start = time.perf_counter()
     logger = trt_compat.make_logger(tensorrt, options.verbose)
     trt_compat.init_plugins(tensorrt, logger)
@@ -223,11 +226,19 @@ def _request(options):
             "opt_level": options.opt_level, "calib_cache": options.calib_cache}
 
 
-def _sha256_file(path):
+def _up_to_date(output, built_plan, options, tensorrt, gpu):
+    """An engine already at ``output`` built from this model, with these options, by this
+    TensorRT for this GPU, and intact."""
+    if not (os.path.isfile(output) and os.path.isfile(sidecar.path_for(output))):
+        return False
     try:
-        return sidecar.file_sha256(path)
-    except OSError:
-        return None
+        existing = sidecar.read(output)
+        sidecar.check_runs_here(output, existing, tensorrt.__version__, gpu,
+                                (existing.get("plugin") or {}).get("path"))
+    except EdgeSegnetError:
+        return False
+    return (existing.get("source_sha256") == built_plan.source_sha256 and
+            existing.get("request") == _request(options))
 
 
 def _engine_io(tensorrt, logger, engine_bytes):

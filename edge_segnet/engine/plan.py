@@ -160,10 +160,13 @@ def _quantization(model, options, version):
                      " or --calib-cache FILE (TensorRT 8.x-10.x)")
 
 
-def plan(model_path, options):
-    """Check the model and options and make the graph to build."""
-    version = releases.target_version(options.trt_version, None) if options.trt_version \
-        else _installed_or_oldest()
+def plan(model_path, options, version=None):
+    """Check the model and options and make the graph to build for TensorRT ``version``
+    (default: --trt-version, else the installed release, else the oldest supported)."""
+    if options.trt_version:
+        version = releases.parse_version(options.trt_version)
+    elif version is None:
+        version = _installed_or_oldest()
     releases.check_supported(version)
     source_bytes, model = _read_model(model_path)
     info = metadata.ModelInfo.from_model(model)

@@ -1,0 +1,312 @@
+"""The engine code against each TensorRT release we claim, through a stand-in ``tensorrt`` that
+exposes exactly that release's binding names (tests/engine/fake_tensorrt.py) and a stand-in GPU
+(tests/engine/fake_cuda.py): which calls each release gets, what the engine and its description
+hold, that the engine computes what ONNX Runtime computes, and each refusal."""
+
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+from edge_segnet.engine import builder, cache, plan, plugin_library, sidecar
+from edge_segnet.engine.trt_compat import TensorRTError
+from edge_segnet.models import zoo
+from edge_segnet.runtime.tensorrt_backend import TensorRTSegmenter
+from tests.engine.fake_cuda import FakeCuda
+from tests.engine.fake_tensorrt import RELEASES, Scenario, make_fake_tensorrt
+
+pytest.importorskip("onnxruntime", reason="the fake engine computes with ONNX Runtime")
+
+ORIN = ("Fake Orin (sm_87)", (8, 7))
+TX1 = ("Fake TX1 (sm_53)", (5, 3))
+PLUGIN = ("EdgeSegnetUnpool", "1", "")
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("model") / "segnet.onnx")
+    zoo.save(zoo.create("segnet-basic", input_size=(36, 52)), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def plugin_path(tmp_path_factory):
+    """A real shared library standing in for libedge_segnet_plugins.so (its creator is
+    'registered' by the fake registry's scenario)."""
+    folder = tmp_path_factory.mktemp("plugin")
+    source = folder / "stand_in.c"
+    source.write_text("int edge_segnet_stand_in(void) { return 1; }\n")
+    library = str(folder / plugin_library.LIBRARY_NAME)
+    try:
+        subprocess.check_call(["cc", "-shared", "-fPIC", "-o", library, str(source)])
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip("no C compiler for a stand-in plugin library: {}".format(exc))
+    return library
+
+
+def _machine(release, gpu=ORIN, **scenario):
+    cuda = FakeCuda(gpu)
+    fields = {"gpu_name": gpu[0], "memory": cuda}
+    fields.update(scenario)
+    return make_fake_tensorrt(release, Scenario(**fields)), cuda
+
+
+def _build(release, model_path, tmp_path, precision="fp32", gpu=ORIN, **options):
+    trt, cuda = _machine(release, gpu, **options.pop("scenario", {}))
+    output = str(tmp_path / "segnet-{}.engine".format(precision))
+    result = builder.build(model_path, plan.BuildOptions(precision=precision, output=output,
+                                                         unpool="native", **options),
+                           tensorrt=trt, cuda=cuda)
+    return trt, cuda, result
+
+
+# Calls whose presence tells the releases apart.
+DISTINGUISHING = ("IBuilderConfig.max_workspace_size=", "IBuilderConfig.set_memory_pool_limit",
+                  "IBuilderConfig.set_flag(BuilderFlag.FP16)", "ParserError.node_name",
+                  "ICudaEngine.num_bindings", "ICudaEngine.num_io_tensors",
+                  "IExecutionContext.execute_async_v2", "IExecutionContext.execute_async_v3",
+                  "IExecutionContext.set_tensor_address")
+EXPECTED_CALLS = {
+    "8.2.1": {"IBuilderConfig.max_workspace_size=", "IBuilderConfig.set_flag(BuilderFlag.FP16)",
+              "ICudaEngine.num_bindings", "IExecutionContext.execute_async_v2"},
+    "8.5.2": {"IBuilderConfig.set_memory_pool_limit",
+              "IBuilderConfig.set_flag(BuilderFlag.FP16)", "ICudaEngine.num_io_tensors",
+              "IExecutionContext.execute_async_v3", "IExecutionContext.set_tensor_address"},
+}
+EXPECTED_CALLS["8.6.1"] = EXPECTED_CALLS["10.3.0"] = EXPECTED_CALLS["10.16"] = \
+    EXPECTED_CALLS["8.5.2"]
+EXPECTED_CALLS["11.1"] = EXPECTED_CALLS["10.3.0"] - {"IBuilderConfig.set_flag(BuilderFlag.FP16)"}
+
+
+def _called(trt, name):
+    return any(call == name or call.startswith(name + "(") for call in trt._calls)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_fp16_build_and_run_take_each_release_s_own_calls(release, model_path, tmp_path):
+    trt, cuda, result = _build(release, model_path, tmp_path, "fp16", workspace_mib=64)
+    segmenter = TensorRTSegmenter(result.engine_path, tensorrt=trt, cuda=cuda)
+    frame = np.random.RandomState(1).randint(0, 256, (72, 104, 3), np.uint8)
+    segmenter.infer(frame)
+    seen = {name for name in DISTINGUISHING if _called(trt, name)}
+    assert seen == EXPECTED_CALLS[release], sorted(seen)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_the_engine_computes_what_onnx_runtime_computes(release, model_path, tmp_path):
+    from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
+
+    trt, cuda, result = _build(release, model_path, tmp_path)
+    engine = TensorRTSegmenter(result.engine_path, tensorrt=trt, cuda=cuda)
+    reference = OnnxRuntimeSegmenter(model_path)
+    for seed in range(2):
+        frame = np.random.RandomState(seed).randint(0, 256, (72, 104, 3), np.uint8)
+        ours, theirs = engine.infer(frame, want_logits=True), reference.infer(frame, True)
+        assert np.array_equal(ours.labels, theirs.labels)
+        assert np.abs(ours.logits - theirs.logits).max() < 1e-3
+    assert engine.last_gpu_ms is not None and engine.last_gpu_ms >= 0
+    # A uint8 engine input takes the frame's bytes as they are (8.5 and newer).
+    expected = np.uint8 if release != "8.2.1" else np.float32
+    assert engine._input.dtype == expected
+    engine.close()
+    assert "free" in cuda.calls
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_the_description_says_what_the_engine_is_and_was_built_for(release, model_path,
+                                                                    tmp_path):
+    trt, cuda, result = _build(release, model_path, tmp_path, "fp16", workspace_mib=64)
+    with open(result.engine_path + ".json") as handle:
+        data = json.load(handle)
+    assert data["tensorrt"]["version"] == trt.__version__
+    assert data["gpu"] == {"name": ORIN[0], "compute_capability": [8, 7],
+                           "board": "Jetson Orin (Ampere)"}
+    assert data["precision"] == "fp16"
+    assert data["engine_sha256"] == sidecar.file_sha256(result.engine_path)
+    assert data["source_sha256"] == sidecar.file_sha256(model_path)
+    assert data["workspace_bytes"] == 64 << 20
+    assert [tensor["mode"] for tensor in data["io"]] == ["input", "output", "output"]
+    assert data["io"][0]["shape"] == ([1, 36, 52, 3] if release != "8.2.1" else [1, 3, 36, 52])
+    assert data["model"]["labels"][0] == "sky" and len(data["model"]["palette"]) == 12
+    assert data["input_format"] == ("bgr_float_nchw" if release == "8.2.1" else
+                                    "bgr_uint8_nhwc")
+    assert "unpool" in data["prepared_passes"] and data["unpool"] == "native"
+    assert data["plugin"] is None
+    assert data["flags"] == ([] if release == "11.1" else ["FP16"])
+    assert data["build_seconds"] >= 0
+
+
+def test_tensorrt_11_gets_fp16_from_the_model_s_types(model_path, tmp_path):
+    pytest.importorskip("onnxconverter_common", reason="onnxconverter-common not installed")
+    trt, cuda, result = _build("11.1", model_path, tmp_path, "fp16")
+    assert any(step.startswith("fp16") for step in result.description["prepared_passes"])
+    assert not any("BuilderFlag" in call for call in trt._calls)
+
+
+def test_8_2_gets_a_workspace_because_its_default_is_none(model_path, tmp_path):
+    trt, cuda, result = _build("8.2.1", model_path, tmp_path)
+    assert result.description["workspace_bytes"] == 1 << 30
+    trt, cuda, result = _build("10.3.0", model_path, tmp_path)
+    assert result.description["workspace_bytes"] is None
+
+
+def test_options_reach_the_builder_config(model_path, tmp_path):
+    timing = str(tmp_path / "timing.cache")
+    trt, cuda, result = _build("10.16", model_path, tmp_path, "fp16", opt_level=5,
+                               timing_cache=timing, dla_core=1, gpu_fallback=True,
+                               scenario={"dla_cores": 2})
+    calls = trt._calls
+    assert "IBuilderConfig.builder_optimization_level=" in calls
+    assert "IBuilderConfig.DLA_core=" in calls and "IBuilderConfig.default_device_type=" in calls
+    assert "IBuilderConfig.set_flag(BuilderFlag.GPU_FALLBACK)" in calls
+    assert os.path.getsize(timing) > 0 and "IBuilderConfig.set_timing_cache" in " ".join(calls)
+
+
+def test_opt_level_needs_8_6(model_path, tmp_path):
+    with pytest.raises(Exception, match="--opt-level needs TensorRT 8.6"):
+        _build("8.5.2", model_path, tmp_path, opt_level=2)
+
+
+def test_int8_is_refused_on_a_tx1(model_path, tmp_path):
+    cache_file = tmp_path / "m.calib"
+    cache_file.write_text("TRT-8201-EntropyCalibration2\n")
+    with pytest.raises(builder.HardwareRefusal, match="has no fast INT8") as caught:
+        _build("8.2.1", model_path, tmp_path, "int8", gpu=TX1, calib_cache=str(cache_file),
+               scenario={"fast_int8": False})
+    assert "TX1" in str(caught.value) and "--fp16" in str(caught.value)
+    assert not os.path.exists(str(tmp_path / "segnet-int8.engine"))
+
+
+def test_implicit_int8_replays_the_calibration_cache_on_10(model_path, tmp_path):
+    cache_file = tmp_path / "m.calib"
+    cache_file.write_text("TRT-100300-EntropyCalibration2\n")
+    trt, cuda, result = _build("10.3.0", model_path, tmp_path, "int8",
+                               calib_cache=str(cache_file))
+    assert "IBuilderConfig.int8_calibrator=" in trt._calls
+    assert result.description["flags"] == ["INT8", "FP16"]
+    assert result.description["quantization"] == "calibration-cache"
+
+
+def test_a_dla_core_on_a_board_without_dla_is_refused(model_path, tmp_path):
+    with pytest.raises(builder.HardwareRefusal, match="no DLA"):
+        _build("10.3.0", model_path, tmp_path, dla_core=0)
+    with pytest.raises(builder.HardwareRefusal, match="has 2 DLA core"):
+        _build("10.3.0", model_path, tmp_path, dla_core=2, scenario={"dla_cores": 2})
+
+
+@pytest.mark.parametrize("release", ["8.2.1", "10.3.0"])
+def test_parser_errors_name_the_node_its_op_and_the_parser_s_text(release, model_path,
+                                                                   tmp_path):
+    with pytest.raises(TensorRTError) as caught:
+        _build(release, model_path, tmp_path, scenario={"unsupported_ops": {"Conv"}})
+    message = str(caught.value)
+    # The first Conv is the normalisation prepare embedded in the graph.
+    assert "'preprocess' (Conv)" in message and "Plugin not found" in message
+
+
+def test_a_failed_build_writes_nothing(model_path, tmp_path):
+    with pytest.raises(TensorRTError, match="could not build"):
+        _build("8.6.1", model_path, tmp_path, scenario={"build_fails": True})
+    assert sorted(os.listdir(str(tmp_path))) == []
+
+
+def test_the_plugin_form_loads_the_plugin_and_records_its_build(model_path, plugin_path,
+                                                                tmp_path):
+    trt, cuda = _machine("10.3.0", registered_plugins=[PLUGIN])
+    output = str(tmp_path / "segnet.engine")
+    result = builder.build(model_path, plan.BuildOptions(output=output, plugin=plugin_path),
+                           tensorrt=trt, cuda=cuda)
+    assert result.description["plugin"] == {"path": plugin_path,
+                                            "sha256": sidecar.file_sha256(plugin_path)}
+    environ = {plugin_library.PATH_VARIABLE: plugin_path}
+    engine = TensorRTSegmenter(output, tensorrt=trt, cuda=cuda, environ=environ)
+    labels = engine.infer(np.zeros((36, 52, 3), np.uint8)).labels
+    assert labels.shape == (36, 52)
+
+
+def test_a_plugin_that_does_not_register_names_the_native_way_out(model_path, plugin_path,
+                                                                  tmp_path):
+    trt, cuda = _machine("8.2.1")  # the library loads, its creator is not there
+    with pytest.raises(plugin_library.PluginError, match="--unpool native"):
+        builder.build(model_path, plan.BuildOptions(output=str(tmp_path / "m.engine"),
+                                                    plugin=plugin_path),
+                      tensorrt=trt, cuda=cuda)
+    with pytest.raises(plugin_library.PluginError, match="--unpool native"):
+        builder.build(model_path, plan.BuildOptions(output=str(tmp_path / "m.engine"),
+                                                    plugin=str(tmp_path / "absent.so")),
+                      tensorrt=trt, cuda=cuda)
+
+
+def test_an_engine_from_another_release_or_gpu_says_rebuild(model_path, tmp_path):
+    trt, cuda, result = _build("8.6.1", model_path, tmp_path)
+    other_release, other_cuda = _machine("10.3.0")
+    with pytest.raises(sidecar.EngineMismatch, match="rebuild it with `edge-segnet build`"):
+        TensorRTSegmenter(result.engine_path, tensorrt=other_release, cuda=other_cuda)
+    tx2 = ("Fake TX2", (6, 2))
+    other_gpu, tx2_cuda = _machine("8.6.1", gpu=tx2)
+    with pytest.raises(sidecar.EngineMismatch, match="this GPU is Fake TX2"):
+        TensorRTSegmenter(result.engine_path, tensorrt=other_gpu, cuda=tx2_cuda)
+    # Without its description TensorRT itself refuses, and we still say rebuild.
+    os.unlink(result.engine_path + ".json")
+    with pytest.raises(sidecar.EngineMismatch, match="cannot deserialise"):
+        TensorRTSegmenter(result.engine_path, tensorrt=other_release, cuda=other_cuda)
+
+
+def test_an_up_to_date_engine_is_not_rebuilt_unless_forced(model_path, tmp_path):
+    trt, cuda, first = _build("10.16", model_path, tmp_path)
+    output = first.engine_path
+    again = builder.build(model_path, plan.BuildOptions(output=output, unpool="native"),
+                          tensorrt=trt, cuda=cuda)
+    assert again.plan is None
+    forced = builder.build(model_path, plan.BuildOptions(output=output, unpool="native",
+                                                         force=True), tensorrt=trt, cuda=cuda)
+    assert forced.plan is not None
+
+
+def test_the_cache_builds_once_and_rebuilds_a_stale_entry(model_path, tmp_path, monkeypatch):
+    trt, cuda = _machine("10.3.0")
+    environ = {cache.CACHE_VARIABLE: str(tmp_path / "cache")}
+    builds = []
+    real_build = builder.build
+
+    class CountingBuilder(object):
+        @staticmethod
+        def build(*args, **kwargs):
+            builds.append(args[0])
+            return real_build(*args, **kwargs)
+
+    first = cache.cached_engine(model_path, "fp16", unpool="native", tensorrt=trt, cuda=cuda,
+                                environ=environ, builder=CountingBuilder)
+    second = cache.cached_engine(model_path, "fp16", unpool="native", tensorrt=trt, cuda=cuda,
+                                 environ=environ, builder=CountingBuilder)
+    assert first == second and len(builds) == 1
+    with open(first, "ab") as handle:
+        handle.write(b"torn")
+    third = cache.cached_engine(model_path, "fp16", unpool="native", tensorrt=trt, cuda=cuda,
+                                environ=environ, builder=CountingBuilder)
+    assert third == first and len(builds) == 2
+    other = cache.cached_engine(model_path, "fp32", unpool="native", tensorrt=trt, cuda=cuda,
+                                environ=environ, builder=CountingBuilder)
+    assert other != first and len(builds) == 3
+
+
+def test_profile_and_verify_take_an_engine(model_path, tmp_path, monkeypatch):
+    import sys
+
+    from edge_segnet import verify
+    from edge_segnet.engine import cuda_memory
+    from edge_segnet.profile import profiler
+
+    trt, cuda, result = _build("10.3.0", model_path, tmp_path, "fp16")
+    monkeypatch.setitem(sys.modules, "tensorrt", trt)
+    monkeypatch.setattr(cuda_memory, "open_cuda", lambda prefer=None: cuda)
+    report = profiler.profile(result.engine_path, profiler.ProfileOptions(
+        iterations=5, warmup=1, per_layer=True, cuda_graph=True))
+    assert report["conditions"]["backend"] == "tensorrt"
+    assert report["gpu_compute_ms"]["count"] == 5
+    assert report["layers"] and all(layer["op_type"] == "tensorrt" for layer in report["layers"])
+    assert "launch_graph" in cuda.calls
+    comparison = verify.compare(model_path, result.engine_path, verify.synthetic_frames(2))
+    assert comparison.agreement == 1.0 and comparison.max_abs < 1e-3
