@@ -251,14 +251,19 @@ def verify(
                                         help="Smallest allowed arg-max agreement, percent."),
     json_path: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON."),
     threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
+    backend: str = typer.Option("auto", "--backend",
+                                help="For the second model: auto (from the file), onnxruntime, "
+                                     "or tensorrt (an .onnx is built into the engine cache)."),
 ):
-    """Run two models on the same frames and compare logits, arg-max and per-class IoU."""
+    """Run two models on the same frames and compare logits, arg-max and per-class IoU (an
+    engine against its ONNX model shows what FP16/INT8 cost)."""
     from edge_segnet import fileio, verify as verify_module
 
     with reported_errors():
         frames = (verify_module.image_frames(images) if images
                   else verify_module.synthetic_frames(synthetic))
-        comparison = verify_module.compare(model_a, model_b, frames, threads=threads)
+        comparison = verify_module.compare(model_a, model_b, frames, threads=threads,
+                                           backend_b=backend)
         typer.echo(comparison.format_text())
         if json_path:
             fileio.write_bytes_atomic(json_path, verify_module.report_json(
@@ -271,7 +276,7 @@ def verify(
 
 @app.command("eval")
 def evaluate(
-    models: List[str] = typer.Argument(..., help="One or more models (.onnx) to compare."),
+    models: List[str] = typer.Argument(..., help="One or more models (.onnx or engines)."),
     data: str = typer.Option(..., "--data", help="The dataset folder."),
     split: str = typer.Option("test", "--split", help="train, val or test."),
     layout: str = typer.Option("camvid", "--format", help="camvid, cityscapes or folder."),
@@ -279,14 +284,18 @@ def evaluate(
                                      help="Class left out of the metrics (name, id or none)."),
     json_path: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON."),
     threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
+    backend: str = typer.Option("auto", "--backend",
+                                help="auto (from the file), onnxruntime, or tensorrt."),
 ):
-    """Global accuracy, class-average accuracy and mIoU of each model on a dataset split."""
+    """Global accuracy, class-average accuracy and mIoU of each model (.onnx or engine) on a
+    dataset split."""
     from edge_segnet import fileio
     from edge_segnet.eval import evaluate as evaluate_module
 
     with reported_errors():
         report = evaluate_module.evaluate(models, data, split=split, layout=layout,
-                                          ignore_class=ignore_class, threads=threads)
+                                          ignore_class=ignore_class, threads=threads,
+                                          backend=backend)
         if json_path:
             fileio.write_bytes_atomic(json_path, evaluate_module.report_json(report).encode(),
                                       what="report")
@@ -295,7 +304,7 @@ def evaluate(
 
 @app.command()
 def profile(
-    model: str = typer.Argument(..., help="The model to time (.onnx)."),
+    model: str = typer.Argument(..., help="The model to time (.onnx or a TensorRT engine)."),
     backend: str = typer.Option("auto", "--backend", help="auto, tensorrt or onnxruntime."),
     iterations: Optional[int] = typer.Option(None, "--iterations",
                                              help="Timed runs (default 200)."),
@@ -347,8 +356,8 @@ def run(
         None, "--source", help="synthetic (default), a camera, rtsp://…, a video, an image, "
                                "a folder or a glob."),
     model: Optional[str] = typer.Option(
-        None, "--model", help="The .onnx model to run (default: the demo model, trained on "
-                              "synthetic street scenes)."),
+        None, "--model", help="The .onnx model or TensorRT engine to run (default: the demo "
+                              "model, trained on synthetic street scenes)."),
     width: Optional[int] = typer.Option(None, "--width", help="Camera mode width."),
     height: Optional[int] = typer.Option(None, "--height", help="Camera mode height."),
     fps: Optional[float] = typer.Option(None, "--fps", help="Camera mode frame rate."),
@@ -376,6 +385,9 @@ def run(
                                              help="Stop after this many frames."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Stop after seconds."),
     threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
+    backend: str = typer.Option("auto", "--backend",
+                                help="auto (engine: TensorRT, .onnx: ONNX Runtime), onnxruntime, "
+                                     "or tensorrt (an .onnx is built into the engine cache)."),
 ):
     """Segment live video (or files) frame by frame and show or write the class colors."""
     from edge_segnet import runner
@@ -387,7 +399,8 @@ def run(
             visualize=visualize, alpha=alpha, label_filter=label_filter, legend=legend,
             hud=hud, ignore_class=ignore_class, output=output, images=images,
             labels_dir=labels_dir, color_masks=color_masks, serve=serve, headless=headless,
-            max_frames=max_frames, duration=duration, realtime=realtime, threads=threads)
+            max_frames=max_frames, duration=duration, realtime=realtime, threads=threads,
+            backend=backend)
         for line in setup.messages:
             typer.echo(line)
         summary = runner.run(setup.segmenter, setup.source, setup.sinks, setup.painter,

@@ -52,7 +52,7 @@ def build_run(camera=None, source=None, model=None, size=(None, None), fps=None,
               visualize="overlay", alpha=0.5, label_filter="nearest", legend=False, hud=False,
               ignore_class=(), output=None, images=None, labels_dir=None, color_masks=False,
               serve=None, headless=False, max_frames=None, duration=None, realtime=False,
-              threads=None, environ=None):
+              threads=None, environ=None, backend="auto"):
     setup = RunSetup()
     if camera and source:
         raise UsageError("give --camera or --source, not both")
@@ -66,7 +66,9 @@ def build_run(camera=None, source=None, model=None, size=(None, None), fps=None,
     if uri == sources.SYNTHETIC and max_frames is None and duration is None and (
             output or images or labels_dir):
         raise UsageError("the synthetic source never ends: give --max-frames or --duration")
-    setup.segmenter = open_segmenter(model or demo_model_path(), threads=threads)
+    setup.segmenter = open_segmenter(model or demo_model_path(), backend=backend,
+                                     threads=threads,
+                                     log=lambda line: setup.messages.append(line))
     labels = setup.segmenter.info.labels
     ignore = _ignore_ids(labels.names, ignore_class)
     setup.painter = overlay.Painter(labels.colors_bgr, visualize, alpha, label_filter, ignore)

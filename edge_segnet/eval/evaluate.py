@@ -95,7 +95,7 @@ def _progress(model, done, total, stream=None):
 
 
 def evaluate(models, data_root, split="test", layout="camvid", ignore_class="void",
-             threads=None, progress=True, warn=None):
+             threads=None, progress=True, warn=None, backend="auto"):
     """Evaluate every model on the split; returns a Report. Memory stays bounded: one frame
     and one confusion matrix per model at a time."""
     cv2 = optional.require("cv2", "evaluating on images")
@@ -104,7 +104,7 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
     out_of_range = {}
     warn = warn or (lambda message: sys.stderr.write("warning: " + message + "\n"))
     for model in models:
-        segmenter = open_segmenter(model, threads=threads)
+        segmenter = open_segmenter(model, backend=backend, threads=threads)
         names = list(segmenter.info.labels.names)
         if layout == "cityscapes" and len(names) == len(datasets.CITYSCAPES_CLASSES):
             names = list(datasets.CITYSCAPES_CLASSES)

@@ -111,3 +111,87 @@ def test_real_cuda_python_without_a_driver_fails_with_one_line():
     with pytest.raises(cuda_memory.CudaError) as caught:
         cuda_memory.CudaPythonMemory(cudart)
     assert "\n" not in str(caught.value) and "CUDA error" in str(caught.value)
+
+
+class _Error(int):
+    """A stand-in for cuda-python's cudaError_t enum members."""
+
+    @property
+    def name(self):
+        return "cudaSuccess" if self == 0 else "cudaErrorMemoryAllocation"
+
+
+def _stand_in_cudart(calls, fail=None):
+    """A stand-in for cuda.bindings.runtime (cuda-python): every call returns (error, ...),
+    host allocations are real ctypes buffers so that arrays can view them."""
+    import ctypes
+
+    keep = []
+
+    def call(name, *result):
+        def function(*args):
+            calls.append(name)
+            if name == fail:
+                return (_Error(2),) + tuple(None for _ in result)
+            return (_Error(0),) + result
+        return function
+
+    def malloc_host(nbytes):
+        calls.append("cudaMallocHost")
+        buffer = ctypes.create_string_buffer(nbytes)
+        keep.append(buffer)
+        return _Error(0), ctypes.addressof(buffer)
+
+    properties = types.SimpleNamespace(name=b"stand-in H200\0\0", major=9, minor=0)
+    return types.SimpleNamespace(
+        cudaSetDevice=call("cudaSetDevice"),
+        cudaGetDeviceProperties=call("cudaGetDeviceProperties", properties),
+        cudaMallocHost=malloc_host, cudaFreeHost=call("cudaFreeHost"),
+        cudaMalloc=call("cudaMalloc", 0xD000), cudaFree=call("cudaFree"),
+        cudaStreamCreate=call("cudaStreamCreate", 0x51),
+        cudaMemcpyAsync=lambda dst, src, n, kind, stream: (calls.append(
+            "cudaMemcpyAsync({})".format(kind)), (_Error(0),))[1],
+        cudaMemcpyKind=types.SimpleNamespace(cudaMemcpyHostToDevice="H2D",
+                                             cudaMemcpyDeviceToHost="D2H"),
+        cudaEventCreate=call("cudaEventCreate", "event"),
+        cudaEventRecord=call("cudaEventRecord"),
+        cudaEventElapsedTime=call("cudaEventElapsedTime", 0.25),
+        cudaStreamSynchronize=call("cudaStreamSynchronize"),
+        cudaStreamCaptureMode=types.SimpleNamespace(cudaStreamCaptureModeGlobal=0),
+        cudaStreamBeginCapture=call("cudaStreamBeginCapture"),
+        cudaStreamEndCapture=call("cudaStreamEndCapture", "graph"),
+        cudaGraphInstantiate=call("cudaGraphInstantiate", "exec"),
+        cudaGraphLaunch=call("cudaGraphLaunch"),
+        cudaGetErrorString=lambda error: (_Error(0), b"out of memory"))
+
+
+def test_cuda_python_memory_checks_every_call_and_captures_graphs():
+    calls = []
+    cuda = cuda_memory.CudaPythonMemory(_stand_in_cudart(calls))
+    assert cuda.device() == ("stand-in H200", (9, 0))
+    host = cuda.pinned_empty((2, 3), np.float32)
+    host[:] = 7
+    assert host.sum() == 42  # an array over the pinned allocation itself
+    buffer = cuda.device_alloc(host.nbytes)
+    stream = cuda.stream()
+    assert stream.handle == 0x51
+    cuda.copy_to_device_async(buffer, host, stream)
+    cuda.copy_to_host_async(host, buffer, stream)
+    graph = cuda.capture_graph(stream, lambda: calls.append("enqueue"))
+    cuda.launch_graph(graph, stream)
+    start, end = cuda.event(), cuda.event()
+    assert cuda.elapsed_ms(start, end) == 0.25
+    cuda.close()
+    assert calls[calls.index("cudaMalloc"):] == [
+        "cudaMalloc", "cudaStreamCreate", "cudaMemcpyAsync(H2D)", "cudaMemcpyAsync(D2H)",
+        "cudaStreamBeginCapture", "enqueue", "cudaStreamEndCapture", "cudaGraphInstantiate",
+        "cudaGraphLaunch", "cudaEventCreate", "cudaEventCreate", "cudaEventElapsedTime",
+        "cudaFreeHost"]
+
+
+def test_a_failing_cuda_call_is_one_line_naming_what_was_being_done():
+    cuda = cuda_memory.CudaPythonMemory(_stand_in_cudart([], fail="cudaMalloc"))
+    with pytest.raises(cuda_memory.CudaError) as caught:
+        cuda.device_alloc(1 << 30)
+    assert str(caught.value).startswith("CUDA error while allocating 1073741824 bytes on the "
+                                        "GPU: cudaErrorMemoryAllocation (out of memory)")

@@ -43,7 +43,7 @@ class _OracleSegmenter(object):
 
 def test_a_perfect_model_scores_100(dataset, monkeypatch):
     monkeypatch.setattr(evaluate_module, "open_segmenter",
-                        lambda model, threads=None: _OracleSegmenter(dataset))
+                        lambda model, threads=None, backend="auto": _OracleSegmenter(dataset))
     report = evaluate_module.evaluate(["oracle"], dataset, progress=False)
     data = report.to_json()["models"][0]
     assert data["global_accuracy"] == data["class_average_accuracy"] == data["mean_iou"] == 1.0
@@ -55,7 +55,7 @@ def test_a_perfect_model_scores_100(dataset, monkeypatch):
 
 def test_predictions_smaller_than_the_labels_are_scaled_up(dataset, monkeypatch):
     monkeypatch.setattr(evaluate_module, "open_segmenter",
-                        lambda model, threads=None: _OracleSegmenter(dataset, step=2))
+                        lambda model, threads=None, backend="auto": _OracleSegmenter(dataset, step=2))
     data = evaluate_module.evaluate(["half"], dataset, progress=False).to_json()["models"][0]
     # Nearest-neighbour upscaling of a half-size answer loses only thin edges.
     assert 0.85 < data["global_accuracy"] < 1.0
@@ -65,7 +65,7 @@ def test_two_models_side_by_side_like_the_papers_table(dataset, monkeypatch):
     models = {"oracle": _OracleSegmenter(dataset), "road-as-car": _OracleSegmenter(
         dataset, mistake=(3, 8))}
     monkeypatch.setattr(evaluate_module, "open_segmenter",
-                        lambda model, threads=None: models[model])
+                        lambda model, threads=None, backend="auto": models[model])
     report = evaluate_module.evaluate(["oracle", "road-as-car"], dataset, progress=False)
     first, second = (result.to_json() for result in report.results)
     assert second["class_accuracy"]["road"] == 0.0
@@ -100,7 +100,7 @@ def test_labels_out_of_range_count_as_void_with_one_warning(dataset, tmp_path, m
     labels[:5, :5] = 200
     cv2.imwrite(sample.label_path, labels)
     monkeypatch.setattr(evaluate_module, "open_segmenter",
-                        lambda model, threads=None: _OracleSegmenter(dataset))
+                        lambda model, threads=None, backend="auto": _OracleSegmenter(dataset))
     warnings = []
     report = evaluate_module.evaluate(["oracle"], root, progress=False, warn=warnings.append)
     assert warnings == ["{}: 25 label values out of range 0..11 counted as void".format(
