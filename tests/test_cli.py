@@ -34,7 +34,7 @@ def test_version(cli):
 
 def test_doctor_reports_tensorrt_and_pycuda_missing_with_hints_and_exits_zero(
         cli, workstation, without_modules):
-    without_modules("tensorrt", "pycuda")
+    without_modules("tensorrt", "pycuda", "cuda")
     result = cli("doctor")
     assert result.exit_code == 0, result.output
     lines = {line.split()[1]: line for line in result.output.splitlines()}

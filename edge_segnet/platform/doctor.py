@@ -125,9 +125,17 @@ def check_cuda(probe):
 
 def check_pycuda(probe):
     # pycuda.driver only: pycuda.autoinit would create a context on a GPU that may not exist.
-    return _dependency(probe, "pycuda.driver", "pycuda",
-                       lambda module: ".".join(str(part) for part in getattr(
-                           module, "get_version", lambda: ("?",))()))[1]
+    module, check = _dependency(probe, "pycuda.driver", "pycuda",
+                                lambda module: ".".join(str(part) for part in getattr(
+                                    module, "get_version", lambda: ("?",))()))
+    if module is None:
+        # The TensorRT backend takes cuda-python's runtime bindings where pycuda is absent
+        # (JetPack 6 has no pycuda wheel).
+        for name in ("cuda.bindings.runtime", "cuda.cudart"):
+            if probe.import_module(name) is not None:
+                return Check("pycuda", OK, "not importable; cuda-python serves GPU memory "
+                                           "instead ({})".format(name))
+    return check
 
 
 def check_onnxruntime(probe):

@@ -10,7 +10,7 @@ def _by_name(checks):
 
 
 def test_a_workstation_without_tensorrt_and_pycuda_gets_pip_hints(workstation, without_modules):
-    without_modules("tensorrt", "pycuda")
+    without_modules("tensorrt", "pycuda", "cuda")
     checks = _by_name(doctor.diagnose())
     for name in ("TensorRT", "pycuda"):
         assert checks[name].status == doctor.MISSING
@@ -88,3 +88,14 @@ def test_text_and_json_forms():
     text = doctor.format_text(checks)
     assert len(text.splitlines()) == len(checks)
     assert json.loads(json.dumps([check.to_json() for check in checks]))
+
+
+def test_without_pycuda_cuda_python_serves_the_gpu_memory(workstation, without_modules,
+                                                          monkeypatch):
+    without_modules("pycuda")
+    stand_in = types.ModuleType("cuda.bindings.runtime")  # stands in for cuda-python
+    real_try_import = doctor.optional.try_import
+    monkeypatch.setattr(doctor.optional, "try_import", lambda name: stand_in if name ==
+                        "cuda.bindings.runtime" else real_try_import(name))
+    check = doctor.check_pycuda(doctor.Probe())
+    assert check.status == doctor.OK and "cuda-python serves GPU memory" in check.detail
