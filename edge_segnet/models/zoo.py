@@ -1,6 +1,7 @@
 """The model zoo: named SegNet variants exported to ONNX files."""
 
 import os
+import warnings
 
 import onnx
 
@@ -73,7 +74,11 @@ def save(model, path):
 def load(path):
     """An ONNX model from ``path``, or a ModelError saying why not."""
     try:
-        return onnx.load(path)
+        with warnings.catch_warnings():
+            # onnx 1.11 (JetPack 4.6) warns about a corrupt file before it raises: the error
+            # below says it in one line.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return onnx.load(path)
     except FileNotFoundError:
         raise ModelError("model file not found: {}".format(path))
     except IsADirectoryError:
