@@ -8,6 +8,8 @@ of bytes (read + write) with cudaMemcpyDeviceToDevice; the goal is >= 80% of its
 large tensors.
 
     python3 tools/bench_unpool_kernel.py [--build-dir /tmp/edge-segnet-kernels] [--archs 90]
+
+The kernel is built for this GPU (or the newest architecture below it that nvcc builds).
 """
 
 import argparse
@@ -44,11 +46,13 @@ def main():
     args = parser.parse_args()
     import cupy as cp
 
-    major, minor = cp.cuda.Device().compute_capability
-    archs = args.archs or "{}{}".format(major, minor)
+    capability = cp.cuda.Device().compute_capability  # "90" (a string in CuPy)
+    # This GPU's architecture, or the newest below it that this nvcc builds (run through the
+    # PTX the library embeds).
+    archs = args.archs or unpool_kernels.default_archs(gpus=[int(capability)])
     kernels = unpool_kernels.UnpoolKernels(unpool_kernels.build(args.build_dir, archs=archs))
-    print("GPU {} (sm_{}), median of {} launches".format(
-        cp.cuda.runtime.getDeviceProperties(0)["name"].decode(), archs, args.repeats))
+    print("GPU {} (sm_{}), kernel built for {}, median of {} launches".format(
+        cp.cuda.runtime.getDeviceProperties(0)["name"].decode(), capability, archs, args.repeats))
     print("{:<22} {:<8} {:>10} {:>12} {:>12} {:>8}".format(
         "shape", "type", "kernel ms", "kernel GB/s", "copy GB/s", "ratio"))
     for shape in SHAPES:

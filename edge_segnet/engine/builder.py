@@ -97,7 +97,7 @@ def _parse(tensorrt, builder, logger, built_plan):
     return network, parser
 
 
-def _configure(tensorrt, builder, options, built_plan):
+def _configure(tensorrt, builder, options, built_plan, log):
     config = builder.create_builder_config()
     workspace = options.workspace_mib * MIB if options.workspace_mib else \
         trt_compat.default_workspace(config)
@@ -119,7 +119,9 @@ def _configure(tensorrt, builder, options, built_plan):
         if os.path.isfile(options.timing_cache):
             with open(options.timing_cache, "rb") as handle:
                 existing = handle.read()
-        trt_compat.attach_timing_cache(config, existing)
+        if not trt_compat.attach_timing_cache(config, existing) and existing:
+            log("--timing-cache {} is from another TensorRT release or GPU: starting a new "
+                "one".format(options.timing_cache))
     return config, flags, workspace, calibrator
 
 
@@ -127,7 +129,8 @@ def print_trtexec(model_path, options):
     """Write the graph the build would use beside the engine and return the trtexec line that
     builds the same engine (for users who cross-check with trtexec)."""
     output = options.output or plan_module.default_output(model_path)
-    plan_module.check_output_paths(model_path, output, options.timing_cache)
+    plan_module.check_output_paths(model_path, output, options.timing_cache,
+                                   options.calib_cache)
     built_plan = plan_module.plan(model_path, options)
     onnx_path = os.path.splitext(output)[0] + ".trtexec.onnx"
     if os.path.abspath(onnx_path) == os.path.abspath(model_path):
@@ -149,7 +152,8 @@ def build(model_path, options, tensorrt=None, cuda=None, log=None):
     are the imported module and a CudaMemory (tests pass stand-ins)."""
     log = log or (lambda line: None)
     output = options.output or plan_module.default_output(model_path)
-    plan_module.check_output_paths(model_path, output, options.timing_cache)
+    plan_module.check_output_paths(model_path, output, options.timing_cache,
+                                   options.calib_cache)
     tensorrt = tensorrt or optional.try_import("tensorrt")
     version = trt_compat.version(tensorrt) if tensorrt is not None else None
     if options.trt_version and version and version != releases.parse_version(
@@ -173,7 +177,8 @@ def build(model_path, options, tensorrt=None, cuda=None, log=None):
     builder = tensorrt.Builder(logger)
     check_hardware(tensorrt, builder, gpu, options)
     network, parser = _parse(tensorrt, builder, logger, built_plan)
-    config, flags, workspace, calibrator = _configure(tensorrt, builder, options, built_plan)
+    config, flags, workspace, calibrator = _configure(tensorrt, builder, options, built_plan,
+                                                      log)
     log("building {} engine with TensorRT {} (this takes minutes on a Jetson)".format(
         built_plan.precision, tensorrt.__version__))
     engine_bytes = trt_compat.build_serialized(builder, network, config)
@@ -204,41 +209,61 @@ def build(model_path, options, tensorrt=None, cuda=None, log=None):
         "engine_sha256": hashlib.sha256(engine_bytes).hexdigest(),
         "engine_bytes": len(engine_bytes),
         "build_seconds": round(seconds, 2),
-        "request": _request(options),
+        "request": _request(options, plugin_path),
     }
     # The description first: an engine left without its own (a build killed in between) is
     # refused by its hash instead of being run under an older description.
     fileio.write_bytes_atomic(sidecar.path_for(output),
                               sidecar.describe(description).encode(), what="engine description")
     fileio.write_bytes_atomic(output, engine_bytes, what="the engine")
-    if options.timing_cache:
-        fileio.write_bytes_atomic(options.timing_cache,
-                                  trt_compat.serialized_timing_cache(config), what="timing cache")
+    timing = trt_compat.serialized_timing_cache(config) if options.timing_cache else None
+    if timing is not None:
+        fileio.write_bytes_atomic(options.timing_cache, timing, what="timing cache")
     del parser, network, calibrator
     return BuildResult(output, description, seconds, built_plan)
 
 
-def _request(options):
-    """What was asked, to tell an up-to-date engine from one built with other options."""
+def _request(options, plugin_path):
+    """What was asked, to tell an up-to-date engine from one built otherwise: the options,
+    the plugin build and calibration cache by content, and this edge-segnet (its passes)."""
+    import edge_segnet
+
     return {"precision": options.precision, "input_size": list(options.input_size or []),
             "unpool": options.unpool, "workspace_mib": options.workspace_mib,
             "dla_core": options.dla_core, "gpu_fallback": options.gpu_fallback,
-            "opt_level": options.opt_level, "calib_cache": options.calib_cache}
+            "opt_level": options.opt_level,
+            "calib_cache_sha256": (sidecar.file_sha256(options.calib_cache)
+                                   if options.calib_cache else None),
+            "plugin_sha256": sidecar.file_sha256(plugin_path) if plugin_path else None,
+            "edge_segnet": edge_segnet.__version__}
+
+
+def _plugin_to_use(built_plan, options):
+    """The plugin library a build would load, or None (native form, or none found: the build
+    then says so)."""
+    if not built_plan.needs_plugin:
+        return None
+    if options.plugin:
+        return options.plugin if os.path.isfile(options.plugin) else None
+    try:
+        return plugin_library.find()
+    except plugin_library.PluginError:
+        return None
 
 
 def _up_to_date(output, built_plan, options, tensorrt, gpu):
-    """An engine already at ``output`` built from this model, with these options, by this
-    TensorRT for this GPU, and intact."""
+    """An engine already at ``output`` built from this model, with these options and plugin,
+    by this TensorRT for this GPU, and intact."""
     if not (os.path.isfile(output) and os.path.isfile(sidecar.path_for(output))):
         return False
+    plugin_path = _plugin_to_use(built_plan, options)
     try:
         existing = sidecar.read(output)
-        sidecar.check_runs_here(output, existing, tensorrt.__version__, gpu,
-                                (existing.get("plugin") or {}).get("path"))
+        sidecar.check_runs_here(output, existing, tensorrt.__version__, gpu, plugin_path)
     except EdgeSegnetError:
         return False
     return (existing.get("source_sha256") == built_plan.source_sha256 and
-            existing.get("request") == _request(options))
+            existing.get("request") == _request(options, plugin_path))
 
 
 def _engine_io(tensorrt, logger, engine_bytes):

@@ -8,6 +8,7 @@ import json
 import os
 
 from edge_segnet.engine import sidecar
+from edge_segnet.errors import ModelError
 
 CACHE_VARIABLE = "EDGE_SEGNET_CACHE"
 
@@ -57,6 +58,10 @@ def cached_engine(model_path, precision="fp32", input_size=None, unpool=None, te
 
     builder = builder or builder_module
     log = log or (lambda line: None)
+    if not os.path.isfile(model_path):
+        raise ModelError("model file not found: {}".format(model_path) if not os.path.isdir(
+            model_path) else "model path {} is a folder; give an .onnx file".format(
+                model_path))
     tensorrt = tensorrt or optional.require("tensorrt", "the TensorRT backend")
     cuda = cuda or cuda_memory.open_cuda()
     form = unpool or "plugin"

@@ -224,8 +224,13 @@ class CudaPythonMemory(CudaMemory):
         finally:
             graph = self._check(self._rt.cudaStreamEndCapture(stream.raw),
                                 "ending the capture")
-        return self._check(self._rt.cudaGraphInstantiate(graph, 0),
-                           "instantiating the CUDA graph")
+        try:
+            # WithFlags has one signature from CUDA 11.4 on; plain cudaGraphInstantiate
+            # changed its arguments with CUDA 12 (JetPack 5's cuda-python is 11.x).
+            return self._check(self._rt.cudaGraphInstantiateWithFlags(graph, 0),
+                               "instantiating the CUDA graph")
+        finally:
+            self._rt.cudaGraphDestroy(graph)  # the executable graph keeps what it needs
 
     def launch_graph(self, graph, stream):
         self._check(self._rt.cudaGraphLaunch(graph, stream.raw), "launching the CUDA graph")

@@ -11,12 +11,12 @@ from edge_segnet.errors import ModelError, UsageError
 from edge_segnet.graph import UNPOOL_OP, heads
 from edge_segnet.graph import prepare as prepare_module
 from edge_segnet.models import metadata, zoo
+from edge_segnet.runtime import ENGINE_EXTENSIONS
 from edge_segnet.sizes import parse_size
 from edge_segnet.trt_facts import parser_ops, releases
 
 PRECISIONS = ("fp32", "fp16", "int8")
 MAX_OPT_LEVEL = 5
-ENGINE_EXTENSIONS = (".engine", ".plan", ".trt")
 
 
 class BuildOptions(object):
@@ -72,25 +72,38 @@ def default_output(model_path):
     return root + ".engine"
 
 
-def check_output_paths(model_path, output, timing_cache=None):
+def check_output_paths(model_path, output, timing_cache=None, calib_cache=None):
     """The engine, its description and the timing cache may overwrite nothing the build
-    reads, and nothing but regular files."""
+    reads (the model, the calibration cache), nor each other, nor anything but regular files;
+    all are checked writable before minutes of building."""
+    if model_path.lower().endswith(ENGINE_EXTENSIONS):
+        raise UsageError("{} is already an engine; build takes an .onnx model".format(
+            model_path))
     engine = os.path.abspath(output)
     described = os.path.abspath(output + ".json")
-    model = os.path.abspath(model_path)
-    if engine in (model, described) or described == model:
-        raise UsageError("-o {} would overwrite the model being built".format(output),
-                         hint="choose another engine path")
+    inputs = {os.path.abspath(model_path): "the model being built"}
+    if calib_cache:
+        inputs[os.path.abspath(calib_cache)] = "--calib-cache"
+    for path, name in ((engine, "-o " + output), (described, "the engine description " +
+                                                  output + ".json")):
+        if path in inputs:
+            raise UsageError("{} would overwrite {}".format(name, inputs[path]),
+                             hint="choose another engine path")
     if not engine.lower().endswith(ENGINE_EXTENSIONS):
         raise UsageError("-o {} is not an engine file name".format(output),
                          hint="end it in .engine or .plan")
-    if timing_cache and os.path.abspath(timing_cache) in (engine, described, model):
-        raise UsageError("--timing-cache {} is another file of this build".format(timing_cache))
-    for path in (engine, described):
+    outputs = [(engine, "the engine"), (described, "the engine description")]
+    if timing_cache:
+        timing = os.path.abspath(timing_cache)
+        if timing in inputs or timing in (engine, described):
+            raise UsageError("--timing-cache {} is another file of this build".format(
+                timing_cache))
+        outputs.append((timing, "the timing cache"))
+    for path, what in outputs:
         if os.path.exists(path) and not os.path.isfile(path):
             raise UsageError("{} exists and is not a regular file".format(path),
-                             hint="choose another engine path")
-        fileio.check_writable_path(path, "the engine")
+                             hint="choose another path for " + what)
+        fileio.check_writable_path(path, what)
 
 
 class BuildPlan(object):
@@ -125,9 +138,6 @@ def _read_model(model_path):
         raise ModelError("model file not found: {}".format(model_path))
     except IsADirectoryError:
         raise ModelError("model path {} is a folder; give an .onnx file".format(model_path))
-    if model_path.lower().endswith(ENGINE_EXTENSIONS):
-        raise UsageError("{} is already an engine; build takes an .onnx model".format(
-            model_path))
     return data, zoo.load(model_path)
 
 

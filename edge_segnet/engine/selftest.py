@@ -5,10 +5,9 @@ be checked here."""
 import os
 import shutil
 import tempfile
-import time
 
 from edge_segnet import optional
-from edge_segnet.errors import EdgeSegnetError
+from edge_segnet.errors import EdgeSegnetError, ModelError, UsageError
 
 # Arg-max agreement with ONNX Runtime (FP32) that each precision must reach.
 MIN_AGREEMENT = {"fp32": 99.9, "fp16": 99.5, "int8": 98.0}
@@ -79,12 +78,15 @@ def _facts(report, tensorrt, cuda):
 def _check_onnxruntime(report, model_path):
     from edge_segnet import verify
     from edge_segnet.graph import prepare
+    from edge_segnet.models import metadata, zoo
 
     workdir = tempfile.mkdtemp(prefix="edge-segnet-selftest-")
     try:
         prepared = os.path.join(workdir, "prepared.onnx")
+        size = metadata.ModelInfo.from_model(zoo.load(model_path)).input_size
         prepare.prepare_file(model_path, prepared, prepare.PrepareOptions(
-            unpool_form="plugin", argmax=True, keep_logits=True))
+            input_size=size or zoo.DEFAULT_INPUT_SIZE, unpool_form="plugin", argmax=True,
+            keep_logits=True))
         comparison = verify.compare(model_path, prepared, verify.synthetic_frames(
             VERIFY_FRAMES))
         failures = comparison.failures(1e-4, 100.0)
@@ -132,17 +134,18 @@ def _check_engine(report, precision, model_path, workdir, iterations, tensorrt, 
                        "max logit difference {}".format(
                            agreement, minimum, "{:.3g}".format(comparison.max_abs)
                            if comparison.max_abs is not None else "n/a"))
+        from edge_segnet.profile.profiler import time_loop
+
         frame = segmenter.prepare_input(_gray_frame(segmenter.input_size))
         for _ in range(10):
             segmenter.run_tensor(frame)
-        totals, gpu = [], []
-        for _ in range(iterations):
+        gpu = []
+
+        def timed_run():
             segmenter.run_tensor(frame)
             gpu.append(segmenter.last_gpu_ms)
-        for _ in range(iterations):
-            start = time.perf_counter()
-            segmenter.run_tensor(frame)
-            totals.append((time.perf_counter() - start) * 1e3)
+
+        totals = time_loop(timed_run, iterations)
         total, compute = stats.LatencyStats(totals), stats.LatencyStats(gpu)
         report.add("profile " + precision, Check.PASS,
                    "median {:.2f} ms with copies, GPU {:.2f} ms (p99 {:.2f}), {} runs".format(
@@ -165,7 +168,13 @@ def run(model=None, iterations=50, keep=None, tensorrt=None, cuda=None, log=None
     from edge_segnet.models.demo import default_model_path
 
     log = log or (lambda line: None)
+    if iterations < 1:
+        raise UsageError("--iterations must be at least 1; got {}".format(iterations))
+    if keep and os.path.exists(keep) and not os.path.isdir(keep):
+        raise UsageError("--keep {} exists and is not a folder".format(keep))
     model_path = model or default_model_path()
+    if not os.path.isfile(model_path):
+        raise ModelError("model file not found: {}".format(model_path))
     report = SelftestReport()
     tensorrt = tensorrt or optional.try_import("tensorrt")
     if tensorrt is not None and cuda is None:

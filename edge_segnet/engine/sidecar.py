@@ -55,7 +55,36 @@ def read(engine_path):
         raise ModelError("{} is not an edge-segnet engine description (schema_version {})"
                          .format(path, data.get("schema_version") if isinstance(data, dict)
                                  else "missing"), hint=REBUILD_HINT)
+    problem = _shape_problem(data)
+    if problem:
+        raise ModelError("{} is not a valid engine description: {}".format(path, problem),
+                         hint=REBUILD_HINT)
     return data
+
+
+# What the reader relies on: (key, type, required keys of a dict value).
+_FIELDS = (("tensorrt", dict, ("version",)), ("gpu", dict, ("name", "compute_capability")),
+           ("model", dict, ("labels", "palette", "mean", "std")), ("io", list, ()),
+           ("engine_sha256", str, ()))
+
+
+def _shape_problem(data):
+    for key, kind, inner in _FIELDS:
+        value = data.get(key)
+        if not isinstance(value, kind):
+            return "{} is {}".format(key, "missing" if value is None else "not a " +
+                                     kind.__name__)
+        missing = [name for name in inner if name not in value]
+        if missing:
+            return "{} lacks {}".format(key, ", ".join(missing))
+    plugin = data.get("plugin")
+    if plugin is not None and not (isinstance(plugin, dict) and "sha256" in plugin):
+        return "plugin is neither null nor a {path, sha256} record"
+    model = data["model"]
+    if not (isinstance(model["labels"], list) and isinstance(model["palette"], list) and
+            len(model["labels"]) == len(model["palette"])):
+        return "model labels and palette are not lists of one length"
+    return None
 
 
 def model_info(data, class_count=None):
@@ -64,7 +93,11 @@ def model_info(data, class_count=None):
         info = metadata.ModelInfo()
     else:
         recorded = data["model"]
-        labels = labels_module.LabelSet(recorded["labels"], recorded["palette"])
+        try:
+            labels = labels_module.LabelSet(recorded["labels"], recorded["palette"])
+        except Exception as exc:
+            raise ModelError("the engine description's labels are unusable: {}".format(exc),
+                             hint=REBUILD_HINT)
         info = metadata.ModelInfo(labels=labels, mean=recorded["mean"], std=recorded["std"],
                                   input_size=recorded.get("input_size"),
                                   architecture=recorded.get("architecture"),
@@ -85,7 +118,7 @@ def model_section(info):
     return section
 
 
-def check_runs_here(engine_path, data, tensorrt_version, gpu, plugin_path):
+def check_runs_here(engine_path, data, tensorrt_version, gpu, plugin_path, engine_bytes=None):
     """Refuse, before TensorRT deserialises anything, an engine this machine cannot run:
     another TensorRT release, another GPU, another plugin build, or engine bytes that are not
     the ones the description was written for."""
@@ -113,7 +146,9 @@ def check_runs_here(engine_path, data, tensorrt_version, gpu, plugin_path):
             raise EngineMismatch("{} was built with another build of the unpooling plugin than "
                                  "{}".format(engine_path, plugin_path), hint=REBUILD_HINT)
     expected = data.get("engine_sha256")
-    if expected and file_sha256(engine_path) != expected:
+    actual = hashlib.sha256(engine_bytes).hexdigest() if engine_bytes is not None else \
+        file_sha256(engine_path)
+    if expected and actual != expected:
         raise EngineMismatch("{} is not the engine {} describes (interrupted or replaced "
                              "build)".format(engine_path, path_for(engine_path)),
                              hint=REBUILD_HINT)

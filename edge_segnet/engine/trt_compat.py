@@ -113,7 +113,7 @@ def set_precision(tensorrt, config, precision, calibrator=None):
             raise UsageError("TensorRT 11 has no calibrators: INT8 comes only from a Q/DQ model",
                              hint="give a model from edge-segnet calibrate")
         return []
-    names = {"fp32": [], "fp16": ["FP16"], "int8": ["INT8", "FP16"]}[precision]
+    names = list(releases.PRECISION_FLAGS[precision])
     for name in names:
         config.set_flag(getattr(tensorrt.BuilderFlag, name))
     if calibrator is not None:
@@ -141,15 +141,20 @@ def set_detailed_profiling(tensorrt, config):
 
 
 def attach_timing_cache(config, data):
-    """A timing cache from ``data`` (empty: a new one) attached to ``config``; returned so
-    that the caller can serialise it after the build."""
+    """Attach a timing cache read from ``data`` (empty: a new one). TensorRT refuses a cache
+    from another release or GPU (set_timing_cache returns False); a fresh one replaces it then.
+    Returns whether ``data`` was taken."""
     cache = config.create_timing_cache(bytes(data or b""))
-    config.set_timing_cache(cache, False)
-    return cache
+    if config.set_timing_cache(cache, False):
+        return True
+    config.set_timing_cache(config.create_timing_cache(b""), False)
+    return False
 
 
 def serialized_timing_cache(config):
-    return bytes(config.get_timing_cache().serialize())
+    """The timing cache after a build, or None when the config holds none."""
+    cache = config.get_timing_cache()
+    return bytes(cache.serialize()) if cache is not None else None
 
 
 def build_serialized(builder, network, config):

@@ -130,6 +130,7 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
             matrix.update(truth, predicted)
             if progress:
                 _progress(model, done, len(samples))
+        segmenter.close()
         results.append(ModelResult(model, matrix, names, time.perf_counter() - start))
     return Report(results, len(samples), out_of_range)
 

@@ -20,6 +20,9 @@ LABELS_OUTPUT = "labels"
 FORMAT_NORMALIZED = "normalized_nchw"      # float 1x3xHxW, normalised on the host
 FORMAT_BGR_UINT8 = "bgr_uint8_nhwc"        # the frame's bytes as they are
 FORMAT_BGR_FLOAT = "bgr_float_nchw"        # frame values 0..255 as float, planar
+# The input embed_preprocess adds: how an engine without its description (trtexec) still tells
+# frame values from host-normalised ones.
+FRAME_INPUT = "frame"
 
 # Caffe's LRN WITHIN_CHANNEL on the input, as SegNet-Basic's "norm" layer applies it.
 LCN_SIZE, LCN_ALPHA, LCN_BETA = 5, 1e-4, 0.75
@@ -53,7 +56,7 @@ def embed_preprocess(model, mean, std, color_order="RGB", input_type="uint8",
             value.name, dims))
     height, width = dims[2:]
     network_input = index.fresh(value.name + ".network")
-    frame = index.fresh("frame")
+    frame = index.fresh(FRAME_INPUT)
     nodes, inits = [], []
 
     def const(name, array):

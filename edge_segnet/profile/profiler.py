@@ -12,11 +12,10 @@ from edge_segnet.profile import conditions as conditions_module
 from edge_segnet.profile import layers as layers_module
 from edge_segnet.profile import tegrastats
 from edge_segnet.profile.stats import LatencyStats
-from edge_segnet.runtime import open_segmenter
+from edge_segnet.runtime import BACKENDS, open_segmenter
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema.json")
-BACKENDS = ("auto", "onnxruntime", "tensorrt")
 
 
 class ProfileOptions(object):
@@ -50,7 +49,9 @@ class ProfileOptions(object):
         self.compare = compare
 
 
-def _time_loop(call, iterations, duration):
+def time_loop(call, iterations, duration=None):
+    """Milliseconds of each ``call()``: ``iterations`` of them, or as many as ``duration``
+    seconds hold."""
     samples = []
     deadline = time.perf_counter() + duration if duration else None
     while True:
@@ -90,7 +91,17 @@ def profile(model_path, options, warn=None):
     warnings = []
     warn = warn or warnings.append
     segmenter = open_segmenter(model_path, backend=options.backend, threads=options.threads)
+    try:
+        return _measure(model_path, segmenter, options, warn, warnings)
+    finally:
+        segmenter.close()
+
+
+def _measure(model_path, segmenter, options, warn, warnings):
     on_gpu = hasattr(segmenter, "last_gpu_ms")
+    if options.cuda_graph and options.per_layer:
+        raise UsageError("--per-layer and --cuda-graph do not mix: a replayed CUDA graph "
+                         "reports no layers", hint="profile the layers without --cuda-graph")
     if options.cuda_graph:
         if not on_gpu:
             raise UsageError("--cuda-graph needs the TensorRT backend (CUDA graphs of an "
@@ -115,7 +126,7 @@ def profile(model_path, options, warn=None):
             if on_gpu:
                 gpu_samples.append(segmenter.last_gpu_ms)
 
-        samples = _time_loop(timed_run, options.iterations, options.duration)
+        samples = time_loop(timed_run, options.iterations, options.duration)
         stages = {"preprocess": [], "inference": [], "postprocess": []}
         for _ in range(min(len(samples), 50)):
             segmenter.infer(frame)

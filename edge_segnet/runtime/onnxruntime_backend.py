@@ -131,12 +131,7 @@ class OnnxRuntimeSegmenter(Segmenter):
         return tuple(info.input_size or zoo.DEFAULT_INPUT_SIZE)
 
     def _run(self, tensor, want_logits):
-        names = [self.labels_output] if self.labels_output else []
-        if self.logits_output and (want_logits or not self.labels_output):
-            names.append(self.logits_output)
-        if want_logits and not self.logits_output:
-            raise UsageError("{} outputs only labels; prepare it with --keep-logits to get "
-                             "logits".format(self.model_path))
+        names = self._output_names(want_logits)
         results = dict(zip(names, self.session.run(names, {self.input_name: tensor})))
         return results.get(self.labels_output), results.get(self.logits_output)
 

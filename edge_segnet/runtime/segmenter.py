@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 
+from edge_segnet.errors import UsageError
 from edge_segnet.graph import heads
 from edge_segnet.runtime import preprocess
 
@@ -36,6 +37,8 @@ class Segmenter(abc.ABC):
     # BGR values as they are when prepare put the normalisation into the graph.
     input_format = heads.FORMAT_NORMALIZED
     logits_output = None  # set by backends whose model gives logits
+    labels_output = None
+    model_path = None
 
     def __init__(self):
         self.last_timings_ms = {}
@@ -72,6 +75,17 @@ class Segmenter(abc.ABC):
             "postprocess": (done - ran) * 1e3,
         }
         return Segmentation(labels, logits if want_logits else None)
+
+    def _output_names(self, want_logits):
+        """The outputs one call needs: the label map, and the logits when asked for or when
+        the model gives no label map."""
+        names = [self.labels_output] if self.labels_output else []
+        if self.logits_output and (want_logits or not self.labels_output):
+            names.append(self.logits_output)
+        if want_logits and not self.logits_output:
+            raise UsageError("{} outputs only labels; prepare it with --keep-logits to get "
+                             "logits".format(self.model_path))
+        return names
 
     @abc.abstractmethod
     def _run(self, tensor, want_logits):

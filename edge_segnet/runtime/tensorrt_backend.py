@@ -54,17 +54,30 @@ class TensorRTSegmenter(Segmenter):
         if not os.path.isfile(engine_path):
             raise ModelError("engine file not found: {}".format(engine_path))
         self.model_path = engine_path
-        trt = tensorrt or optional.require("tensorrt", "the TensorRT backend")
-        self._trt = trt
+        self._trt = tensorrt or optional.require("tensorrt", "the TensorRT backend")
         description = sidecar.read(engine_path)
+        self._device = {}
         self._owns_cuda = cuda is None
         self._cuda = cuda or cuda_memory.open_cuda()
+        try:
+            self._load(description, environ)
+        except BaseException:
+            self.close()
+            raise
+        self.last_gpu_ms = None
+        self._graph = None
+        self._profiler = None
+
+    def _load(self, description, environ):
+        trt, engine_path = self._trt, self.model_path
         self.gpu = self._cuda.device()
         plugin_path = None
         if description and description.get("plugin"):
             plugin_path = plugin_library.load(environ, tensorrt=trt)
+        with open(engine_path, "rb") as handle:
+            data = handle.read()  # hashed and deserialised: the same bytes
         sidecar.check_runs_here(engine_path, description, trt.__version__, self.gpu,
-                                plugin_path)
+                                plugin_path, engine_bytes=data)
         self._logger = trt_compat.make_logger(trt)
         trt_compat.init_plugins(trt, self._logger)
         if description is None:
@@ -73,8 +86,6 @@ class TensorRTSegmenter(Segmenter):
                 plugin_library.load(environ, tensorrt=trt)
             except plugin_library.PluginError:
                 pass
-        with open(engine_path, "rb") as handle:
-            data = handle.read()
         self._runtime = trt.Runtime(self._logger)
         self.engine = self._runtime.deserialize_cuda_engine(data)
         if self.engine is None:
@@ -90,15 +101,17 @@ class TensorRTSegmenter(Segmenter):
         class_count = self._logits_spec.shape[1] if self._logits_spec else None
         self.info = sidecar.model_info(description, class_count)
         uint8_format, self.input_size = _input_layout(self._input, engine_path)
-        recorded_format = (description or {}).get("input_format", heads.FORMAT_NORMALIZED)
+        if description is not None:
+            recorded_format = description.get("input_format", heads.FORMAT_NORMALIZED)
+        elif self._input.name == heads.FRAME_INPUT:
+            recorded_format = heads.FORMAT_BGR_FLOAT  # prepare put the normalisation inside
+        else:
+            recorded_format = heads.FORMAT_NORMALIZED
         self.input_format = uint8_format or recorded_format
         self.precision = (description or {}).get("precision", "unknown")
         self.description = description
         self._configure_preprocess()
         self._allocate()
-        self.last_gpu_ms = None
-        self._graph = None
-        self._profiler = None
 
     def _allocate(self):
         cuda = self._cuda
@@ -150,17 +163,8 @@ class TensorRTSegmenter(Segmenter):
         cuda.synchronize(stream)
         self.last_gpu_ms = cuda.elapsed_ms(self._start, self._end)
 
-    def _wanted_outputs(self, want_logits):
-        names = [self.labels_output] if self.labels_output else []
-        if self.logits_output and (want_logits or not self.labels_output):
-            names.append(self.logits_output)
-        if want_logits and not self.logits_output:
-            raise UsageError("{} outputs only labels; build it from a model prepared with "
-                             "--keep-logits to get logits".format(self.model_path))
-        return names
-
     def _run(self, tensor, want_logits):
-        names = self._wanted_outputs(want_logits)
+        names = self._output_names(want_logits)
         np.copyto(self._host[self.input_name], tensor.reshape(self._input.shape),
                   casting="same_kind")
         self._execute(names)
@@ -172,10 +176,10 @@ class TensorRTSegmenter(Segmenter):
     def run_tensor(self, tensor):
         np.copyto(self._host[self.input_name], tensor.reshape(self._input.shape),
                   casting="same_kind")
-        self._execute(self._wanted_outputs(False))
+        self._execute(self._output_names(False))
 
     def close(self):
-        for buffer in getattr(self, "_device", {}).values():
+        for buffer in self._device.values():
             self._cuda.free(buffer)
         self._device = {}
         self.context = self.engine = None

@@ -69,6 +69,11 @@ def is_strongly_typed_only(version):
     return tuple(version) >= (11, 0)
 
 
+# Builder flags per precision where the release has them: FP16 goes with INT8 so that layers
+# left unquantised run in half rather than single precision.
+PRECISION_FLAGS = {"fp32": (), "fp16": ("FP16",), "int8": ("INT8", "FP16")}
+
+
 def has_precision_flags(version):
     return not is_strongly_typed_only(version)
 

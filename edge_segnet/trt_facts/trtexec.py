@@ -3,6 +3,7 @@
 
 import shlex
 
+from edge_segnet.errors import UsageError
 from edge_segnet.trt_facts import releases
 
 
@@ -12,7 +13,7 @@ def command(version, onnx_path, engine_path, precision="fp32", workspace_mib=Non
     version = tuple(version)
     words = ["trtexec", "--onnx=" + onnx_path, "--saveEngine=" + engine_path]
     if releases.has_precision_flags(version):
-        words += {"fp32": [], "fp16": ["--fp16"], "int8": ["--int8", "--fp16"]}[precision]
+        words += ["--" + flag.lower() for flag in releases.PRECISION_FLAGS[precision]]
     if calib_cache:
         words.append("--calib=" + calib_cache)
     if workspace_mib:
@@ -28,6 +29,9 @@ def command(version, onnx_path, engine_path, precision="fp32", workspace_mib=Non
         if gpu_fallback:
             words.append("--allowGPUFallback")
     if opt_level is not None:
+        if not releases.has_optimization_level(version):
+            raise UsageError("--opt-level needs TensorRT 8.6 or newer; the target is "
+                             "{}.{}".format(*version))
         words.append("--builderOptimizationLevel={}".format(opt_level))
     if timing_cache:
         words.append("--timingCacheFile=" + timing_cache)

@@ -4,7 +4,8 @@
 // reads the window's four pooled elements and its value, and writes the four output elements:
 // every output element is written exactly once, with no memset before. Loads and stores of a
 // warp cover consecutive columns (coalesced), vectorised when the width allows. Rows and
-// columns an odd size leaves over are written as zeros by the same threads' grid-stride loop.
+// columns no window covers (an odd H or W leaves one over; W == 1 leaves every row) are written
+// as zeros by the same threads' grid-stride loop.
 #include "unpool_kernel.h"
 
 #include <algorithm>
@@ -131,7 +132,7 @@ struct Columns
     static constexpr int32_t kCount = static_cast<int32_t>(kAccess) == 4 ? 4 : 2;
     T v[kCount];
 
-    __device__ __forceinline__ void load(T const* row)
+    EDGE_SEGNET_HD void load(T const* row)
     {
         if (kAccess == Access::kScalar)
         {
@@ -150,7 +151,7 @@ struct Columns
         }
     }
 
-    __device__ __forceinline__ void store(T* row) const
+    EDGE_SEGNET_HD void store(T* row) const
     {
         if (kAccess == Access::kScalar)
         {
@@ -171,82 +172,135 @@ struct Columns
     }
 };
 
+// How the work of one launch is cut into items: first one item per group of windows, then the
+// rows no window covers, in groups of columns. With W == 1 no window exists at all, so every
+// row is such a row; otherwise only the last row of an odd H is.
+template <Access kAccess, typename Index>
+struct WorkLayout
+{
+    static constexpr int32_t kColumns = Columns<char, kAccess>::kCount;
+    static constexpr int32_t kWindows = kColumns / 2;
+
+    Index windowRows;
+    Index groupsPerRow;
+    Index windowItems;
+    Index leftoverRows;
+    Index tailGroups;
+    Index items;
+
+    EDGE_SEGNET_HD WorkLayout(Index planes, int32_t height, int32_t width)
+    {
+        windowRows = static_cast<Index>(height / 2);
+        Index const windowCols = static_cast<Index>(width / 2);
+        groupsPerRow = windowCols / kWindows;
+        windowItems = planes * windowRows * groupsPerRow;
+        leftoverRows = windowCols == 0 ? static_cast<Index>(height) : static_cast<Index>(height & 1);
+        tailGroups = static_cast<Index>((width + kColumns - 1) / kColumns);
+        items = windowItems + planes * leftoverRows * tailGroups;
+    }
+};
+
+// One item of the kernel's work: the same code runs on the device (the kernel) and on the host
+// (unpoolEmulateKernel, which lets CPU-only tests cover the kernel's indexing).
 template <typename T, Access kAccess, typename Index>
-__global__ void unpoolKernel(T const* __restrict__ values, T const* __restrict__ pooled,
-    T* __restrict__ output, Index planes, int32_t height, int32_t width, float requantScale)
+EDGE_SEGNET_HD void unpoolItem(T const* __restrict__ values, T const* __restrict__ pooled, T* __restrict__ output,
+    int32_t height, int32_t width, float requantScale, WorkLayout<kAccess, Index> const& layout, Index item)
 {
     using Group = Columns<T, kAccess>;
     constexpr int32_t kColumns = Group::kCount;
     constexpr int32_t kWindows = kColumns / 2;
-    int32_t const windowRows = height / 2;
-    int32_t const windowCols = width / 2;
-    int32_t const valueRowLength = windowCols;
-    Index const groupsPerRow = static_cast<Index>(windowCols / kWindows);
-    Index const windowItems = planes * static_cast<Index>(windowRows) * groupsPerRow;
-    bool const oddHeight = (height & 1) != 0;
-    bool const oddWidth = (width & 1) != 0;
-    // Items past the windows: the left-over last row of each plane, in groups of columns.
-    Index const tailGroups = static_cast<Index>((width + kColumns - 1) / kColumns);
-    Index const items = windowItems + (oddHeight ? planes * tailGroups : 0);
-    Index const stride = static_cast<Index>(blockDim.x) * gridDim.x;
     T const zero = T(0);
-
-    for (Index item = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; item < items;
-         item += stride)
+    if (item < layout.windowItems)
     {
-        if (item < windowItems)
+        Index const group = item % layout.groupsPerRow;
+        Index const rest = item / layout.groupsPerRow;
+        Index const windowRow = rest % layout.windowRows;
+        Index const plane = rest / layout.windowRows;
+        int64_t const top = (static_cast<int64_t>(plane) * height + 2 * static_cast<int64_t>(windowRow)) * width
+            + static_cast<int64_t>(group) * kColumns;
+        Group upper, lower;
+        upper.load(pooled + top);
+        lower.load(pooled + top + width);
+        T const* valueRow = values + (static_cast<int64_t>(plane) * layout.windowRows + windowRow) * (width / 2)
+            + static_cast<int64_t>(group) * kWindows;
+        for (int32_t w = 0; w < kWindows; ++w)
         {
-            Index const group = item % groupsPerRow;
-            Index const rest = item / groupsPerRow;
-            Index const windowRow = rest % static_cast<Index>(windowRows);
-            Index const plane = rest / static_cast<Index>(windowRows);
-            int64_t const top = (static_cast<int64_t>(plane) * height + 2 * windowRow) * width
-                + group * kColumns;
-            Group upper, lower;
-            upper.load(pooled + top);
-            lower.load(pooled + top + width);
-            T const* valueRow = values
-                + (static_cast<int64_t>(plane) * windowRows + windowRow) * valueRowLength
-                + group * kWindows;
-            for (int32_t w = 0; w < kWindows; ++w)
-            {
-                int32_t const k = 2 * w;
-                int32_t const chosen = windowSwitch(comparable(upper.v[k]),
-                    comparable(upper.v[k + 1]), comparable(lower.v[k]), comparable(lower.v[k + 1]));
-                T const value = outputValue(valueRow[w], requantScale);
-                upper.v[k] = chosen == 0 ? value : zero;
-                upper.v[k + 1] = chosen == 1 ? value : zero;
-                lower.v[k] = chosen == 2 ? value : zero;
-                lower.v[k + 1] = chosen == 3 ? value : zero;
-            }
-            upper.store(output + top);
-            lower.store(output + top + width);
-            if (oddWidth && group == groupsPerRow - 1)
-            {
-                output[top + kColumns] = zero;
-                output[top + kColumns + width] = zero;
-            }
+            int32_t const k = 2 * w;
+            int32_t const chosen = windowSwitch(comparable(upper.v[k]), comparable(upper.v[k + 1]),
+                comparable(lower.v[k]), comparable(lower.v[k + 1]));
+            T const value = outputValue(valueRow[w], requantScale);
+            upper.v[k] = chosen == 0 ? value : zero;
+            upper.v[k + 1] = chosen == 1 ? value : zero;
+            lower.v[k] = chosen == 2 ? value : zero;
+            lower.v[k + 1] = chosen == 3 ? value : zero;
         }
-        else
+        upper.store(output + top);
+        lower.store(output + top + width);
+        if ((width & 1) != 0 && group == layout.groupsPerRow - 1)
         {
-            Index const tail = item - windowItems;
-            Index const group = tail % tailGroups;
-            Index const plane = tail / tailGroups;
-            int64_t const start = (static_cast<int64_t>(plane) * height + height - 1) * width;
-            int32_t const first = static_cast<int32_t>(group) * kColumns;
-            int32_t const last = min(first + kColumns, width);
-            for (int32_t column = first; column < last; ++column)
-            {
-                output[start + column] = zero;
-            }
+            output[top + kColumns] = zero;
+            output[top + kColumns + width] = zero;
+        }
+    }
+    else
+    {
+        Index const tail = item - layout.windowItems;
+        Index const group = tail % layout.tailGroups;
+        Index const rest = tail / layout.tailGroups;
+        Index const row = static_cast<Index>(height) - layout.leftoverRows + rest % layout.leftoverRows;
+        Index const plane = rest / layout.leftoverRows;
+        int64_t const start = (static_cast<int64_t>(plane) * height + static_cast<int64_t>(row)) * width;
+        int32_t const first = static_cast<int32_t>(group) * kColumns;
+        int32_t const last = first + kColumns < width ? first + kColumns : width;
+        for (int32_t column = first; column < last; ++column)
+        {
+            output[start + column] = zero;
         }
     }
 }
 
+template <typename T, Access kAccess, typename Index>
+__global__ void unpoolKernel(T const* __restrict__ values, T const* __restrict__ pooled,
+    T* __restrict__ output, Index planes, int32_t height, int32_t width, float requantScale)
+{
+    WorkLayout<kAccess, Index> const layout(planes, height, width);
+    Index const stride = static_cast<Index>(blockDim.x) * gridDim.x;
+    for (Index item = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; item < layout.items;
+         item += stride)
+    {
+        unpoolItem<T, kAccess, Index>(values, pooled, output, height, width, requantScale, layout, item);
+    }
+}
+
+// Quads need every row and value row to start on a vector boundary: width % 4 == 0 and the base
+// pointers aligned to the vector (TensorRT's allocations are 256-byte aligned).
+template <typename T>
+Access chooseAccess(UnpoolParams const& p)
+{
+    auto aligned = [](void const* pointer, size_t bytes) { return reinterpret_cast<uintptr_t>(pointer) % bytes == 0; };
+    if (p.width % 4 == 0 && aligned(p.pooled, 4 * sizeof(T)) && aligned(p.output, 4 * sizeof(T))
+        && aligned(p.values, 2 * sizeof(T)))
+    {
+        return Access::kQuad;
+    }
+    if (p.width % 2 == 0 && aligned(p.pooled, 2 * sizeof(T)) && aligned(p.output, 2 * sizeof(T)))
+    {
+        return Access::kPair;
+    }
+    return Access::kScalar;
+}
+
 template <UnpoolType kType, Access kAccess, typename Index>
-cudaError_t launchTyped(UnpoolParams const& p, int32_t blocks, int32_t threads, cudaStream_t stream)
+cudaError_t launchTyped(UnpoolParams const& p, int32_t threads, int32_t maxBlocks, cudaStream_t stream)
 {
     using T = typename Storage<kType>::Type;
+    WorkLayout<kAccess, Index> const layout(static_cast<Index>(p.planes), p.height, p.width);
+    if (layout.items == 0)
+    {
+        return cudaSuccess;
+    }
+    int32_t const blocks
+        = static_cast<int32_t>(std::min<int64_t>((static_cast<int64_t>(layout.items) + threads - 1) / threads, maxBlocks));
     unpoolKernel<T, kAccess, Index><<<blocks, threads, 0, stream>>>(static_cast<T const*>(p.values),
         static_cast<T const*>(p.pooled), static_cast<T*>(p.output), static_cast<Index>(p.planes), p.height,
         p.width, p.requantScale);
@@ -256,34 +310,37 @@ cudaError_t launchTyped(UnpoolParams const& p, int32_t blocks, int32_t threads, 
 template <UnpoolType kType, typename Index>
 cudaError_t launchAccess(UnpoolParams const& p, int32_t threads, int32_t maxBlocks, cudaStream_t stream)
 {
+    switch (chooseAccess<typename Storage<kType>::Type>(p))
+    {
+    case Access::kQuad: return launchTyped<kType, Access::kQuad, Index>(p, threads, maxBlocks, stream);
+    case Access::kPair: return launchTyped<kType, Access::kPair, Index>(p, threads, maxBlocks, stream);
+    case Access::kScalar: break;
+    }
+    return launchTyped<kType, Access::kScalar, Index>(p, threads, maxBlocks, stream);
+}
+
+template <UnpoolType kType, Access kAccess>
+void emulateTyped(UnpoolParams const& p)
+{
     using T = typename Storage<kType>::Type;
-    // Quads need every row and value row to start on a vector boundary: width % 4 == 0 and the
-    // base pointers aligned to the vector (TensorRT's allocations are 256-byte aligned).
-    auto aligned = [&](void const* pointer, size_t bytes) {
-        return reinterpret_cast<uintptr_t>(pointer) % bytes == 0;
-    };
-    bool const quad = p.width % 4 == 0 && aligned(p.pooled, 4 * sizeof(T)) && aligned(p.output, 4 * sizeof(T))
-        && aligned(p.values, 2 * sizeof(T));
-    bool const pair = !quad && p.width % 2 == 0 && aligned(p.pooled, 2 * sizeof(T))
-        && aligned(p.output, 2 * sizeof(T));
-    int32_t const columns = quad ? 4 : 2;
-    int64_t const windowItems = p.planes * (p.height / 2) * ((p.width / 2) / (columns / 2));
-    int64_t const tailItems = (p.height % 2) ? p.planes * ((p.width + columns - 1) / columns) : 0;
-    int64_t const items = windowItems + tailItems;
-    if (items == 0)
+    WorkLayout<kAccess, int64_t> const layout(p.planes, p.height, p.width);
+    for (int64_t item = 0; item < layout.items; ++item)
     {
-        return cudaSuccess;
+        unpoolItem<T, kAccess, int64_t>(static_cast<T const*>(p.values), static_cast<T const*>(p.pooled),
+            static_cast<T*>(p.output), p.height, p.width, p.requantScale, layout, item);
     }
-    int32_t const blocks = static_cast<int32_t>(std::min<int64_t>((items + threads - 1) / threads, maxBlocks));
-    if (quad)
+}
+
+template <UnpoolType kType>
+void emulateAccess(UnpoolParams const& p)
+{
+    switch (chooseAccess<typename Storage<kType>::Type>(p))
     {
-        return launchTyped<kType, Access::kQuad, Index>(p, blocks, threads, stream);
+    case Access::kQuad: emulateTyped<kType, Access::kQuad>(p); return;
+    case Access::kPair: emulateTyped<kType, Access::kPair>(p); return;
+    case Access::kScalar: break;
     }
-    if (pair)
-    {
-        return launchTyped<kType, Access::kPair, Index>(p, blocks, threads, stream);
-    }
-    return launchTyped<kType, Access::kScalar, Index>(p, blocks, threads, stream);
+    emulateTyped<kType, Access::kScalar>(p);
 }
 
 template <typename Index>
@@ -373,6 +430,22 @@ cudaError_t launchUnpool(UnpoolParams const& params, cudaStream_t stream)
     return launchIndexed<int64_t>(params, kThreads, maxBlocks, stream);
 }
 
+cudaError_t unpoolEmulateKernel(UnpoolParams const& params)
+{
+    cudaError_t const status = checkUnpoolParams(params);
+    if (status != cudaSuccess)
+    {
+        return status;
+    }
+    switch (params.type)
+    {
+    case UnpoolType::kFLOAT: emulateAccess<UnpoolType::kFLOAT>(params); break;
+    case UnpoolType::kHALF: emulateAccess<UnpoolType::kHALF>(params); break;
+    case UnpoolType::kINT8: emulateAccess<UnpoolType::kINT8>(params); break;
+    }
+    return cudaSuccess;
+}
+
 cudaError_t unpoolHostReference(UnpoolParams const& params)
 {
     cudaError_t const status = checkUnpoolParams(params);
@@ -421,5 +494,12 @@ extern "C" int32_t edge_segnet_unpool_host(void const* values, void const* poole
     int32_t height, int32_t width, int32_t type, float requant_scale)
 {
     return static_cast<int32_t>(edge_segnet::unpoolHostReference(
+        makeParams(values, pooled, output, planes, height, width, type, requant_scale)));
+}
+
+extern "C" int32_t edge_segnet_unpool_emulate(void const* values, void const* pooled, void* output, int64_t planes,
+    int32_t height, int32_t width, int32_t type, float requant_scale)
+{
+    return static_cast<int32_t>(edge_segnet::unpoolEmulateKernel(
         makeParams(values, pooled, output, planes, height, width, type, requant_scale)));
 }

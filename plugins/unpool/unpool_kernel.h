@@ -80,6 +80,10 @@ cudaError_t launchUnpool(UnpoolParams const& params, cudaStream_t stream);
 // The same computation on the host, element by element: the kernel's test oracle.
 cudaError_t unpoolHostReference(UnpoolParams const& params);
 
+// The kernel's own per-item code run on the host over every item of the launch it would make
+// (same access path for the same pointers): CPU-only tests check the kernel's indexing with it.
+cudaError_t unpoolEmulateKernel(UnpoolParams const& params);
+
 } // namespace edge_segnet
 
 // A C ABI for tests and tools (ctypes, CuPy): no C++ types cross it.
@@ -90,6 +94,8 @@ extern "C"
         int64_t planes, int32_t height, int32_t width, int32_t type, float requant_scale,
         void* stream);
     int32_t edge_segnet_unpool_host(void const* values, void const* pooled, void* output,
+        int64_t planes, int32_t height, int32_t width, int32_t type, float requant_scale);
+    int32_t edge_segnet_unpool_emulate(void const* values, void const* pooled, void* output,
         int64_t planes, int32_t height, int32_t width, int32_t type, float requant_scale);
 }
 

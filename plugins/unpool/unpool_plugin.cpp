@@ -1,13 +1,11 @@
-// What both plugin generations share: attributes, format rules, shape checks, enqueue,
-// error reporting; and the library's registration and exported entry points.
+// What both plugin generations share: attributes, format rules, shape and scale checks,
+// enqueue, error reporting. Registration lives in unpool_registration.cpp and
+// unpool_entry_points.cpp, one per library (see unpool_plugin.h).
 #include "unpool_plugin.h"
 
 #include "unpool_kernel.h"
-#include "unpool_plugin_v2.h"
-#if EDGE_SEGNET_REGISTER_V3
-#include "unpool_plugin_v3.h"
-#endif
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -56,12 +54,36 @@ bool UnpoolAttributes::parse(PluginFieldCollection const* fields, std::string& e
         {
             continue; // other attributes of the node mean nothing to this op
         }
-        if (field.type != PluginFieldType::kINT32 || field.length != 2 || field.data == nullptr)
+        // Every onnx-tensorrt release up to 10.x builds INTS attributes as kINT32 fields;
+        // kINT64 (TensorRT 10+) is read too, so that a parser or a caller passing the ONNX
+        // attribute's own 64-bit integers is not refused.
+        if (field.length != 2 || field.data == nullptr)
         {
-            error = std::string(field.name) + " must be two INT32 values";
+            error = std::string(field.name) + " must be two integers, got " + std::to_string(field.length);
             return false;
         }
-        std::memcpy(target, field.data, 2 * sizeof(int32_t));
+        if (field.type == PluginFieldType::kINT32)
+        {
+            std::memcpy(target, field.data, 2 * sizeof(int32_t));
+        }
+#if NV_TENSORRT_MAJOR >= 10
+        else if (field.type == PluginFieldType::kINT64)
+        {
+            int64_t wide[2];
+            std::memcpy(wide, field.data, sizeof(wide));
+            for (int32_t k = 0; k < 2; ++k)
+            {
+                // Anything outside int32 cannot be 2 either; keep it visibly wrong for the message.
+                target[k] = (wide[k] < INT32_MIN || wide[k] > INT32_MAX) ? -1 : static_cast<int32_t>(wide[k]);
+            }
+        }
+#endif
+        else
+        {
+            error = std::string(field.name) + " must be INT32 (or INT64) values, got field type "
+                + std::to_string(static_cast<int32_t>(field.type));
+            return false;
+        }
     }
     if (kernelShape[0] != 2 || kernelShape[1] != 2 || strides[0] != 2 || strides[1] != 2)
     {
@@ -73,12 +95,45 @@ bool UnpoolAttributes::parse(PluginFieldCollection const* fields, std::string& e
     return true;
 }
 
+namespace
+{
+#if EDGE_SEGNET_HAS_LOAD_LIBRARY
+// Set once by setLoggerFinder before loadLibrary asks for creators; read by any thread after.
+std::atomic<ILoggerFinder*> gLoggerFinder{nullptr};
+#endif
+
+ILogger* pluginLogger()
+{
+#if EDGE_SEGNET_HAS_LOAD_LIBRARY
+    ILoggerFinder* finder = gLoggerFinder.load();
+    if (finder != nullptr)
+    {
+        ILogger* logger = finder->findLogger();
+        if (logger != nullptr)
+        {
+            return logger;
+        }
+    }
+#endif
+    return getLogger();
+}
+} // namespace
+
+#if EDGE_SEGNET_HAS_LOAD_LIBRARY
+void setPluginLoggerFinder(ILoggerFinder* finder) noexcept
+{
+    // Like NVIDIA's plugin libraries, the first finder stays: TensorRT passes one per library.
+    ILoggerFinder* expected = nullptr;
+    gLoggerFinder.compare_exchange_strong(expected, finder);
+}
+#endif
+
 void reportError(std::string const& message) noexcept
 {
     try
     {
         std::string const text = std::string(kUNPOOL_PLUGIN_NAME) + ": " + message;
-        ILogger* logger = getLogger();
+        ILogger* logger = pluginLogger();
         if (logger != nullptr)
         {
             logger->log(ILogger::Severity::kERROR, text.c_str());
@@ -134,7 +189,11 @@ bool supportsUnpoolCombination(
     }
     if (pos == 0)
     {
+#if EDGE_SEGNET_INT8_IO
         return desc.type == DataType::kFLOAT || desc.type == DataType::kHALF || desc.type == DataType::kINT8;
+#else
+        return desc.type == DataType::kFLOAT || desc.type == DataType::kHALF;
+#endif
     }
     // Later positions follow the first: one type throughout.
     return desc.type == inOut[0].type;
@@ -170,6 +229,42 @@ bool checkUnpoolShapes(Dims const& values, Dims const& pooled, std::string& erro
     return true;
 }
 
+bool checkUnpoolScales(PluginTensorDesc const& values, PluginTensorDesc const& output, std::string& error) noexcept
+{
+    if (values.type != DataType::kINT8 && output.type != DataType::kINT8)
+    {
+        return true;
+    }
+#if EDGE_SEGNET_INT8_IO
+    // NaN fails these comparisons too.
+    if (values.scale > 0.0F && output.scale > 0.0F)
+    {
+        return true;
+    }
+    try
+    {
+        error = "INT8 input/output without quantization scales (values scale " + std::to_string(values.scale)
+        + ", output scale " + std::to_string(output.scale)
+        + "): explicitly quantized (Q/DQ) or strongly typed networks do not pass scales to plugins; "
+          "put a DequantizeLinear before and a QuantizeLinear after the EdgeSegnetUnpool node so that "
+          "it runs in FP16/FP32";
+    }
+    catch (...)
+    {
+        // The refusal stands without its message.
+    }
+#else
+    try
+    {
+        error = "INT8 input/output is not supported on TensorRT 11+ (no scales reach plugins there)";
+    }
+    catch (...)
+    {
+    }
+#endif
+    return false;
+}
+
 int32_t enqueueUnpool(PluginTensorDesc const* inputDesc, PluginTensorDesc const* outputDesc,
     void const* const* inputs, void* const* outputs, cudaStream_t stream) noexcept
 {
@@ -192,17 +287,22 @@ int32_t enqueueUnpool(PluginTensorDesc const* inputDesc, PluginTensorDesc const*
     case DataType::kFLOAT: params.type = UnpoolType::kFLOAT; break;
     case DataType::kHALF: params.type = UnpoolType::kHALF; break;
     case DataType::kINT8:
-        params.type = UnpoolType::kINT8;
-        // Values move unchanged when input and output share a scale; otherwise requantise.
-        if (inputDesc[0].scale > 0.0F && outputDesc[0].scale > 0.0F)
+    {
+        std::string error;
+        if (!checkUnpoolScales(inputDesc[0], outputDesc[0], error))
         {
-            params.requantScale = inputDesc[0].scale / outputDesc[0].scale;
-            if (std::fabs(params.requantScale - 1.0F) < 1e-6F)
-            {
-                params.requantScale = 1.0F;
-            }
+            reportError("enqueue: " + error);
+            return -1;
+        }
+        params.type = UnpoolType::kINT8;
+        params.requantScale = inputDesc[0].scale / outputDesc[0].scale;
+        // Equal scales move the bytes unchanged: the kernel's fast path is taken for exactly 1.
+        if (std::fabs(params.requantScale - 1.0F) < 1e-6F)
+        {
+            params.requantScale = 1.0F;
         }
         break;
+    }
     default: reportError("unsupported data type"); return -1;
     }
     cudaError_t const status = launchUnpool(params, stream);
@@ -215,69 +315,3 @@ int32_t enqueueUnpool(PluginTensorDesc const* inputDesc, PluginTensorDesc const*
 }
 
 } // namespace edge_segnet
-
-#if EDGE_SEGNET_V2_DEPRECATED && !EDGE_SEGNET_REGISTER_V3
-// Registering the V2 creator names deprecated types (see unpool_plugin.h).
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-#endif
-
-// Registration when the library is loaded (trtexec --plugins / --staticPlugins, ctypes).
-#if EDGE_SEGNET_REGISTER_V3
-using edge_segnet::UnpoolPluginV3Creator;
-REGISTER_TENSORRT_PLUGIN(UnpoolPluginV3Creator);
-#else
-using edge_segnet::UnpoolPluginV2Creator;
-REGISTER_TENSORRT_PLUGIN(UnpoolPluginV2Creator);
-#endif
-
-namespace
-{
-// IPluginRegistry::loadLibrary (trtexec --dynamicPlugins) refuses a library any of whose
-// creators is registered already, and loading the library has just registered ours: take that
-// registration back so that loadLibrary can make its own.
-template <typename Registry>
-void withdrawStaticRegistration(Registry* registry)
-{
-    if (registry == nullptr)
-    {
-        return;
-    }
-#if NV_TENSORRT_MAJOR >= 10
-    auto* creator = registry->getCreator(edge_segnet::kUNPOOL_PLUGIN_NAME, edge_segnet::kUNPOOL_PLUGIN_VERSION, "");
-#else
-    auto* creator
-        = registry->getPluginCreator(edge_segnet::kUNPOOL_PLUGIN_NAME, edge_segnet::kUNPOOL_PLUGIN_VERSION, "");
-#endif
-    if (creator != nullptr)
-    {
-        registry->deregisterCreator(*creator);
-    }
-}
-} // namespace
-
-#if NV_TENSORRT_MAJOR > 8 || (NV_TENSORRT_MAJOR == 8 && NV_TENSORRT_MINOR >= 6)
-extern "C" TENSORRTAPI void setLoggerFinder(ILoggerFinder* /* finder */)
-{
-    // Errors go to getLogger(), which this library links; nothing to keep.
-}
-#endif
-
-#if EDGE_SEGNET_REGISTER_V3
-extern "C" TENSORRTAPI IPluginCreatorInterface* const* getCreators(int32_t& nbCreators)
-{
-    withdrawStaticRegistration(getPluginRegistry());
-    static edge_segnet::UnpoolPluginV3Creator creator;
-    static IPluginCreatorInterface* const creators[] = {&creator};
-    nbCreators = 1;
-    return creators;
-}
-#elif NV_TENSORRT_MAJOR > 8 || (NV_TENSORRT_MAJOR == 8 && NV_TENSORRT_MINOR >= 6)
-extern "C" TENSORRTAPI IPluginCreator* const* getPluginCreators(int32_t& nbCreators)
-{
-    withdrawStaticRegistration(getPluginRegistry());
-    static edge_segnet::UnpoolPluginV2Creator creator;
-    static IPluginCreator* const creators[] = {&creator};
-    nbCreators = 1;
-    return creators;
-}
-#endif

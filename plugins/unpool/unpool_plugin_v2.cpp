@@ -150,12 +150,18 @@ bool UnpoolPluginV2::supportsFormatCombination(
 void UnpoolPluginV2::configurePlugin(
     DynamicPluginTensorDesc const* in, int32_t nbInputs, DynamicPluginTensorDesc const* out, int32_t nbOutputs) noexcept
 {
+    // IPluginV2DynamicExt::configurePlugin cannot fail: problems are reported here (INT8 without
+    // scales is refused again by enqueue, which sees the scales it runs with).
     std::string error;
     if (in == nullptr || out == nullptr || nbInputs != 2 || nbOutputs != 1)
     {
         reportError("configurePlugin: expects two inputs and one output");
     }
     else if (!checkUnpoolShapes(in[0].desc.dims, in[1].desc.dims, error))
+    {
+        reportError("configurePlugin: " + error);
+    }
+    else if (!checkUnpoolScales(in[0].desc, out[0].desc, error))
     {
         reportError("configurePlugin: " + error);
     }

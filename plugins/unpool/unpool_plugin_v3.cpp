@@ -55,6 +55,8 @@ char const* UnpoolPluginV3::getPluginVersion() const noexcept
 
 char const* UnpoolPluginV3::getPluginNamespace() const noexcept
 {
+    // The creator is registered under "" only (REGISTER_TENSORRT_PLUGIN; loadLibrary takes the
+    // creator's getPluginNamespace()): IPluginCreatorV3One has no namespace setter.
     return "";
 }
 
@@ -68,6 +70,11 @@ int32_t UnpoolPluginV3::configurePlugin(
         return -1;
     }
     if (!checkUnpoolShapes(in[0].desc.dims, in[1].desc.dims, error))
+    {
+        reportError("configurePlugin: " + error);
+        return -1;
+    }
+    if (!checkUnpoolScales(in[0].desc, out[0].desc, error))
     {
         reportError("configurePlugin: " + error);
         return -1;
@@ -140,6 +147,11 @@ int32_t UnpoolPluginV3::onShapeChange(
         reportError("onShapeChange: " + error);
         return -1;
     }
+    if (!checkUnpoolScales(in[0], out[0], error))
+    {
+        reportError("onShapeChange: " + error);
+        return -1;
+    }
     return 0;
 }
 
@@ -151,6 +163,7 @@ int32_t UnpoolPluginV3::enqueue(PluginTensorDesc const* inputDesc, PluginTensorD
 
 IPluginV3* UnpoolPluginV3::attachToContext(IPluginResourceContext* /* context */) noexcept
 {
+    // No per-context resources: the context's copy is a plain clone.
     return clone();
 }
 

@@ -68,3 +68,43 @@ def test_selftest_without_tensorrt_checks_the_cpu_side_and_says_what_it_cannot(
     assert "prepare + verify (CPU)   pass" in result.output
     assert "TensorRT engines         not checked  TensorRT is not installed" in result.output
     assert "selftest passed: 1 passed, 0 failed, 1 not checked" in result.output
+
+
+def test_an_engine_given_to_build_is_named_as_such(cli, tmp_path):
+    path = tmp_path / "m.engine"
+    path.write_bytes(b"\x00engine")
+    assert_one_line_error(cli("build", str(path)), 2, "is already an engine")
+
+
+@pytest.mark.parametrize("args, code, text", [
+    (["--iterations", "0"], 2, "--iterations must be at least 1"),
+    (["--keep", "MODEL"], 2, "exists and is not a folder"),
+    (["--model", "missing.onnx"], 1, "model file not found"),
+])
+def test_selftest_bad_input_gets_one_line(cli, model, args, code, text):
+    args = [model if arg == "MODEL" else arg for arg in args]
+    assert_one_line_error(cli("selftest", *args), code, text)
+
+
+def test_selftest_checks_a_model_at_its_own_size(cli, model, without_modules):
+    without_modules("tensorrt")
+    result = cli("selftest", "--model", model)
+    assert result.exit_code == 0 and "prepare + verify (CPU)   pass" in result.output
+
+
+@pytest.mark.parametrize("command", [["run", "--model", "PATH", "--backend", "tensorrt",
+                                      "--max-frames", "1"],
+                                     ["verify", "MODEL", "PATH", "--backend", "tensorrt"]])
+@pytest.mark.parametrize("path", ["missing.onnx", "FOLDER"])
+def test_an_onnx_for_the_tensorrt_backend_that_is_not_there_is_one_line(
+        cli, model, tmp_path, command, path, monkeypatch):
+    import types
+
+    # Past the import of tensorrt (a stand-in here), to the model check of the cache.
+    monkeypatch.setitem(__import__("sys").modules, "tensorrt",
+                        types.ModuleType("tensorrt"))
+    path = str(tmp_path) if path == "FOLDER" else str(tmp_path / path)
+    args = [model if arg == "MODEL" else path if arg == "PATH" else arg for arg in command]
+    result = cli(*args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1

@@ -12,6 +12,7 @@ import pytest
 
 from edge_segnet.engine import builder, cache, plan, plugin_library, sidecar
 from edge_segnet.engine.trt_compat import TensorRTError
+from edge_segnet.errors import UsageError
 from edge_segnet.models import zoo
 from edge_segnet.runtime.tensorrt_backend import TensorRTSegmenter
 from tests.engine.fake_cuda import FakeCuda
@@ -307,10 +308,112 @@ def test_profile_and_verify_take_an_engine(model_path, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorrt", trt)
     monkeypatch.setattr(cuda_memory, "open_cuda", lambda prefer=None: cuda)
     report = profiler.profile(result.engine_path, profiler.ProfileOptions(
-        iterations=5, warmup=1, per_layer=True, cuda_graph=True))
+        iterations=5, warmup=1, per_layer=True))
     assert report["conditions"]["backend"] == "tensorrt"
     assert report["gpu_compute_ms"]["count"] == 5
     assert report["layers"] and all(layer["op_type"] == "tensorrt" for layer in report["layers"])
-    assert "launch_graph" in cuda.calls
+    report = profiler.profile(result.engine_path, profiler.ProfileOptions(
+        iterations=3, warmup=1, cuda_graph=True))
+    assert report["gpu_compute_ms"]["count"] == 3 and "launch_graph" in cuda.calls
+    with pytest.raises(UsageError, match="do not mix"):
+        profiler.profile(result.engine_path, profiler.ProfileOptions(
+            iterations=3, per_layer=True, cuda_graph=True))
     comparison = verify.compare(model_path, result.engine_path, verify.synthetic_frames(2))
     assert comparison.agreement == 1.0 and comparison.max_abs < 1e-3
+
+
+def test_an_8_2_engine_without_its_description_still_takes_frame_values(model_path, tmp_path):
+    from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
+
+    trt, cuda, result = _build("8.2.1", model_path, tmp_path)
+    os.unlink(result.engine_path + ".json")  # as from trtexec
+    engine = TensorRTSegmenter(result.engine_path, tensorrt=trt, cuda=cuda)
+    frame = np.random.RandomState(3).randint(0, 256, (72, 104, 3), np.uint8)
+    assert np.array_equal(engine.infer(frame).labels,
+                          OnnxRuntimeSegmenter(model_path).infer(frame).labels)
+
+
+def test_a_timing_cache_from_another_release_is_replaced_not_a_crash(model_path, tmp_path):
+    timing = str(tmp_path / "shared.cache")
+    _build("8.6.1", model_path, tmp_path, timing_cache=timing)
+    logged = []
+    trt, cuda = _machine("10.3.0")
+    builder.build(model_path, plan.BuildOptions(output=str(tmp_path / "b.engine"),
+                                                unpool="native", timing_cache=timing),
+                  tensorrt=trt, cuda=cuda, log=logged.append)
+    assert any("from another TensorRT release or GPU" in line for line in logged)
+    assert os.path.getsize(timing) > 0
+
+
+def test_up_to_date_means_the_same_plugin_build_and_calibration_cache(model_path, plugin_path,
+                                                                      tmp_path):
+    import shutil
+
+    trt, cuda = _machine("10.3.0", registered_plugins=[PLUGIN])
+    output = str(tmp_path / "p.engine")
+    other_plugin = str(tmp_path / "other" / plugin_library.LIBRARY_NAME)
+    os.makedirs(os.path.dirname(other_plugin))
+    shutil.copy(plugin_path, other_plugin)
+    with open(other_plugin, "ab") as handle:
+        handle.write(b"\0rebuilt")
+
+    def build(**options):
+        return builder.build(model_path, plan.BuildOptions(output=output, **options),
+                             tensorrt=trt, cuda=cuda)
+
+    assert build(plugin=plugin_path).plan is not None
+    assert build(plugin=plugin_path).plan is None
+    assert build(plugin=other_plugin).plan is not None  # another plugin build: rebuilt
+    calib = tmp_path / "c.calib"
+    calib.write_text("TRT-100300-EntropyCalibration2\nfirst\n")
+    int8 = dict(precision="int8", calib_cache=str(calib), unpool="native")
+    assert build(**int8).plan is not None and build(**int8).plan is None
+    calib.write_text("TRT-100300-EntropyCalibration2\nrecalibrated\n")
+    assert build(**int8).plan is not None
+
+
+@pytest.mark.parametrize("paths, message", [
+    ({"calib_cache": "c.calib", "timing_cache": "c.calib"}, "another file of this build"),
+    ({"calib_cache": "x.engine", "output": "x.engine"}, "would overwrite --calib-cache"),
+    ({"timing_cache": "folder"}, "not a regular file"),
+    ({"timing_cache": "no/such/dir/t.cache"}, "does not exist"),
+])
+def test_outputs_overwrite_no_input_and_are_checked_before_the_build(model_path, tmp_path,
+                                                                     paths, message):
+    os.mkdir(str(tmp_path / "folder"))
+    (tmp_path / "c.calib").write_text("cache")
+    (tmp_path / "x.engine").write_text("cache")
+    options = {key: str(tmp_path / value) for key, value in paths.items()}
+    options.setdefault("output", str(tmp_path / "m.engine"))
+    trt, cuda = _machine("10.3.0")
+    precision = "int8" if "calib_cache" in options else "fp32"
+    with pytest.raises(Exception, match=message):
+        builder.build(model_path, plan.BuildOptions(precision=precision, unpool="native",
+                                                    **options), tensorrt=trt, cuda=cuda)
+    assert "Builder.build_serialized_network" not in trt._calls
+    assert (tmp_path / "c.calib").read_text() == "cache"
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"schema_version": 1, "tensorrt": "x"}', "tensorrt is not a dict"),
+    ('{"schema_version": 1, "tensorrt": {"version": "1"}, "gpu": {"name": "g", '
+     '"compute_capability": [8, 7]}, "model": {}, "io": [], "engine_sha256": "0"}',
+     "model lacks labels"),
+])
+def test_a_description_of_the_wrong_shape_is_one_line(model_path, tmp_path, text, message):
+    trt, cuda, result = _build("10.3.0", model_path, tmp_path)
+    with open(result.engine_path + ".json", "w") as handle:
+        handle.write(text)
+    with pytest.raises(Exception, match=message) as caught:
+        TensorRTSegmenter(result.engine_path, tensorrt=trt, cuda=cuda)
+    assert "edge-segnet build" in str(caught.value)
+    rebuilt = builder.build(model_path, plan.BuildOptions(output=result.engine_path,
+                                                          unpool="native"),
+                            tensorrt=trt, cuda=cuda)
+    assert rebuilt.plan is not None  # a broken description is rebuilt, not trusted
+
+
+def test_the_trtexec_line_refuses_what_the_target_s_trtexec_lacks(model_path, tmp_path):
+    with pytest.raises(UsageError, match="--opt-level needs TensorRT 8.6"):
+        builder.print_trtexec(model_path, plan.BuildOptions(
+            output=str(tmp_path / "m.engine"), opt_level=3, trt_version="8.2"))

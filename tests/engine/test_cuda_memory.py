@@ -105,6 +105,9 @@ def test_real_cuda_python_without_a_driver_fails_with_one_line():
     cudart = cuda_memory._import_cudart()
     if cudart is None:
         pytest.skip("cuda-python is not installed (pip install cuda-python)")
+    for name in ("cudaGraphInstantiateWithFlags", "cudaGraphDestroy", "cudaMallocHost",
+                 "cudaMemcpyAsync", "cudaStreamBeginCapture", "cudaEventElapsedTime"):
+        assert hasattr(cudart, name), name  # every runtime call CudaPythonMemory makes
     error, count = cudart.cudaGetDeviceCount()
     if int(error) == 0 and count:
         pytest.skip("this machine has a CUDA GPU: tests/gpu covers it")
@@ -160,7 +163,10 @@ def _stand_in_cudart(calls, fail=None):
         cudaStreamCaptureMode=types.SimpleNamespace(cudaStreamCaptureModeGlobal=0),
         cudaStreamBeginCapture=call("cudaStreamBeginCapture"),
         cudaStreamEndCapture=call("cudaStreamEndCapture", "graph"),
-        cudaGraphInstantiate=call("cudaGraphInstantiate", "exec"),
+        cudaGraphInstantiateWithFlags=lambda graph, flags: (calls.append(
+            "cudaGraphInstantiateWithFlags({}, {})".format(graph, flags)), (_Error(0), "exec"))[1],
+        cudaGraphDestroy=lambda graph: (calls.append("cudaGraphDestroy({})".format(graph)),
+                                        (_Error(0),))[1],
         cudaGraphLaunch=call("cudaGraphLaunch"),
         cudaGetErrorString=lambda error: (_Error(0), b"out of memory"))
 
@@ -184,8 +190,8 @@ def test_cuda_python_memory_checks_every_call_and_captures_graphs():
     cuda.close()
     assert calls[calls.index("cudaMalloc"):] == [
         "cudaMalloc", "cudaStreamCreate", "cudaMemcpyAsync(H2D)", "cudaMemcpyAsync(D2H)",
-        "cudaStreamBeginCapture", "enqueue", "cudaStreamEndCapture", "cudaGraphInstantiate",
-        "cudaGraphLaunch", "cudaEventCreate", "cudaEventCreate", "cudaEventElapsedTime",
+        "cudaStreamBeginCapture", "enqueue", "cudaStreamEndCapture",
+        "cudaGraphInstantiateWithFlags(graph, 0)", "cudaGraphDestroy(graph)", "cudaGraphLaunch", "cudaEventCreate", "cudaEventCreate", "cudaEventElapsedTime",
         "cudaFreeHost"]
 
 

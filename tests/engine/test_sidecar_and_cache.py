@@ -18,7 +18,7 @@ def _write(tmp_path, **overrides):
     info = {"tensorrt": {"version": "10.3.0.26"},
             "gpu": {"name": GPU[0], "compute_capability": list(GPU[1])},
             "plugin": {"path": str(plugin), "sha256": sidecar.file_sha256(str(plugin))},
-            "engine_sha256": sidecar.file_sha256(str(engine)),
+            "engine_sha256": sidecar.file_sha256(str(engine)), "io": [],
             "model": sidecar.model_section(metadata.ModelInfo(input_size=(128, 256)))}
     info.update(overrides)
     (tmp_path / "m.engine.json").write_text(sidecar.describe(info))

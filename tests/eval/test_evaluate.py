@@ -33,6 +33,10 @@ class _OracleSegmenter(object):
         for sample in datasets.list_samples(root, "test"):
             image = datasets.read_image(sample.image_path)
             self.answers[image.tobytes()] = datasets.read_labels(sample.label_path)
+        self.closed = False
+
+    def close(self):
+        self.closed = True
 
     def infer(self, frame, want_logits=False):
         labels = self.answers[frame.tobytes()].astype(np.int32)

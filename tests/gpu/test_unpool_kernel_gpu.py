@@ -1,4 +1,5 @@
-"""The CUDA kernel on a GPU, through the C ABI, against the host reference."""
+"""The CUDA kernel on a GPU, through the C ABI, against the host reference. The library is built
+for this GPU (edge_segnet.engine.unpool_kernels.default_archs)."""
 
 import numpy as np
 import pytest
@@ -8,7 +9,9 @@ from edge_segnet.engine import unpool_kernels
 from ..plugins.conftest import kernels  # noqa: F401  (fixture)
 
 SHAPES = [(1, 64, 128, 256), (2, 3, 9, 13), (1, 5, 16, 20), (1, 2, 7, 64), (3, 4, 1, 5),
-          (1, 64, 33, 66)]
+          (1, 64, 33, 66),
+          # No whole window: W == 1 (every row left over), H == 1, both.
+          (2, 3, 6, 1), (1, 2, 7, 1), (1, 64, 128, 1), (1, 3, 1, 8), (2, 2, 1, 7), (1, 1, 1, 1)]
 
 
 def _inputs(shape, dtype, seed=0):
@@ -24,7 +27,7 @@ def _inputs(shape, dtype, seed=0):
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int8])
-@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda shape: "x".join(str(s) for s in shape))
 def test_kernel_equals_host_reference(cupy, kernels, shape, dtype):  # noqa: F811
     values, pooled = _inputs(shape, dtype)
     _, expected = kernels.host(values, pooled)
@@ -51,3 +54,12 @@ def test_unaligned_pointers_take_the_scalar_path(cupy, kernels):  # noqa: F811
     cupy.cuda.runtime.deviceSynchronize()
     assert status == 0
     assert np.array_equal(cupy.asnumpy(d_output)[1:].reshape(shape), expected)
+
+
+@pytest.mark.gpu
+def test_library_is_built_for_this_gpu(cupy, kernels):  # noqa: F811
+    capability = int(cupy.cuda.Device().compute_capability)
+    code = unpool_kernels.embedded_code(kernels.path)
+    # Its own SASS, or PTX of an older architecture that the driver compiles for it.
+    assert ("sass", capability) in code or any(
+        kind == "ptx" and arch <= capability for kind, arch in code), (capability, code)
