@@ -4,8 +4,6 @@ import json
 import sys
 import time
 
-import numpy as np
-
 from edge_segnet import optional
 from edge_segnet.data import datasets
 from edge_segnet.errors import UsageError

@@ -50,7 +50,7 @@ def _unpool_output_shape(node, producers, shapes):
 _VALUES_KEPT = 4096
 
 
-def _skeleton(model):
+def skeleton(model):
     """A copy of the model for shape inference: its weights replaced by typed graph inputs."""
     skeleton = onnx.ModelProto()
     skeleton.ir_version = model.ir_version
@@ -80,7 +80,7 @@ def _product(dims):
 def static_shapes(model, with_types=False):
     """{tensor name: [dims]} for every tensor whose shape is fully known."""
     weights = {init.name: init for init in model.graph.initializer}
-    model = _skeleton(model)
+    model = skeleton(model)
     producers = {out: node for node in model.graph.node for out in node.output}
     while True:
         shapes, types = _known_shapes(model)

@@ -1,7 +1,5 @@
 """The ONNX Runtime backend: runs any SegNet ``.onnx`` on the CPU (or ORT's CUDA provider)."""
 
-import numpy as np
-
 from edge_segnet import optional
 from edge_segnet.errors import ModelError, UsageError
 from edge_segnet.graph import executor, heads

@@ -155,7 +155,6 @@ _SAME_RANK = {"Relu", "BatchNormalization", "Conv", "ConvTranspose", "MaxPool", 
               "Exp", "Log", "Sqrt", "Reciprocal", "Ceil", "Floor", "Round", "Resize",
               "Upsample", "InstanceNormalization", "Slice", "Concat", "Tile",
               "HardSigmoid", "Erf"}
-_WEIGHTS_KEPT = 4096  # initializers up to this many elements keep their values for inference
 
 
 def _attribute(node, name, default=None):
@@ -171,31 +170,13 @@ def _text(value, default=None):
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def _elements(dims):
-    total = 1
-    for size in dims:
-        total *= int(size)
-    return total
-
 
 def _inferred(model):
     """onnx shape inference on a copy without the large weights; None when it cannot run
     (an opset newer than the installed onnx knows, say)."""
-    skeleton = onnx.ModelProto()
-    skeleton.ir_version = model.ir_version
-    skeleton.opset_import.extend(model.opset_import)
-    graph = skeleton.graph
-    graph.node.extend(model.graph.node)
-    graph.input.extend(model.graph.input)
-    graph.output.extend(model.graph.output)
-    graph.value_info.extend(model.graph.value_info)
-    declared = {value.name for value in model.graph.input}
-    for init in model.graph.initializer:
-        if _elements(init.dims) <= _WEIGHTS_KEPT:
-            graph.initializer.add().CopyFrom(init)
-        elif init.name not in declared:
-            graph.input.append(onnx.helper.make_tensor_value_info(init.name, init.data_type,
-                                                                  list(init.dims)))
+    from edge_segnet.graph.shapes import skeleton as make_skeleton
+
+    skeleton = make_skeleton(model)
     try:
         return onnx.shape_inference.infer_shapes(skeleton)
     except Exception:  # noqa: BLE001 - inference is a help here, never a requirement
