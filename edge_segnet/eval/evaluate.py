@@ -1,24 +1,41 @@
 """``eval``: models over a dataset split, accumulated into confusion matrices."""
 
 import json
+import os
 import sys
 import time
 
 from edge_segnet import optional
 from edge_segnet.data import datasets
 from edge_segnet.errors import UsageError
+from edge_segnet.eval import paper
 from edge_segnet.eval.metrics import ConfusionMatrix
 from edge_segnet.runtime import open_segmenter
 
 
 class ModelResult(object):
-    def __init__(self, model, matrix, names, seconds):
+    def __init__(self, model, matrix, names, seconds, label=None):
         self.model, self.matrix, self.names, self.seconds = model, matrix, names, seconds
+        self.label = label or model_labels([model])[0]
+
+    def confusion_json(self):
+        """Every class, the ignored one included (its row stays empty: its pixels are not
+        counted; its column holds the labelled pixels predicted as it, which are errors)."""
+        m = self.matrix
+        return {
+            "rows": "ground truth",
+            "columns": "prediction",
+            "classes": list(self.names),
+            "ignored": None if m.ignore_index is None or m.ignore_index >= len(self.names)
+            else self.names[m.ignore_index],
+            "counts": m.counts.tolist(),
+        }
 
     def to_json(self):
         m = self.matrix
         return {
             "model": self.model,
+            "label": self.label,
             "global_accuracy": m.global_accuracy(),
             "class_average_accuracy": m.class_average_accuracy(),
             "mean_iou": m.mean_iou(),
@@ -26,45 +43,85 @@ class ModelResult(object):
             "class_iou": {self.names[c]: v for c, v in m.per_class_iou().items()},
             "pixels": m.pixels,
             "seconds": round(self.seconds, 2),
+            "confusion_matrix": self.confusion_json(),
         }
 
 
 class Report(object):
-    def __init__(self, results, frames, out_of_range):
+    def __init__(self, results, frames, out_of_range, reference=None):
         self.results = results
         self.frames = frames
         self.out_of_range = out_of_range  # {file: pixels counted as void}
+        self.reference = reference  # a paper.Reference or None
 
     def to_json(self):
-        return {"frames": self.frames, "models": [r.to_json() for r in self.results],
-                "out_of_range_labels": self.out_of_range}
+        payload = {"frames": self.frames, "models": [r.to_json() for r in self.results],
+                   "out_of_range_labels": self.out_of_range}
+        if self.reference is not None:
+            payload["reference"] = self.reference.to_json()
+        return payload
 
     def format_text(self):
-        """One row per model, one column per class: accuracy (as the paper's Table 1), then
-        the same for IoU."""
+        """One row per model, one column per class: accuracy (as the paper's Table 1, with the
+        paper's row when asked), then the same for IoU."""
         names = [self.results[0].names[c] for c in self.results[0].matrix.evaluated_classes()]
-        short = [name[:8] for name in names]
-        width = max(len(r.model) for r in self.results)
+        widths = [max(6, len(name)) for name in names]
+        reference_label = self.reference.name + "*" if self.reference is not None else ""
+        width = max([len("model"), len(reference_label)] + [len(r.label) for r in self.results])
         lines = []
         for title, key in (("class accuracy (%)", "class_accuracy"), ("class IoU (%)",
                                                                        "class_iou")):
             lines.append(title)
             lines.append("{:<{w}}  ".format("model", w=width) + " ".join(
-                "{:>8}".format(n) for n in short) + "  {:>7} {:>7} {:>7}".format(
-                "global", "class", "mIoU"))
-            for result in self.results:
-                data = result.to_json()
-                cells = " ".join("{:>8}".format(_percent(data[key][n])) for n in names)
+                "{:>{cw}}".format(n, cw=cw) for n, cw in zip(names, widths))
+                + "  {:>7} {:>7} {:>7}".format("global", "class", "mIoU"))
+            rows = [(result.label, result.to_json()) for result in self.results]
+            if self.reference is not None and key == "class_accuracy":
+                published = self.reference.to_json()
+                published[key] = {n: self.reference.class_accuracy.get(n.lower())
+                                  for n in names}
+                rows.append((reference_label, published))
+            for label, data in rows:
+                cells = " ".join("{:>{cw}}".format(_percent(data[key].get(n)), cw=cw)
+                                 for n, cw in zip(names, widths))
                 lines.append("{:<{w}}  {}  {:>7} {:>7} {:>7}".format(
-                    result.model, cells, _percent(data["global_accuracy"]),
+                    label, cells, _percent(data["global_accuracy"]),
                     _percent(data["class_average_accuracy"]), _percent(data["mean_iou"]),
                     w=width))
             lines.append("")
+        if self.reference is not None:
+            lines.append("* the paper's figures, not measured here: {}".format(
+                self.reference.description))
         lines.append("{} frames".format(self.frames))
         if self.out_of_range:
             lines.append("labels out of range counted as void: {} pixels in {} files".format(
                 sum(self.out_of_range.values()), len(self.out_of_range)))
         return "\n".join(lines)
+
+
+def model_labels(models):
+    """Row labels: each model's file name; where two share one, enough of their parent folders
+    to tell them apart (the same path twice gets a number)."""
+    parts = [[part for part in os.path.normpath(str(model)).split(os.sep) if part]
+             or [str(model)] for model in models]
+    depth = [1] * len(parts)
+    labels = []
+    for _ in range(max(len(p) for p in parts)):
+        labels = ["/".join(p[-d:]) for p, d in zip(parts, depth)]
+        clashing = [i for i, label in enumerate(labels) if labels.count(label) > 1
+                    and depth[i] < len(parts[i])]
+        if not clashing:
+            break
+        for i in clashing:
+            depth[i] += 1
+    labels = ["/".join(p[-d:]) for p, d in zip(parts, depth)]
+    seen = {}
+    numbered = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        numbered.append(label if labels.count(label) == 1 else "{} ({})".format(
+            label, seen[label]))
+    return numbered
 
 
 def _percent(value):
@@ -93,17 +150,26 @@ def _progress(model, done, total, stream=None):
 
 
 def evaluate(models, data_root, split="test", layout="camvid", ignore_class="void",
-             threads=None, progress=True, warn=None, backend="auto"):
+             threads=None, progress=True, warn=None, backend="auto", reference=None):
     """Evaluate every model on the split; returns a Report. Memory stays bounded: one frame
-    and one confusion matrix per model at a time."""
+    and one confusion matrix per model at a time. ``reference`` ("paper") adds the SegNet
+    paper's CamVid row to the report."""
     cv2 = optional.require("cv2", "evaluating on images")
+    published = paper.load(reference) if reference else None
     samples = datasets.list_samples(data_root, split, layout)
     results = []
     out_of_range = {}
+    labels = model_labels(models)
     warn = warn or (lambda message: sys.stderr.write("warning: " + message + "\n"))
-    for model in models:
+    for model, label in zip(models, labels):
         segmenter = open_segmenter(model, backend=backend, threads=threads)
         names = list(segmenter.info.labels.names)
+        if published is not None and not results and not set(
+                name.lower() for name in names) & set(published.class_accuracy):
+            segmenter.close()
+            raise UsageError("--reference {}: the paper's figures are for CamVid's classes ({}); "
+                             "{} has {}".format(reference, ", ".join(published.class_accuracy),
+                                                label, ", ".join(names)))
         if layout == "cityscapes" and len(names) == len(datasets.CITYSCAPES_CLASSES):
             names = list(datasets.CITYSCAPES_CLASSES)
         class_count = len(names)
@@ -127,10 +193,11 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
                                        interpolation=cv2.INTER_NEAREST)
             matrix.update(truth, predicted)
             if progress:
-                _progress(model, done, len(samples))
+                _progress(label, done, len(samples))
         segmenter.close()
-        results.append(ModelResult(model, matrix, names, time.perf_counter() - start))
-    return Report(results, len(samples), out_of_range)
+        results.append(ModelResult(model, matrix, names, time.perf_counter() - start,
+                                   label=label))
+    return Report(results, len(samples), out_of_range, reference=published)
 
 
 def report_json(report):
