@@ -3,6 +3,7 @@ interface with two implementations: pycuda (what JetPack 4.6/5 boards have) and 
 runtime bindings (NVIDIA's TensorRT 10 samples moved to them, and JetPack 6 has no pycuda
 wheel). ``open_cuda`` picks the one that imports."""
 
+import abc
 import ctypes
 
 import numpy as np
@@ -25,45 +26,55 @@ class DeviceBuffer(object):
         self.ptr, self.nbytes, self.handle = int(ptr), int(nbytes), handle
 
 
-class CudaMemory(object):
+class CudaMemory(abc.ABC):
     """The interface. ``name`` says which bindings are behind it."""
 
     name = "none"
     can_capture_graphs = False
 
+    @abc.abstractmethod
     def device(self):
         """(GPU name, (major, minor) compute capability) of the current device."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def pinned_empty(self, shape, dtype):
         """A page-locked host array (asynchronous copies need page-locked memory)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def device_alloc(self, nbytes):
-        raise NotImplementedError
+        """A DeviceBuffer of ``nbytes``."""
 
+    @abc.abstractmethod
     def stream(self):
         """A new stream; its ``handle`` (an int) is what TensorRT's execute calls take."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def copy_to_device_async(self, buffer, host_array, stream):
-        raise NotImplementedError
+        """Enqueue host -> device."""
 
+    @abc.abstractmethod
     def copy_to_host_async(self, host_array, buffer, stream):
-        raise NotImplementedError
+        """Enqueue device -> host."""
 
+    @abc.abstractmethod
     def event(self):
-        raise NotImplementedError
+        """A new CUDA event."""
 
+    @abc.abstractmethod
     def record(self, event, stream):
-        raise NotImplementedError
+        """Record ``event`` on ``stream``."""
 
+    @abc.abstractmethod
     def elapsed_ms(self, start, end):
         """GPU time between two recorded events (after they completed)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def synchronize(self, stream):
-        raise NotImplementedError
+        """Wait until ``stream`` is done."""
+
+    @abc.abstractmethod
+    def free(self, buffer):
+        """Release a DeviceBuffer."""
 
     def capture_graph(self, stream, enqueue):
         """A CUDA graph of what ``enqueue()`` puts on ``stream``; ``launch_graph`` replays it."""
@@ -71,10 +82,7 @@ class CudaMemory(object):
                         hint="pip install cuda-python")
 
     def launch_graph(self, graph, stream):
-        raise NotImplementedError
-
-    def free(self, buffer):
-        raise NotImplementedError
+        raise CudaError("CUDA graphs need cuda-python", hint="pip install cuda-python")
 
     def close(self):
         pass

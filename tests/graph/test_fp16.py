@@ -59,7 +59,7 @@ def test_fp16_agrees_with_fp32_on_the_demo_model_where_onnx_runtime_runs_fp16():
     from edge_segnet.models import demo
     from edge_segnet.verify import synthetic_frames
 
-    ort = pytest.importorskip("onnxruntime")
+    ort = pytest.importorskip("onnxruntime", reason="ONNX Runtime is not installed")
     options = prepare.PrepareOptions(unpool_form="native", embed_preprocess=True,
                                      input_type="uint8", argmax=True, keep_logits=True,
                                      trt_version="11.1")
