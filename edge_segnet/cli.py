@@ -306,7 +306,8 @@ def verify(
 
 @app.command("eval")
 def evaluate(
-    models: List[str] = typer.Argument(..., help="One or more models (.onnx or engines)."),
+    models: List[str] = typer.Argument(
+        ..., help="One or more models (.onnx, engines, or shipped models' names)."),
     data: str = typer.Option(..., "--data", help="The dataset folder."),
     split: str = typer.Option("test", "--split", help="train, val or test."),
     layout: str = typer.Option("camvid", "--format", help="camvid, cityscapes or folder."),
@@ -320,6 +321,10 @@ def evaluate(
     reference: Optional[str] = typer.Option(None, "--reference",
                                             help="paper: add the SegNet paper's CamVid row "
                                                  "(Table 1, SegNet 4-layer)."),
+    predictions: Optional[str] = typer.Option(
+        None, "--predictions", help="Folder for each image's label map (class-id PNG at the "
+                                    "model's resolution, named by the image; a subfolder per "
+                                    "model when there are several)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
     backend: str = typer.Option("auto", "--backend",
                                 help="auto (from the file), onnxruntime, or tensorrt."),
@@ -339,21 +344,24 @@ def evaluate(
             plot_module.require_plotting()  # before the evaluation, not after
         report = evaluate_module.evaluate(models, data, split=split, layout=layout,
                                           ignore_class=ignore_class, threads=threads,
-                                          backend=backend, reference=reference)
+                                          backend=backend, reference=reference,
+                                          predictions=predictions)
         if json_path:
             fileio.write_bytes_atomic(json_path, evaluate_module.report_json(report).encode(),
                                       what="report")
         if plot:
             plot_module.write_plot(report, plot)
     typer.echo(report.format_text())
-    for path in (json_path, plot):
+    for path in (json_path, plot, predictions):
         if path:
             typer.echo("wrote {}".format(path))
 
 
 @app.command()
 def profile(
-    model: str = typer.Argument(..., help="The model to time (.onnx or a TensorRT engine)."),
+    model: Optional[str] = typer.Argument(
+        None, help="The model to time (.onnx, a TensorRT engine or a shipped model's name; "
+                   "default: segnet-basic-camvid)."),
     backend: str = typer.Option("auto", "--backend", help="auto, tensorrt or onnxruntime."),
     iterations: Optional[int] = typer.Option(None, "--iterations",
                                              help="Timed runs (default 200)."),
@@ -405,8 +413,9 @@ def run(
         None, "--source", help="synthetic (default), a camera, rtsp://…, a video, an image, "
                                "a folder or a glob."),
     model: Optional[str] = typer.Option(
-        None, "--model", help="The .onnx model or TensorRT engine to run (default: the demo "
-                              "model, trained on synthetic street scenes)."),
+        None, "--model", help="The .onnx model or TensorRT engine to run, or a shipped model's "
+                              "name (default: segnet-basic-camvid, trained on CamVid; for "
+                              "--source synthetic, segnet-basic-synthetic)."),
     width: Optional[int] = typer.Option(None, "--width", help="Camera mode width."),
     height: Optional[int] = typer.Option(None, "--height", help="Camera mode height."),
     fps: Optional[float] = typer.Option(None, "--fps", help="Camera mode frame rate."),

@@ -4,7 +4,7 @@ all before the first frame."""
 import time
 
 from edge_segnet.errors import UsageError
-from edge_segnet.models.demo import demo_model_path
+from edge_segnet.models import shipped
 from edge_segnet.runner import RunOptions
 from edge_segnet.runtime import open_segmenter
 from edge_segnet.video import sinks as sinks_module
@@ -66,7 +66,12 @@ def build_run(camera=None, source=None, model=None, size=(None, None), fps=None,
     if uri == sources.SYNTHETIC and max_frames is None and duration is None and (
             output or images or labels_dir):
         raise UsageError("the synthetic source never ends: give --max-frames or --duration")
-    setup.segmenter = open_segmenter(model or demo_model_path(), backend=backend,
+    if model is None:
+        name = shipped.SYNTHETIC if uri == sources.SYNTHETIC else shipped.DEFAULT
+        setup.messages.append("model: {} ({}; --model to choose another)".format(
+            name, shipped.DESCRIPTIONS[name]))
+    model = shipped.resolve(model, synthetic_source=uri == sources.SYNTHETIC)
+    setup.segmenter = open_segmenter(model, backend=backend,
                                      threads=threads,
                                      log=lambda line: setup.messages.append(line))
     labels = setup.segmenter.info.labels

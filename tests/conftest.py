@@ -1,3 +1,4 @@
+import os
 import sys
 
 import numpy as np
@@ -98,3 +99,16 @@ def workstation(monkeypatch, tmp_path, no_built_plugin):
 
     monkeypatch.setattr(doctor, "Probe", WorkstationProbe)
     return root
+
+
+CAMVID_MINI = os.environ.get("EDGE_SEGNET_CAMVID_MINI") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "camvid-mini")
+
+
+@pytest.fixture(scope="session")
+def camvid_mini():
+    """48 real CamVid frames (24 val, 24 test) kept beside the project, never in it."""
+    if not os.path.isfile(os.path.join(CAMVID_MINI, "test.txt")):
+        pytest.skip("no camvid-mini at {} (real CamVid frames kept beside the project; set "
+                    "EDGE_SEGNET_CAMVID_MINI to its folder)".format(os.path.abspath(CAMVID_MINI)))
+    return CAMVID_MINI

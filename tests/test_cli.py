@@ -239,10 +239,25 @@ def test_run_option_errors_are_one_line(cli, small_basic_model_path, args, code,
     assert_one_line_error(cli("run", "--model", small_basic_model_path, *args), code, text)
 
 
-def test_run_without_a_model_uses_the_demo_model(cli, tmp_path):
+def test_run_without_a_model_uses_the_synthetic_scene_model_on_the_synthetic_source(
+        cli, tmp_path):
     import cv2
 
     video = str(tmp_path / "demo.mp4")
     result = cli("run", "--source", "synthetic", "--max-frames", "3", "-o", video)
     assert result.exit_code == 0, result.output
+    assert "model: segnet-basic-synthetic" in result.output
     assert int(cv2.VideoCapture(video).get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+
+
+def test_run_without_a_model_uses_the_camvid_model_on_real_sources(cli, tmp_path):
+    import cv2
+    import numpy as np
+
+    frame = str(tmp_path / "street.png")
+    cv2.imwrite(frame, np.full((90, 120, 3), 100, np.uint8))
+    labels = tmp_path / "labels"
+    result = cli("run", "--source", frame, "--labels", str(labels), "--headless")
+    assert result.exit_code == 0, result.output
+    assert "model: segnet-basic-camvid" in result.output
+    assert sorted(path.name for path in labels.iterdir()) == ["frame_000000.png"]

@@ -165,14 +165,14 @@ def _gray_frame(size):
 def run(model=None, iterations=50, keep=None, tensorrt=None, cuda=None, log=None):
     """Run every check that this machine allows; returns a SelftestReport."""
     from edge_segnet.engine import cuda_memory
-    from edge_segnet.models.demo import default_model_path
+    from edge_segnet.models import shipped
 
     log = log or (lambda line: None)
     if iterations < 1:
         raise UsageError("--iterations must be at least 1; got {}".format(iterations))
     if keep and os.path.exists(keep) and not os.path.isdir(keep):
         raise UsageError("--keep {} exists and is not a folder".format(keep))
-    model_path = model or default_model_path()
+    model_path = shipped.resolve(model)
     if not os.path.isfile(model_path):
         raise ModelError("model file not found: {}".format(model_path))
     report = SelftestReport()

@@ -5,9 +5,11 @@ import os
 import sys
 import time
 
-from edge_segnet import optional
+import numpy as np
+
+from edge_segnet import fileio, optional
 from edge_segnet.data import datasets
-from edge_segnet.errors import UsageError
+from edge_segnet.errors import OutputError, UsageError
 from edge_segnet.eval import paper
 from edge_segnet.eval.metrics import ConfusionMatrix
 from edge_segnet.runtime import open_segmenter
@@ -149,19 +151,54 @@ def _progress(model, done, total, stream=None):
         stream.write("{}: {}/{}\n".format(model, done, total))
 
 
+def _prediction_folders(predictions, labels, samples):
+    """One folder per model for its label maps (the folder itself for a single model), none of
+    them a folder the dataset's own images or annotations are in."""
+    if not predictions:
+        return [None] * len(labels)
+    folders = ([predictions] if len(labels) == 1
+               else [os.path.join(predictions, label) for label in labels])
+    inputs = set()
+    for sample in samples:
+        inputs.add(os.path.realpath(os.path.dirname(sample.image_path)))
+        inputs.add(os.path.realpath(os.path.dirname(sample.label_path)))
+    for folder in folders:
+        if os.path.realpath(folder) in inputs:
+            raise UsageError("--predictions {} is a folder of the dataset itself: its files "
+                             "would be overwritten; give another folder".format(folder))
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise OutputError("cannot create folder {}: {}".format(folder, exc.strerror or exc))
+        fileio.check_writable_dir(folder, "predictions")
+    return folders
+
+
+def _write_prediction(cv2, folder, image_path, predicted):
+    ok, encoded = cv2.imencode(".png", predicted.astype(
+        np.uint8 if predicted.max(initial=0) < 256 else np.uint16))
+    if not ok:
+        raise OutputError("OpenCV could not encode the label map of {}".format(image_path))
+    name = os.path.splitext(os.path.basename(image_path))[0] + ".png"
+    fileio.write_bytes_atomic(os.path.join(folder, name), encoded.tobytes(), what="label map")
+
+
 def evaluate(models, data_root, split="test", layout="camvid", ignore_class="void",
-             threads=None, progress=True, warn=None, backend="auto", reference=None):
+             threads=None, progress=True, warn=None, backend="auto", reference=None,
+             predictions=None):
     """Evaluate every model on the split; returns a Report. Memory stays bounded: one frame
     and one confusion matrix per model at a time. ``reference`` ("paper") adds the SegNet
-    paper's CamVid row to the report."""
+    paper's CamVid row to the report. ``predictions``: a folder for each image's label map
+    (class ids at the model's resolution, as ``run --labels`` writes them, named by the image)."""
     cv2 = optional.require("cv2", "evaluating on images")
     published = paper.load(reference) if reference else None
     samples = datasets.list_samples(data_root, split, layout)
     results = []
     out_of_range = {}
     labels = model_labels(models)
+    folders = _prediction_folders(predictions, labels, samples)
     warn = warn or (lambda message: sys.stderr.write("warning: " + message + "\n"))
-    for model, label in zip(models, labels):
+    for model, label, folder in zip(models, labels, folders):
         segmenter = open_segmenter(model, backend=backend, threads=threads)
         names = list(segmenter.info.labels.names)
         if published is not None and not results and not set(
@@ -188,6 +225,8 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
                     sample.label_path, invalid, class_count - 1))
                 out_of_range[sample.label_path] = invalid
             predicted = segmenter.infer(image).labels
+            if folder:
+                _write_prediction(cv2, folder, sample.image_path, predicted)
             if predicted.shape != truth.shape:
                 predicted = cv2.resize(predicted, (truth.shape[1], truth.shape[0]),
                                        interpolation=cv2.INTER_NEAREST)

@@ -85,7 +85,11 @@ def _comparison(stats, options):
 
 
 def profile(model_path, options, warn=None):
-    """Measure; returns the report as a dict (schema in profile/schema.json)."""
+    """Measure; returns the report as a dict (schema in profile/schema.json). ``model_path``
+    None or a shipped model's name is that shipped model."""
+    from edge_segnet.models import shipped
+
+    model_path = shipped.resolve(model_path)
     if not os.path.isfile(model_path):
         raise DataError("model file not found: {}".format(model_path))
     warnings = []

@@ -12,7 +12,10 @@ def open_segmenter(model_path, backend="auto", threads=None, output_name=None,
                    precision="fp32", log=None):
     """A Segmenter for ``model_path``. ``auto`` picks from the file: an engine runs on TensorRT,
     an .onnx on ONNX Runtime. ``tensorrt`` with an .onnx builds (once) through the engine
-    cache."""
+    cache. ``model_path`` may name a shipped model (``segnet-basic-camvid``)."""
+    from edge_segnet.models import shipped
+
+    model_path = shipped.resolve(model_path)
     if backend not in BACKENDS:
         raise UsageError("--backend must be one of {}; got {!r}".format(", ".join(BACKENDS),
                                                                          backend))

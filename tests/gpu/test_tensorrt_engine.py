@@ -32,7 +32,7 @@ def hardware():
 
 @pytest.fixture(scope="module")
 def model_path():
-    from edge_segnet.models.demo import default_model_path
+    from edge_segnet.models.shipped import default_model_path
 
     return default_model_path()
 

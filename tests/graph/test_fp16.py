@@ -53,17 +53,17 @@ def test_local_contrast_normalisation_stays_in_fp32():
                           for node in powers)
 
 
-def test_fp16_agrees_with_fp32_on_the_demo_model_where_onnx_runtime_runs_fp16():
+def test_fp16_agrees_with_fp32_on_the_synthetic_scene_model_where_onnx_runtime_runs_fp16():
     import cv2
 
-    from edge_segnet.models import demo
+    from edge_segnet.models import shipped
     from edge_segnet.verify import synthetic_frames
 
     ort = pytest.importorskip("onnxruntime", reason="ONNX Runtime is not installed")
     options = prepare.PrepareOptions(unpool_form="native", embed_preprocess=True,
                                      input_type="uint8", argmax=True, keep_logits=True,
                                      trt_version="11.1")
-    reference = prepare.prepare(zoo.load(demo.demo_model_path()), options)[0]
+    reference = prepare.prepare(zoo.load(shipped.synthetic_model_path()), options)[0]
     half = onnx.ModelProto()
     half.CopyFrom(reference)
     fp16.convert(half)

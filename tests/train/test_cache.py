@@ -3,6 +3,9 @@
 import os
 
 import numpy as np
+import pytest
+
+pytest.importorskip("torch", reason="PyTorch is not installed (README, Training: the CPU build)")
 
 from edge_segnet.models.torch_segnet import torch
 from edge_segnet.train.data import SegmentationData, class_weights

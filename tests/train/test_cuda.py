@@ -2,6 +2,8 @@
 
 import pytest
 
+pytest.importorskip("torch", reason="PyTorch is not installed (README, Training: the CPU build)")
+
 from edge_segnet.models.torch_segnet import torch
 from edge_segnet.train.loop import TrainConfig, train
 

@@ -19,6 +19,10 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
+pytest.importorskip("torch", reason="PyTorch is not installed (README, Training: the CPU build)")
+
 from edge_segnet.models import torch_export
 from edge_segnet.models.torch_segnet import torch
 from edge_segnet.train.data import SegmentationData

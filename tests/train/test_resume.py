@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+pytest.importorskip("torch", reason="PyTorch is not installed (README, Training: the CPU build)")
+
 from edge_segnet.models.torch_segnet import torch
 from edge_segnet.train.data import SegmentationData
 from edge_segnet.train.loop import TrainConfig, TrainingInterrupted, train

@@ -4,6 +4,10 @@ itself, on a tiny dataset."""
 import importlib.util
 import os
 
+import pytest
+
+pytest.importorskip("torch", reason="PyTorch is not installed (README, Training: the CPU build)")
+
 from edge_segnet.train.data import default_cache_dir
 
 TOOLS = os.path.join(os.path.dirname(__file__), "..", "..", "tools")
