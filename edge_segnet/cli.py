@@ -2,35 +2,122 @@
 that turns our exceptions into messages and exit codes."""
 
 import contextlib
+import errno
 import json
+import os
 import sys
 from typing import List, Optional
 
 import typer
+import typer.core
 
 import edge_segnet
+from edge_segnet import signals
 from edge_segnet.errors import EdgeSegnetError, UsageError
 
+try:  # typer >= 0.20 carries its own copy of click; JetPack 4.6's typer 0.10 uses click
+    from typer._click.exceptions import ClickException
+except ImportError:
+    from click.exceptions import ClickException
+
+EXIT_INTERRUPTED = signals.EXIT_INTERRUPTED
+EXIT_BUG = 70  # EX_SOFTWARE: an error of ours, not of the input
+
+
+def _os_error_line(exc):
+    what = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        what = "no space left on the device"
+    return "{}{}".format(what, ": {}".format(exc.filename) if exc.filename else "")
+
+
+def error_exit_code(exc):
+    """The one place where an exception becomes a line on stderr and an exit code."""
+    if isinstance(exc, EdgeSegnetError):
+        return "error: {}".format(exc), exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        return ("terminated" if isinstance(exc, signals.Terminated) else "interrupted",
+                signals.exit_code(exc))
+    if isinstance(exc, ClickException):  # a malformed command line, typer's own checks
+        ctx = getattr(exc, "ctx", None)
+        hint = " (see '{} --help')".format(ctx.command_path) if ctx is not None else ""
+        return "error: {}{}".format(" ".join(exc.format_message().split()), hint), \
+            exc.exit_code
+    if isinstance(exc, OSError):  # a full disk, a folder that vanished: the machine, not a bug
+        return "error: {}".format(_os_error_line(exc)), 1
+    if isinstance(exc, MemoryError):
+        return "error: out of memory (close other programs or use a smaller input)", 1
+    return ("error: internal error, {}: {} (a bug in edge-segnet: please report it with the "
+            "command line)".format(type(exc).__name__, " ".join(str(exc).split())), EXIT_BUG)
+
+
+def _report(exc):
+    line, code = error_exit_code(exc)
+    try:
+        typer.echo(line, err=True)
+    except OSError:
+        pass
+    return code
+
+
+def _flush_stdout():
+    """Flush now, where a full disk or a closed pipe can still be reported, not at exit."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        # What could not be written is dropped, or Python's flush at exit fails again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise
+
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """Every failure, typer's own usage errors included, is one line and an exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        if not standalone_mode:
+            return super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        signals.terminate_like_interrupt()
+        try:
+            code = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=False, **extra)
+            _flush_stdout()
+        except ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                exc.show()
+                sys.exit(0)
+            sys.exit(_report(exc))
+        except BaseException as exc:
+            if isinstance(exc, SystemExit):
+                raise
+            if type(exc).__name__ == "Abort":  # typer's Ctrl-C at a prompt
+                exc = KeyboardInterrupt()
+            if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+                sys.exit(1)  # the reader went away (| head): nothing to say to it
+            sys.exit(_report(exc))
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     add_completion=False,
     no_args_is_help=True,
     help="SegNet segmentation from ONNX to TensorRT on Jetson boards (ONNX Runtime elsewhere).",
 )
 
-EXIT_INTERRUPTED = 130
-
 
 @contextlib.contextmanager
 def reported_errors():
-    """Our errors become one line on stderr and their exit code; never a traceback."""
+    """Our errors (and the machine's: a full disk) become one line on stderr and their exit
+    code; never a traceback."""
     try:
         yield
-    except EdgeSegnetError as exc:
-        typer.echo("error: {}".format(exc), err=True)
-        raise typer.Exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED)
+    except (EdgeSegnetError, KeyboardInterrupt, OSError, MemoryError) as exc:
+        line, code = error_exit_code(exc)
+        typer.echo(line, err=True)
+        raise typer.Exit(code)
 
 
 def _version_callback(value):
@@ -77,6 +164,7 @@ def export_model(
                                       help="Print the .npz tensor names and shapes and exit."),
 ):
     """Write a SegNet from the model zoo as ONNX (MaxPool with indices + MaxUnpool)."""
+    from edge_segnet import fileio
     from edge_segnet.models import labels as labels_module, zoo
     from edge_segnet.sizes import parse_size
 
@@ -87,6 +175,8 @@ def export_model(
             return
         if not output:
             raise UsageError("export-model needs -o/--output FILE.onnx")
+        fileio.check_outputs_apart([("-o", output)], [("--weights", weights),
+                                                      ("--labels", labels), ("--colors", colors)])
         size = parse_size(input_size)
         label_set = labels_module.load(labels, colors) if (labels or colors) else None
         model = zoo.create(name, class_count=classes, input_size=size, weights_path=weights,
@@ -172,6 +262,9 @@ def prepare(
     from edge_segnet.sizes import parse_size
 
     with reported_errors():
+        fileio.check_outputs_apart([("-o", output), ("--report", report)], [("MODEL", model)])
+        if report:
+            fileio.check_writable_path(report, "report")
         options = prepare_module.PrepareOptions(
             input_size=parse_size(input_size), unpool_form=unpool,
             embed_preprocess=embed_preprocess, input_type=input_type, normalization=normalize,
@@ -290,6 +383,10 @@ def verify(
     from edge_segnet import fileio, verify as verify_module
 
     with reported_errors():
+        fileio.check_outputs_apart([("--json", json_path)], [
+            ("MODEL_A", model_a), ("MODEL_B", model_b), ("--images", images)])
+        if json_path:
+            fileio.check_writable_path(json_path, "report")
         frames = (verify_module.image_frames(images) if images
                   else verify_module.synthetic_frames(synthetic))
         comparison = verify_module.compare(model_a, model_b, frames, threads=threads,
@@ -337,6 +434,9 @@ def evaluate(
     with reported_errors():
         if reference:
             paper.load(reference)
+        fileio.check_outputs_apart(
+            [("--json", json_path), ("--plot", plot), ("--predictions", predictions)],
+            [("MODEL", model) for model in models] + [("--data", data)])
         for path, what in ((json_path, "report"), (plot, "plot")):
             if path:
                 fileio.check_writable_path(path, what)
@@ -390,6 +490,8 @@ def profile(
             backend=backend, iterations=iterations, duration=duration, warmup=warmup,
             per_layer=per_layer, tegrastats_on=tegrastats_on, cuda_graph=cuda_graph,
             threads=threads, baseline_ms=baseline_ms, compare=compare)
+        fileio.check_outputs_apart([("--json", json_path), ("--csv", csv_path),
+                                    ("--plot", plot)], [("MODEL", model), ("--compare", compare)])
         for path, what in ((json_path, "report"), (csv_path, "CSV"), (plot, "plot")):
             if path:
                 fileio.check_writable_path(path, what)
@@ -448,10 +550,13 @@ def run(
                                      "or tensorrt (an .onnx is built into the engine cache)."),
 ):
     """Segment live video (or files) frame by frame and show or write the class colors."""
-    from edge_segnet import runner
+    from edge_segnet import fileio, runner
     from edge_segnet.run_setup import build_run
 
     with reported_errors():
+        fileio.check_outputs_apart(
+            [("-o", output), ("--images", images), ("--labels", labels_dir)],
+            [("--source", source), ("--camera", camera), ("--model", model)])
         setup = build_run(
             camera=camera, source=source, model=model, size=(height, width), fps=fps,
             visualize=visualize, alpha=alpha, label_filter=label_filter, legend=legend,

@@ -2,10 +2,51 @@
 final name."""
 
 import contextlib
+import glob
 import os
+import stat
 import tempfile
 
-from edge_segnet.errors import OutputError
+from edge_segnet.errors import OutputError, UsageError
+
+_KINDS = ((stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+          (stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"), (stat.S_ISDIR, "folder"))
+
+
+def special_kind(path):
+    """What ``path`` is when it exists and is not a regular file ("FIFO", "folder", ...)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    for test, kind in _KINDS:
+        if test(mode):
+            return kind
+    return None if stat.S_ISREG(mode) else "special file"
+
+
+def _same_file(a, b):
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_outputs_apart(outputs, inputs=()):
+    """Refuse, before any work, outputs that would overwrite an input of the same command or
+    each other. ``outputs`` and ``inputs`` are (option, path) pairs; None paths are skipped;
+    an input given as a glob stands for its folder."""
+    outputs = [(option, path) for option, path in outputs if path]
+    inputs = [(option, path) for option, path in inputs if path]
+    for index, (option, path) in enumerate(outputs):
+        for input_option, input_path in inputs:
+            if any(char in input_path for char in "*?["):
+                input_path = os.path.dirname(input_path) or "."
+            if _same_file(path, input_path):
+                raise UsageError("{} {} is also the input {}: writing it would destroy the "
+                                 "input; choose another path".format(option, path,
+                                                                     input_option))
+        for other_option, other_path in outputs[index + 1:]:
+            if _same_file(path, other_path):
+                raise UsageError("{} and {} are the same path ({}): each output needs its "
+                                 "own".format(option, other_option, path))
 
 
 def check_writable_dir(directory, what="output"):
@@ -22,31 +63,64 @@ def check_writable_dir(directory, what="output"):
         )
 
 
+def _check_replaceable(final_path, what):
+    kind = special_kind(final_path)
+    if kind:
+        raise OutputError("cannot write {}: {} is a {}, not a regular file".format(
+            what, final_path, kind), hint="choose a file path")
+
+
 def check_writable_path(path, what="output"):
     """Fail early, before any work, when ``path`` cannot be written."""
-    final_path = os.path.abspath(path)
-    if os.path.isdir(final_path):
-        raise OutputError("cannot write {}: {} is a folder".format(what, final_path))
+    final_path = os.path.realpath(path)
+    _check_replaceable(final_path, what)
     check_writable_dir(os.path.dirname(final_path), what)
     probe = AtomicFile(final_path, what)
     probe.discard()
 
 
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
+
+
+def remove_stale_temporaries(final_path):
+    """Temporary files a killed run (SIGKILL, power loss) left beside ``final_path``: their
+    names carry the writer's process id; those of processes that are gone are removed."""
+    directory = os.path.dirname(final_path)
+    root, extension = os.path.splitext(os.path.basename(final_path))
+    prefix = "." + root + "."
+    for path in glob.glob(os.path.join(glob.escape(directory), glob.escape(prefix) + "*.part" +
+                                       glob.escape(extension))):
+        pid = os.path.basename(path)[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
 class AtomicFile(object):
     """A temporary path beside ``final_path``; ``commit`` moves it into place, ``discard``
     removes it. The temporary file lives in the same folder so that ``os.replace`` is atomic.
+    A symbolic link is written through (the file it points to is replaced); anything at
+    ``final_path`` that is not a regular file (a device, a FIFO, a folder) is refused.
     """
 
     def __init__(self, final_path, what="output"):
-        self.final_path = os.path.abspath(final_path)
-        if os.path.isdir(self.final_path):
-            raise OutputError("cannot write {}: {} is a folder".format(what, self.final_path))
+        self.final_path = os.path.realpath(final_path)
+        _check_replaceable(self.final_path, what)
         directory = os.path.dirname(self.final_path)
         check_writable_dir(directory, what)
+        remove_stale_temporaries(self.final_path)
         root, extension = os.path.splitext(os.path.basename(self.final_path))
         try:
-            fd, self.temp_path = tempfile.mkstemp(prefix="." + root + ".",
-                                                  suffix=".part" + extension, dir=directory)
+            fd, self.temp_path = tempfile.mkstemp(
+                prefix=".{}.{}.".format(root, os.getpid()), suffix=".part" + extension,
+                dir=directory)
         except OSError as exc:
             raise OutputError("cannot write {} in {}: {}".format(
                 what, directory, exc.strerror or exc), hint="choose a writable path")

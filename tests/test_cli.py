@@ -261,3 +261,46 @@ def test_run_without_a_model_uses_the_camvid_model_on_real_sources(cli, tmp_path
     assert result.exit_code == 0, result.output
     assert "model: segnet-basic-camvid" in result.output
     assert sorted(path.name for path in labels.iterdir()) == ["frame_000000.png"]
+
+
+@pytest.mark.parametrize("args, text", [
+    (["run", "--bogus"], "error: No such option: --bogus (see '"),
+    (["nosuch"], "error: No such command 'nosuch'"),
+    (["export-model"], "error: Missing argument 'NAME'"),
+    (["export-model", "segnet-basic", "--classes", "many"], "invalid value for '--classes'"),
+])
+def test_typer_usage_errors_are_one_line_too(cli, args, text):
+    result = cli(*args)
+    assert_one_line_error(result, 2, "")
+    assert text.lower() in result.output.lower()
+
+
+@pytest.mark.parametrize("raised, code, text", [
+    (OSError(28, "No space left on device", "/data/out.onnx"), 1,
+     "error: no space left on the device: /data/out.onnx"),
+    (IsADirectoryError(21, "Is a directory", "x.mp4"), 1, "error: Is a directory: x.mp4"),
+    (MemoryError(), 1, "error: out of memory"),
+    (KeyboardInterrupt(), 130, "interrupted"),
+    (ZeroDivisionError("division by zero"), 70,
+     "error: internal error, ZeroDivisionError: division by zero (a bug in edge-segnet"),
+])
+def test_errors_that_are_not_ours_are_one_line_with_their_exit_code(
+        cli, monkeypatch, raised, code, text):
+    from edge_segnet.platform import doctor as doctor_module
+
+    def fail():
+        raise raised
+
+    monkeypatch.setattr(doctor_module, "diagnose", fail)
+    assert_one_line_error(cli("doctor"), code, text)
+
+
+def test_sigterm_is_reported_like_an_interrupt_with_its_own_exit_code(cli, monkeypatch):
+    from edge_segnet import signals
+    from edge_segnet.platform import doctor as doctor_module
+
+    def fail():
+        raise signals.Terminated()
+
+    monkeypatch.setattr(doctor_module, "diagnose", fail)
+    assert_one_line_error(cli("doctor"), 143, "terminated")

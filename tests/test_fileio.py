@@ -4,7 +4,7 @@ import stat
 import pytest
 
 from edge_segnet import fileio
-from edge_segnet.errors import OutputError
+from edge_segnet.errors import OutputError, UsageError
 
 
 def test_atomic_path_moves_the_file_into_place_with_usual_permissions(tmp_path):
@@ -39,6 +39,75 @@ def test_atomic_path_refuses_a_folder_without_write_access(unwritable_dir):
         fileio.write_bytes_atomic(os.path.join(unwritable_dir, "x.onnx"), b"")
 
 
+def test_the_permission_check_comes_before_any_file_is_made(tmp_path, monkeypatch):
+    # Root passes every access check, so the folder is made to look read-only.
+    monkeypatch.setattr(fileio.os, "access", lambda path, mode: False)
+    with pytest.raises(OutputError, match="no write permission in {}".format(tmp_path)):
+        fileio.write_bytes_atomic(str(tmp_path / "x.onnx"), b"")
+    assert os.listdir(str(tmp_path)) == []
+
+
 def test_atomic_path_refuses_a_folder_as_target(tmp_path):
     with pytest.raises(OutputError, match="is a folder"):
         fileio.write_bytes_atomic(str(tmp_path), b"")
+
+
+@pytest.mark.parametrize("make, kind", [
+    (lambda path: os.mkfifo(path), "FIFO"),
+    (lambda path: os.mkdir(path), "folder"),
+])
+def test_atomic_path_refuses_what_is_not_a_regular_file(tmp_path, make, kind):
+    target = str(tmp_path / "model.onnx")
+    make(target)
+    for check in (fileio.check_writable_path, fileio.AtomicFile):
+        with pytest.raises(OutputError, match="is a {}, not a regular file".format(kind)):
+            check(target)
+    assert os.listdir(str(tmp_path)) == ["model.onnx"]
+
+
+def test_atomic_path_refuses_a_device_node_before_touching_it():
+    # /dev/full as a model file once replaced the device: refused, and the node stays.
+    before = os.stat("/dev/null")
+    with pytest.raises(OutputError, match="/dev/null is a character device"):
+        fileio.write_bytes_atomic("/dev/null", b"model")
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+
+
+def test_atomic_path_writes_through_a_symbolic_link(tmp_path):
+    real = tmp_path / "real.json"
+    real.write_bytes(b"old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    fileio.write_bytes_atomic(str(link), b"new")
+    assert link.is_symlink() and real.read_bytes() == b"new"
+
+
+def test_temporaries_of_killed_writers_are_removed_and_live_ones_kept(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / ".out.{}.abc123.part.mp4".format(dead.pid)
+    live = tmp_path / ".out.{}.def456.part.mp4".format(os.getppid())
+    other = tmp_path / ".other.{}.abc123.part.mp4".format(dead.pid)
+    for path in (stale, live, other):
+        path.write_bytes(b"half a video")
+    with fileio.atomic_path(str(tmp_path / "out.mp4")) as temp_path:
+        assert ".{}.".format(os.getpid()) in os.path.basename(temp_path)
+        open(temp_path, "wb").close()
+    assert sorted(os.listdir(str(tmp_path))) == sorted([live.name, other.name, "out.mp4"])
+
+
+def test_outputs_may_not_be_an_input_or_each_other(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "frames").mkdir()
+    with pytest.raises(UsageError, match="--json ./m.onnx is also the input MODEL"):
+        fileio.check_outputs_apart([("--json", "./m.onnx")], [("MODEL", "m.onnx")])
+    with pytest.raises(UsageError, match="-o and --report are the same path"):
+        fileio.check_outputs_apart([("-o", "p.onnx"), ("--report", "sub/../p.onnx")])
+    with pytest.raises(UsageError, match="--labels frames is also the input --source"):
+        fileio.check_outputs_apart([("--labels", "frames")], [("--source", "frames/*.png")])
+    fileio.check_outputs_apart([("-o", "out.mp4"), ("--labels", "labels"), ("--json", None)],
+                               [("--source", "frames"), ("--model", None)])
