@@ -89,18 +89,26 @@ def _process_alive(pid):
     return True
 
 
-def remove_stale_temporaries(final_path):
-    """Temporary files a killed run (SIGKILL, power loss) left beside ``final_path``: their
-    names carry the writer's process id; those of processes that are gone are removed."""
+def stale_temporaries(final_path):
+    """(path, pid) of the temporary files that killed writers (SIGKILL, power loss) left beside
+    ``final_path``: their names carry the writer's process id, and that process is gone."""
+    final_path = os.path.realpath(final_path)
     directory = os.path.dirname(final_path)
     root, extension = os.path.splitext(os.path.basename(final_path))
     prefix = "." + root + "."
-    for path in glob.glob(os.path.join(glob.escape(directory), glob.escape(prefix) + "*.part" +
-                                       glob.escape(extension))):
+    found = []
+    for path in sorted(glob.glob(os.path.join(glob.escape(directory), glob.escape(prefix) +
+                                              "*.part" + glob.escape(extension)))):
         pid = os.path.basename(path)[len(prefix):].split(".", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+            found.append((path, int(pid)))
+    return found
+
+
+def remove_stale_temporaries(final_path):
+    for path, _ in stale_temporaries(final_path):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 class AtomicFile(object):

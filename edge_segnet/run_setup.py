@@ -81,7 +81,9 @@ def build_run(camera=None, source=None, model=None, size=(None, None), fps=None,
     setup.source_name = uri
     try:
         if output:
-            setup.sinks.append(sinks_module.VideoFileSink(output, setup.source.fps))
+            video = sinks_module.VideoFileSink(output, setup.source.fps)
+            setup.sinks.append(video)
+            setup.messages.extend(video.messages)
             setup.outputs.append(output)
         if images:
             setup.sinks.append(sinks_module.ImageSequenceSink(images))

@@ -9,6 +9,7 @@ import queue
 import threading
 import time
 
+from edge_segnet import signals
 from edge_segnet.errors import EdgeSegnetError, OutputError
 from edge_segnet.profile.stats import LatencyStats
 from edge_segnet.video.capture import CaptureThread, Outcome
@@ -187,10 +188,15 @@ def run(segmenter, source, sinks, painter, options=None):
     except KeyboardInterrupt:
         ended_by = "interrupt"
     finally:
-        capture.stop()
-        output.finish()
-        for sink in sinks:
-            sink.close()
+        # A second Ctrl-C (or a SIGTERM) while the files are finished would leave a video
+        # without its index: the run has ended by then, so later signals only wait.
+        with signals.deferred() as pending:
+            capture.stop()
+            output.finish()
+            for sink in sinks:
+                sink.close()
+    if pending.signum is not None and ended_by != "interrupt":
+        ended_by = "interrupt"
     if output.error is not None:
         if isinstance(output.error, EdgeSegnetError):
             raise output.error
