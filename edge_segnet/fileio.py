@@ -89,17 +89,29 @@ def _process_alive(pid):
     return True
 
 
+def _temporary_stem(final_path):
+    root, extension = os.path.splitext(os.path.basename(final_path))
+    return ".{}.".format(root), ".part" + extension
+
+
+def temporary_name(final_path):
+    """(prefix, suffix) of this process's temporary names for ``final_path``: hidden, carrying
+    the writer's process id, and ending like the final name so that tools that pick a format
+    from the extension (OpenCV, onnx) pick the right one."""
+    stem, suffix = _temporary_stem(final_path)
+    return "{}{}.".format(stem, os.getpid()), suffix
+
+
 def stale_temporaries(final_path):
     """(path, pid) of the temporary files that killed writers (SIGKILL, power loss) left beside
     ``final_path``: their names carry the writer's process id, and that process is gone."""
     final_path = os.path.realpath(final_path)
     directory = os.path.dirname(final_path)
-    root, extension = os.path.splitext(os.path.basename(final_path))
-    prefix = "." + root + "."
+    stem, suffix = _temporary_stem(final_path)
     found = []
-    for path in sorted(glob.glob(os.path.join(glob.escape(directory), glob.escape(prefix) +
-                                              "*.part" + glob.escape(extension)))):
-        pid = os.path.basename(path)[len(prefix):].split(".", 1)[0]
+    for path in sorted(glob.glob(os.path.join(glob.escape(directory), glob.escape(stem) +
+                                              "*" + glob.escape(suffix)))):
+        pid = os.path.basename(path)[len(stem):].split(".", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
             found.append((path, int(pid)))
     return found
@@ -124,11 +136,9 @@ class AtomicFile(object):
         directory = os.path.dirname(self.final_path)
         check_writable_dir(directory, what)
         remove_stale_temporaries(self.final_path)
-        root, extension = os.path.splitext(os.path.basename(self.final_path))
+        prefix, suffix = temporary_name(self.final_path)
         try:
-            fd, self.temp_path = tempfile.mkstemp(
-                prefix=".{}.{}.".format(root, os.getpid()), suffix=".part" + extension,
-                dir=directory)
+            fd, self.temp_path = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
         except OSError as exc:
             raise OutputError("cannot write {} in {}: {}".format(
                 what, directory, exc.strerror or exc), hint="choose a writable path")

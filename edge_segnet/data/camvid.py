@@ -4,6 +4,8 @@ lists, and ``labels.txt``/``colors.txt`` in jetson-inference's formats."""
 
 import json
 import os
+import shutil
+import tempfile
 
 from edge_segnet import fileio, optional
 from edge_segnet.data import synthetic
@@ -47,20 +49,71 @@ def _encode_png(cv2, array, path):
     fileio.write_bytes_atomic(path, encoded.tobytes(), what="image")
 
 
+MAX_COUNT = 100000
+
+
+def _check_count_and_space(count, size, parent):
+    if count > MAX_COUNT:
+        raise UsageError("--count {} is more than {} images: write several datasets, or say "
+                         "why you need one this large".format(count, MAX_COUNT))
+    # PNG of a synthetic scene is about a third of its raw size; labels compress far more.
+    needed = int(count * size[0] * size[1] * 3 * 0.45) + (16 << 20)
+    free = shutil.disk_usage(parent).free
+    if needed > free:
+        raise OutputError("the dataset needs about {:.1f} GB and {} has {:.1f} GB free".format(
+            needed / 1e9, parent, free / 1e9), hint="choose a smaller --count or --size, or "
+                                                    "another place")
+
+
+def _move_into_place(staging, out_dir):
+    """Entries of the finished dataset from ``staging`` into ``out_dir``: the whole folder in
+    one rename when ``out_dir`` is new or empty."""
+    if os.path.isdir(out_dir) and not os.listdir(out_dir):
+        os.rmdir(out_dir)
+    if not os.path.exists(out_dir):
+        os.rename(staging, out_dir)
+        return
+    for entry in sorted(os.listdir(staging)):
+        target = os.path.join(out_dir, entry)
+        if os.path.isdir(target):
+            os.rmdir(target)  # an empty split folder: _check_output refused non-empty ones
+        os.replace(os.path.join(staging, entry), target)
+    os.rmdir(staging)
+
+
 def make_synthetic(out_dir, count, size=(360, 480), seed=0, progress=None):
     """Write ``count`` synthetic street scenes with labels to ``out_dir``; return split counts.
 
     Each split draws from its own drives, so no test image is a neighbour of a training one.
+    The dataset is built in a hidden folder beside ``out_dir`` and moved into place when
+    complete: a run that is stopped or killed leaves no partial dataset under the name.
     """
     cv2 = optional.require("cv2", "writing dataset images")
     counts = split_counts(count)
     _check_output(out_dir)
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    _check_count_and_space(count, size, parent)
+    for stale, _ in fileio.stale_temporaries(out_dir):
+        shutil.rmtree(stale, ignore_errors=True)
+    prefix, suffix = fileio.temporary_name(out_dir)
     try:
+        staging = tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=parent)
         for split in SPLITS:
-            os.makedirs(os.path.join(out_dir, split), exist_ok=True)
-            os.makedirs(os.path.join(out_dir, split + "annot"), exist_ok=True)
+            os.makedirs(os.path.join(staging, split))
+            os.makedirs(os.path.join(staging, split + "annot"))
     except OSError as exc:
         raise OutputError("cannot create {}: {}".format(out_dir, exc.strerror or exc))
+    try:
+        _write_synthetic(cv2, staging, counts, size, seed, progress)
+        _move_into_place(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return counts
+
+
+def _write_synthetic(cv2, out_dir, counts, size, seed, progress):
+    count = sum(counts.values())
     written = 0
     for split_index, split in enumerate(SPLITS):
         lines = []
@@ -80,7 +133,6 @@ def make_synthetic(out_dir, count, size=(360, 480), seed=0, progress=None):
         fileio.write_bytes_atomic(os.path.join(out_dir, split + ".txt"),
                                   "".join(lines).encode(), what="list")
     _write_label_files(out_dir, seed, size, counts)
-    return counts
 
 
 def _write_label_files(out_dir, seed, size, counts):

@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -68,3 +69,58 @@ def test_a_file_in_the_way_is_refused(tmp_path):
     blocker.write_text("")
     with pytest.raises(OutputError, match="is a file"):
         camvid.make_synthetic(str(blocker), 3)
+
+
+def test_absurd_counts_are_refused_before_any_work(tmp_path):
+    with pytest.raises(UsageError, match="--count 100000000 is more than 100000"):
+        camvid.make_synthetic(str(tmp_path / "d"), 100000000)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_dataset_the_disk_cannot_hold_is_refused(tmp_path, monkeypatch):
+    import collections
+    import shutil
+
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10 ** 9, 10 ** 9, 10 ** 6))
+    with pytest.raises(OutputError, match=r"needs about 0\.\d GB and .* has 0\.0 GB free"):
+        camvid.make_synthetic(str(tmp_path / "d"), 1000)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_failure_midway_leaves_no_partial_dataset(tmp_path, monkeypatch):
+    real = camvid._encode_png
+    calls = []
+
+    def failing(cv2, array, path):
+        calls.append(path)
+        if len(calls) == 5:
+            raise KeyboardInterrupt()
+        real(cv2, array, path)
+
+    monkeypatch.setattr(camvid, "_encode_png", failing)
+    with pytest.raises(KeyboardInterrupt):
+        camvid.make_synthetic(str(tmp_path / "d"), 6, size=(24, 32))
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_killed_run_leaves_nothing_under_the_name_and_the_next_cleans_up(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "edge_segnet", "make-dataset", "--out",
+                                "d", "--count", "3000", "--size", "90x120"], cwd=str(tmp_path),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(
+            name.startswith(".d.") for name in os.listdir(str(tmp_path))):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    left = os.listdir(str(tmp_path))
+    assert "d" not in left and len(left) == 1 and left[0].endswith(".part"), left
+    camvid.make_synthetic(str(tmp_path / "d"), 3, size=(24, 32))
+    assert os.listdir(str(tmp_path)) == ["d"]
