@@ -4,7 +4,9 @@ Values are JSON so that other tools (Netron, onnx.load) show them readably.
 """
 
 import json
+import math
 
+from edge_segnet.errors import ModelError
 from edge_segnet.models import labels as labels_module
 
 PREFIX = "edge_segnet."
@@ -52,26 +54,73 @@ class ModelInfo(object):
                     props[entry.key[len(PREFIX):]] = json.loads(entry.value)
                 except ValueError:
                     props[entry.key[len(PREFIX):]] = entry.value
-        if "labels" in props:
-            palette = props.get("palette") or labels_module.generated_colors(len(props["labels"]))
-            try:
-                labels = labels_module.LabelSet(props["labels"], palette)
-            except Exception:
-                labels = labels_module.camvid()
-        else:
-            labels = labels_module.camvid()
+        labels = _labels(props)
         if class_count is not None:
             labels = labels.with_count(class_count)
         known = ("labels", "palette", "mean", "std", "color_order", "input_size", "architecture")
         return cls(
             labels=labels,
-            mean=props.get("mean", DEFAULT_MEAN),
-            std=props.get("std", DEFAULT_STD),
-            input_size=props.get("input_size"),
-            architecture=props.get("architecture"),
-            color_order=props.get("color_order", "RGB"),
+            mean=_numbers(props, "mean", DEFAULT_MEAN, lambda v: math.isfinite(v)),
+            std=_numbers(props, "std", DEFAULT_STD, lambda v: math.isfinite(v) and v > 0),
+            input_size=_input_size(props),
+            architecture=_text(props, "architecture", None),
+            color_order=_text(props, "color_order", "RGB", choices=("RGB", "BGR")),
             extra={key: value for key, value in props.items() if key not in known},
         )
+
+
+def _malformed(key, expected, value):
+    return ModelError("the model's metadata {}{} must be {}; got {}".format(
+        PREFIX, key, expected, json.dumps(value)[:60]),
+        hint="fix or remove it (edge-segnet export-model writes it right)")
+
+
+def _labels(props):
+    if "labels" not in props:
+        return labels_module.camvid()
+    names = props["labels"]
+    if not (isinstance(names, list) and names and all(
+            isinstance(name, str) and name.strip() for name in names)):
+        raise _malformed("labels", "a list of class names", names)
+    palette = props.get("palette")
+    if palette is None:
+        palette = labels_module.generated_colors(len(names))
+    elif not (isinstance(palette, list) and len(palette) == len(names) and all(
+            isinstance(color, list) and len(color) == 3 and all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255
+                for v in color) for color in palette)):
+        raise _malformed("palette", "one [R, G, B] (0..255) per label", palette)
+    return labels_module.LabelSet(names, palette)
+
+
+def _numbers(props, key, default, valid):
+    if key not in props:
+        return default
+    value = props[key]
+    if (isinstance(value, list) and len(value) == 3 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and valid(float(v))
+            for v in value)):
+        return tuple(float(v) for v in value)
+    raise _malformed(key, "a list of 3 {}numbers".format("positive " if key == "std" else ""),
+                     value)
+
+
+def _input_size(props):
+    value = props.get("input_size")
+    if value is None:
+        return None
+    if (isinstance(value, list) and len(value) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 65536 for v in value)):
+        return tuple(value)
+    raise _malformed("input_size", "[HEIGHT, WIDTH] in pixels", value)
+
+
+def _text(props, key, default, choices=None):
+    value = props.get(key, default)
+    if value is None or (isinstance(value, str) and (choices is None or value in choices)):
+        return value
+    raise _malformed(key, "one of {}".format(", ".join(choices)) if choices else "a string",
+                     value)
 
 
 def set_props(model, props):
