@@ -383,6 +383,7 @@ def verify(
     from edge_segnet import fileio, verify as verify_module
 
     with reported_errors():
+        verify_module.check_tolerances(atol, min_agreement)
         fileio.check_outputs_apart([("--json", json_path)], [
             ("MODEL_A", model_a), ("MODEL_B", model_b), ("--images", images)])
         if json_path:
@@ -398,7 +399,7 @@ def verify(
         failures = comparison.failures(atol, min_agreement)
         if failures:
             raise verify_module.VerificationFailed("models differ: " + "; ".join(failures))
-    typer.echo("models agree within atol {:g} and {:g}% agreement".format(atol, min_agreement))
+    typer.echo(comparison.passed_text(atol, min_agreement))
 
 
 @app.command("eval")

@@ -1,6 +1,7 @@
 """Turning ``run``'s options into a segmenter, a source, a painter and sinks, checking them
 all before the first frame."""
 
+import math
 import time
 
 from edge_segnet.errors import UsageError
@@ -9,7 +10,7 @@ from edge_segnet.runner import RunOptions
 from edge_segnet.runtime import open_segmenter
 from edge_segnet.video import sinks as sinks_module
 from edge_segnet.video import sources
-from edge_segnet.video.mjpeg_server import MjpegServerSink
+from edge_segnet.video.mjpeg_server import MjpegServerSink, parse_address
 from edge_segnet.viz import overlay
 
 
@@ -25,6 +26,11 @@ def _ignore_ids(names, ignore_class):
     lowered = [name.lower() for name in names]
     for item in ignore_class:
         if str(item).isdigit():
+            if int(item) >= len(names):
+                raise UsageError("--ignore-class {} is not a class of the model: it has {} "
+                                 "class{} (ids 0..{})".format(
+                                     int(item), len(names), "" if len(names) == 1 else "es",
+                                     len(names) - 1), hint="give an id or a name")
             ids.append(int(item))
         elif item.lower() in lowered:
             ids.append(lowered.index(item.lower()))
@@ -32,6 +38,22 @@ def _ignore_ids(names, ignore_class):
             raise UsageError("--ignore-class {!r} is not a class of the model ({})".format(
                 item, ", ".join(names)))
     return ids
+
+
+def _finite(value):
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _check_mode(size, fps):
+    """--width/--height/--fps: positive, finite numbers (a camera mode)."""
+    height, width = size
+    if (height is None) != (width is None):
+        raise UsageError("give --width and --height together")
+    for option, value in (("--width", width), ("--height", height)):
+        if value is not None and value < 1:
+            raise UsageError("{} must be at least 1 pixel; got {}".format(option, value))
+    if fps is not None and not (_finite(fps) and fps > 0):
+        raise UsageError("--fps must be a frame rate above 0, e.g. 30; got {}".format(fps))
 
 
 def _hud(setup):
@@ -54,15 +76,24 @@ def build_run(camera=None, source=None, model=None, size=(None, None), fps=None,
               serve=None, headless=False, max_frames=None, duration=None, realtime=False,
               threads=None, environ=None, backend="auto"):
     setup = RunSetup()
-    if camera and source:
+    if camera is not None and source is not None:
         raise UsageError("give --camera or --source, not both")
+    for option, value in (("--camera", camera), ("--source", source)):
+        if value is not None and not value.strip():
+            raise UsageError("{} is empty; give {}".format(
+                option, "a camera: /dev/video0, 0 or csi://0" if option == "--camera" else
+                "synthetic, a camera, a stream or a file"))
+    _check_mode(size, fps)
+    if not _finite(alpha) or not 0.0 <= alpha <= 1.0:
+        raise UsageError("--alpha must be between 0 and 1; got {}".format(alpha))
     if max_frames is not None and max_frames < 1:
         raise UsageError("--max-frames must be at least 1; got {}".format(max_frames))
     if duration is not None and not duration > 0:
         raise UsageError("--duration must be more than 0 seconds; got {}".format(duration))
-    if (size[0] is None) != (size[1] is None):
-        raise UsageError("give --width and --height together")
-    uri = camera or source or sources.SYNTHETIC
+    uri = camera if camera is not None else source if source is not None else sources.SYNTHETIC
+    sources.parse_source(uri)  # a malformed URI is refused before the model is loaded
+    if serve:
+        parse_address(serve)  # a malformed address is refused before the model is loaded
     if uri == sources.SYNTHETIC and max_frames is None and duration is None and (
             output or images or labels_dir):
         raise UsageError("the synthetic source never ends: give --max-frames or --duration")
@@ -93,7 +124,10 @@ def build_run(camera=None, source=None, model=None, size=(None, None), fps=None,
                 labels_dir, labels.colors_bgr if color_masks else None))
             setup.outputs.append(labels_dir)
         if serve:
-            server = MjpegServerSink(serve)
+            # The page's latency is the HUD's: the network's own time for the latest frame.
+            server = MjpegServerSink(
+                serve, legend=(labels.names, labels.colors_rgb, ignore),
+                status=lambda: {"latency_ms": setup.segmenter.last_timings_ms.get("inference")})
             setup.sinks.append(server)
             setup.messages.append("serving {}".format(server.url))
         if not headless and sinks_module.WindowSink.display_available(environ):

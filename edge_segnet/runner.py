@@ -10,7 +10,7 @@ import threading
 import time
 
 from edge_segnet import signals
-from edge_segnet.errors import EdgeSegnetError, OutputError
+from edge_segnet.errors import DataError, EdgeSegnetError, OutputError
 from edge_segnet.profile.stats import LatencyStats
 from edge_segnet.video.capture import CaptureThread, Outcome
 
@@ -28,8 +28,10 @@ class RunOptions(object):
 
 class RunSummary(object):
     def __init__(self, frames, seconds, stage_ms, captured=0, dropped=0, ended_by="end",
-                 error=None):
+                 error=None, skipped=0, skip_note=None):
         self.frames = frames
+        self.skipped = skipped  # frames the source could not read (corrupt images) and skipped
+        self.skip_note = skip_note  # the first of them
         self.seconds = seconds
         self.stage_ms = stage_ms  # stage name -> list of per-frame milliseconds
         self.captured = captured
@@ -53,6 +55,9 @@ class RunSummary(object):
         lines = ["{} frames in {:.1f} s ({:.1f} FPS); captured {}, dropped {}; ended by {}"
                  .format(self.frames, self.seconds, self.fps, self.captured, self.dropped,
                          self.ended_by)]
+        if self.skipped:
+            lines.append("skipped {} unreadable frame{} (first: {})".format(
+                self.skipped, "" if self.skipped == 1 else "s", self.skip_note))
         if self.error:
             lines.append("source stopped: {}".format(self.error))
         lines.append("ms per frame:")
@@ -202,6 +207,13 @@ def run(segmenter, source, sinks, painter, options=None):
             raise output.error
         raise OutputError("writing the output failed after {} frames: {}".format(
             output.written, output.error))
+    if capture.error is not None and not capture.captured:
+        # Nothing was processed: the run failed, it did not end.
+        if isinstance(capture.error, EdgeSegnetError):
+            raise capture.error
+        raise DataError("the source failed before its first frame: {}".format(
+            " ".join(str(capture.error).split()) or type(capture.error).__name__))
     return RunSummary(output.written, time.perf_counter() - started, stage_ms,
                       captured=capture.captured, dropped=capture.dropped, ended_by=ended_by,
-                      error=capture.error)
+                      error=capture.error, skipped=getattr(source, "skipped", 0),
+                      skip_note=getattr(source, "skip_note", None))

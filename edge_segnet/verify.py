@@ -3,25 +3,38 @@ logit differences, arg-max agreement and per-class IoU between the two label map
 
 import glob
 import json
+import math
 import os
 
 import numpy as np
 
-from edge_segnet import optional
+from edge_segnet import inputs, optional
 from edge_segnet.data.synthetic import StreetScene
 from edge_segnet.errors import DataError, EdgeSegnetError, UsageError
 from edge_segnet.runtime import open_segmenter
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff")
+MAX_SYNTHETIC_FRAMES = 10000  # an hour or more of two models on a board's CPU
 
 
 class VerificationFailed(EdgeSegnetError):
     """The two models differ by more than the tolerances."""
 
 
+def check_tolerances(atol, min_agreement):
+    """``--atol``: a finite number >= 0; ``--min-agreement``: a percentage 0..100."""
+    if not (isinstance(atol, (int, float)) and math.isfinite(atol) and atol >= 0):
+        raise UsageError("--atol must be a finite number >= 0, e.g. 1e-5; got {}".format(atol))
+    if not (isinstance(min_agreement, (int, float)) and math.isfinite(min_agreement) and
+            0 <= min_agreement <= 100):
+        raise UsageError("--min-agreement must be a percentage from 0 to 100; got {}".format(
+            min_agreement))
+
+
 class Comparison(object):
-    def __init__(self, names):
+    def __init__(self, names, models=("model A", "model B")):
         self.names = names
+        self.models = tuple(models)  # how messages name the reference and the other model
         self.frames = 0
         self.max_abs = None
         self.sum_abs = 0.0
@@ -31,6 +44,10 @@ class Comparison(object):
         self.intersection = np.zeros(len(names), np.int64)
         self.union = np.zeros(len(names), np.int64)
         self.logits_note = None
+        # Logits that are NaN or infinite, per model: they fail the comparison whatever the
+        # tolerances (NaN > atol is false, so they would otherwise pass unseen).
+        self.nonfinite = [0, 0]
+        self.nonfinite_frames = [0, 0]
 
     @property
     def mean_abs(self):
@@ -40,6 +57,10 @@ class Comparison(object):
     def agreement(self):
         return self.agree / self.pixels if self.pixels else None
 
+    @property
+    def logits_compared(self):
+        return self.max_abs is not None
+
     def iou(self):
         """{class name: IoU} for classes present in either label map."""
         return {name: float(inter) / union for name, inter, union in
@@ -47,12 +68,27 @@ class Comparison(object):
 
     def add(self, labels_a, labels_b, logits_a=None, logits_b=None):
         self.frames += 1
+        finite = []
+        for index, logits in enumerate((logits_a, logits_b)):
+            if logits is None:
+                finite.append(None)
+                continue
+            mask = np.isfinite(logits)
+            bad = int(mask.size - np.count_nonzero(mask))
+            self.nonfinite[index] += bad
+            self.nonfinite_frames[index] += 1 if bad else 0
+            finite.append(mask)
         if logits_a is not None and logits_b is not None:
-            difference = np.abs(logits_a.astype(np.float64) - logits_b.astype(np.float64))
-            largest = float(difference.max())
-            self.max_abs = largest if self.max_abs is None else max(self.max_abs, largest)
-            self.sum_abs += float(difference.sum())
-            self.count_abs += difference.size
+            both = finite[0] & finite[1]
+            difference = np.abs(logits_a.astype(np.float64)[both] -
+                                logits_b.astype(np.float64)[both])
+            if difference.size:
+                largest = float(difference.max())
+                self.max_abs = largest if self.max_abs is None else max(self.max_abs, largest)
+                self.sum_abs += float(difference.sum())
+                self.count_abs += difference.size
+            elif self.max_abs is None:
+                self.logits_note = "no logit is finite in both models"
         self.agree += int((labels_a == labels_b).sum())
         self.pixels += labels_a.size
         classes = len(self.names)
@@ -64,8 +100,16 @@ class Comparison(object):
         self.intersection += both
         self.union += count_a + count_b - both
 
+    def nonfinite_failures(self):
+        return ["{} outputs {} non-finite logit{} (NaN or inf) in {} of {} frame{}".format(
+            model, count, "" if count == 1 else "s", frames, self.frames,
+            "" if self.frames == 1 else "s")
+            for model, count, frames in zip(self.models, self.nonfinite, self.nonfinite_frames)
+            if count]
+
     def failures(self, atol, min_agreement):
-        found = []
+        check_tolerances(atol, min_agreement)
+        found = self.nonfinite_failures()
         if self.max_abs is not None and self.max_abs > atol:
             found.append("logits differ by up to {:.3g} (atol {:.3g})".format(self.max_abs, atol))
         if self.agreement is not None and self.agreement * 100.0 < min_agreement:
@@ -73,19 +117,33 @@ class Comparison(object):
                 self.agreement * 100.0, min_agreement))
         return found
 
+    def passed_text(self, atol, min_agreement):
+        """What a comparison without failures showed: only what was compared."""
+        agreement = "{:g}% arg-max agreement".format(min_agreement)
+        if self.logits_compared:
+            return "models agree within atol {:g} and {}".format(atol, agreement)
+        return "models agree within {} (logits not compared: {})".format(
+            agreement, self.logits_note)
+
     def to_json(self):
         return {"frames": self.frames, "logits_max_abs_diff": self.max_abs,
                 "logits_mean_abs_diff": self.mean_abs, "argmax_agreement": self.agreement,
-                "iou": self.iou(), "logits_note": self.logits_note}
+                "iou": self.iou(), "logits_note": self.logits_note,
+                "nonfinite_logits": dict(zip(("a", "b"), self.nonfinite))}
 
     def format_text(self):
         lines = ["frames compared: {}".format(self.frames)]
         if self.max_abs is not None:
-            lines.append("logits: max |diff| {:.3g}, mean |diff| {:.3g}".format(
-                self.max_abs, self.mean_abs))
+            lines.append("logits: max |diff| {:.3g}, mean |diff| {:.3g}{}".format(
+                self.max_abs, self.mean_abs,
+                " (over the values finite in both)" if any(self.nonfinite) else ""))
         else:
-            lines.append("logits: not compared ({})".format(self.logits_note))
-        lines.append("arg-max agreement: {:.4f}%".format(self.agreement * 100.0))
+            lines.append("logits: not compared ({}; --atol not checked)".format(
+                self.logits_note))
+        for failure in self.nonfinite_failures():
+            lines.append("non-finite logits: {}".format(failure))
+        if self.agreement is not None:
+            lines.append("arg-max agreement: {:.4f}%".format(self.agreement * 100.0))
         lines.append("IoU between the label maps per class: " + ", ".join(
             "{} {:.4f}".format(name, value) for name, value in self.iou().items()))
         return "\n".join(lines)
@@ -94,6 +152,9 @@ class Comparison(object):
 def synthetic_frames(count, size=(360, 480), seed=0):
     if count < 1:
         raise UsageError("--synthetic must be at least 1; got {}".format(count))
+    if count > MAX_SYNTHETIC_FRAMES:
+        raise UsageError("--synthetic must be at most {}; got {}".format(
+            MAX_SYNTHETIC_FRAMES, count), hint="give --images for more frames")
     scene = StreetScene(size=size, seed=seed)
     for t in range(count):
         yield scene.render(t * 7)[0]
@@ -111,6 +172,7 @@ def image_frames(folder):
         raise DataError("no images found in {}".format(folder),
                         hint="give a folder of .png/.jpg files")
     for path in paths:
+        inputs.check_regular_file(path, "image")
         frame = cv2.imread(path, cv2.IMREAD_COLOR)
         if frame is None:
             raise DataError("cannot read image {}".format(path))
@@ -142,19 +204,34 @@ def compare_open(segmenter_a, segmenter_b, frames, path_a, path_b):
         raise UsageError("{} takes {}x{} and {} takes {}x{}: prepare both for one size".format(
             path_a, segmenter_a.input_size[0], segmenter_a.input_size[1], path_b,
             segmenter_b.input_size[0], segmenter_b.input_size[1]))
-    logits = segmenter_a.logits_output is not None and segmenter_b.logits_output is not None
-    comparison = Comparison(segmenter_a.info.labels.names)
-    if not logits:
-        comparison.logits_note = "a model outputs labels only; prepare it with --keep-logits"
+    # Each model's logits are read when it has them: both, to compare them; either, to find
+    # NaN or inf in it.
+    logits_a = segmenter_a.logits_output is not None
+    logits_b = segmenter_b.logits_output is not None
+    comparison = Comparison(segmenter_a.info.labels.names, models=(path_a, path_b))
+    if not (logits_a and logits_b):
+        comparison.logits_note = "{} outputs labels only; prepare it with --keep-logits".format(
+            path_b if logits_a else path_a if logits_b else "each model")
     for frame in frames:
-        a = segmenter_a.infer(frame, want_logits=logits)
-        b = segmenter_b.infer(frame, want_logits=logits)
+        a = segmenter_a.infer(frame, want_logits=logits_a)
+        b = segmenter_b.infer(frame, want_logits=logits_b)
         comparison.add(a.labels, b.labels, a.logits, b.logits)
     return comparison
+
+
+def _json_safe(value):
+    """``value`` with every NaN or infinity as null: JSON has no such numbers."""
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def report_json(comparison, atol, min_agreement):
     payload = comparison.to_json()
     payload.update({"atol": atol, "min_agreement_percent": min_agreement,
                     "failures": comparison.failures(atol, min_agreement)})
-    return json.dumps(payload, indent=2)
+    return json.dumps(_json_safe(payload), indent=2, allow_nan=False)

@@ -112,3 +112,35 @@ def camvid_mini():
         pytest.skip("no camvid-mini at {} (real CamVid frames kept beside the project; set "
                     "EDGE_SEGNET_CAMVID_MINI to its folder)".format(os.path.abspath(CAMVID_MINI)))
     return CAMVID_MINI
+
+
+@pytest.fixture
+def fifo():
+    """``fifo(path)`` makes a FIFO at ``path`` and returns it. Code that opens it would block
+    forever; here a helper opens its writing end as soon as a reader waits and closes it, so a
+    regression reads an empty file and fails its test instead of hanging the suite."""
+    import threading
+    import time
+
+    stop = threading.Event()
+    threads = []
+
+    def unblock(path):
+        while not stop.is_set():
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:  # ENXIO: no reader yet
+                time.sleep(0.05)
+
+    def make(path):
+        path = str(path)
+        os.mkfifo(path)
+        thread = threading.Thread(target=unblock, args=(path,), daemon=True)
+        thread.start()
+        threads.append(thread)
+        return path
+
+    yield make
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=1.0)

@@ -133,3 +133,58 @@ def test_a_failing_sink_stops_the_run_and_is_reported(small_basic_model_path, fr
     with pytest.raises(OutputError, match="writing the output failed after 0 frames: disk full"):
         runner.run(open_segmenter(small_basic_model_path), _ListSource([frame] * 3),
                    [Broken()], painter)
+
+
+def test_a_corrupt_image_in_a_folder_is_skipped_and_the_images_after_it_are_processed(
+        small_basic_model_path, tmp_path):
+    import cv2
+    from typer.testing import CliRunner
+
+    from edge_segnet.cli import app
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for name in ("a.png", "c.png", "d.png"):
+        cv2.imwrite(str(folder / name), np.full((40, 56, 3), 90, np.uint8))
+    (folder / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    labels = tmp_path / "labels"
+    result = CliRunner().invoke(app, ["run", "--model", small_basic_model_path, "--source",
+                                      str(folder), "--labels", str(labels), "--headless"])
+    assert result.exit_code == 0, result.output
+    assert "3 frames" in result.output and "source stopped" not in result.output
+    assert "skipped 1 unreadable frame (first: {}: not an image OpenCV can decode)".format(
+        folder / "b.png") in result.output
+    assert len(list(labels.iterdir())) == 3
+    for name in ("a.png", "c.png", "d.png"):
+        (folder / name).unlink()
+    from tests.test_cli import assert_one_line_error
+
+    assert_one_line_error(CliRunner().invoke(app, [
+        "run", "--model", small_basic_model_path, "--source", str(folder), "--labels",
+        str(tmp_path / "none"), "--headless"]), 1, "error: none of the 1 images at")
+
+
+def test_the_summary_counts_the_frames_the_source_skipped(small_basic_model_path, frame,
+                                                          painter):
+    source = _ListSource([frame] * 2)
+    source.skipped, source.skip_note = 3, "b.png: not an image OpenCV can decode"
+    summary = runner.run(open_segmenter(small_basic_model_path), source, [_ListSink()], painter)
+    assert summary.frames == 2 and summary.skipped == 3
+    assert "skipped 3 unreadable frames (first: b.png: not an image OpenCV can decode)" in \
+        summary.format_text()
+    clean = runner.run(open_segmenter(small_basic_model_path), _ListSource([frame]),
+                       [_ListSink()], painter)
+    assert clean.skipped == 0 and "skipped" not in clean.format_text()
+
+
+def test_a_source_that_fails_before_its_first_frame_fails_the_run(small_basic_model_path,
+                                                                   painter):
+    from edge_segnet.errors import DataError
+
+    class Dead(_ListSource):
+        def read(self):
+            raise OSError("VIDIOC_STREAMON: No such device")
+
+    with pytest.raises(DataError, match="the source failed before its first frame: "
+                                        "VIDIOC_STREAMON: No such device"):
+        runner.run(open_segmenter(small_basic_model_path), Dead([]), [_ListSink()], painter)

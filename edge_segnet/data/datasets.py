@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from edge_segnet import optional
+from edge_segnet import inputs, optional
 from edge_segnet.errors import DataError, UsageError
 
 FORMATS = ("camvid", "cityscapes", "folder")
@@ -107,6 +107,7 @@ def list_samples(root, split="test", layout="camvid"):
 
 def read_image(path):
     cv2 = optional.require("cv2", "reading images")
+    inputs.check_regular_file(path, "image")
     image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None:
         raise DataError("cannot read image {}".format(path),
@@ -117,6 +118,7 @@ def read_image(path):
 def read_labels(path, layout="camvid"):
     """The class-id map of a label PNG (Cityscapes labelIds become trainIds)."""
     cv2 = optional.require("cv2", "reading label images")
+    inputs.check_regular_file(path, "label image")
     labels = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if labels is None:
         raise DataError("cannot read label image {}".format(path))

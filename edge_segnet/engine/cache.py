@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 
+from edge_segnet import inputs
 from edge_segnet.engine import sidecar
 from edge_segnet.errors import ModelError
 
@@ -58,6 +59,7 @@ def cached_engine(model_path, precision="fp32", input_size=None, unpool=None, te
 
     builder = builder or builder_module
     log = log or (lambda line: None)
+    inputs.check_regular_file(model_path, "model", ModelError, hint="give an .onnx model file")
     if not os.path.isfile(model_path):
         raise ModelError("model file not found: {}".format(model_path) if not os.path.isdir(
             model_path) else "model path {} is a folder; give an .onnx file".format(

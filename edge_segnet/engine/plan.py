@@ -6,7 +6,7 @@ TensorRT 11, a size the model cannot take)."""
 import hashlib
 import os
 
-from edge_segnet import fileio
+from edge_segnet import fileio, inputs
 from edge_segnet.errors import ModelError, UsageError
 from edge_segnet.graph import UNPOOL_OP, heads
 from edge_segnet.graph import prepare as prepare_module
@@ -131,6 +131,7 @@ class BuildPlan(object):
 
 
 def _read_model(model_path):
+    inputs.check_regular_file(model_path, "model", ModelError, hint="give an .onnx model file")
     try:
         with open(model_path, "rb") as handle:
             data = handle.read()
@@ -174,7 +175,7 @@ def plan(model_path, options, version=None):
     """Check the model and options and make the graph to build for TensorRT ``version``
     (default: --trt-version, else the installed release, else the oldest supported)."""
     if options.trt_version:
-        version = releases.parse_version(options.trt_version)
+        version = releases.parse_version(options.trt_version, "--trt-version")
     elif version is None:
         version = _installed_or_oldest()
     releases.check_supported(version)

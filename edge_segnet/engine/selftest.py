@@ -6,7 +6,7 @@ import os
 import shutil
 import tempfile
 
-from edge_segnet import optional
+from edge_segnet import inputs, optional
 from edge_segnet.errors import EdgeSegnetError, ModelError, UsageError
 
 # Arg-max agreement with ONNX Runtime (FP32) that each precision must reach.
@@ -173,6 +173,7 @@ def run(model=None, iterations=50, keep=None, tensorrt=None, cuda=None, log=None
     if keep and os.path.exists(keep) and not os.path.isdir(keep):
         raise UsageError("--keep {} exists and is not a folder".format(keep))
     model_path = shipped.resolve(model)
+    inputs.check_regular_file(model_path, "model", ModelError, hint="give an .onnx model file")
     if not os.path.isfile(model_path):
         raise ModelError("model file not found: {}".format(model_path))
     report = SelftestReport()

@@ -9,9 +9,10 @@ import numpy as np
 
 from edge_segnet import fileio, optional
 from edge_segnet.data import datasets
-from edge_segnet.errors import OutputError, UsageError
+from edge_segnet.errors import DataError, OutputError, UsageError
 from edge_segnet.eval import paper
 from edge_segnet.eval.metrics import ConfusionMatrix
+from edge_segnet.models import labels as labels_module
 from edge_segnet.runtime import open_segmenter
 
 
@@ -130,16 +131,40 @@ def _percent(value):
     return "-" if value is None else "{:.1f}".format(100.0 * value)
 
 
-def _ignore_index(names, ignore_class):
+def _ignore_index(names, ignore_class, layout=None):
+    """The class id ``--ignore-class`` names, or None to ignore nothing. ``"void"`` (the
+    default) means the model's void class (void, unlabelled, ...) and nothing when it has
+    none: a model without one is not told about an option it was never given."""
     if ignore_class in (None, "", "none"):
         return None
-    if str(ignore_class).isdigit():
-        return int(ignore_class)
+    text = str(ignore_class).strip()
     lowered = [name.lower() for name in names]
-    if ignore_class.lower() not in lowered:
+    if text.lower() == "void" and "void" not in lowered:
+        void = [index for index, name in enumerate(lowered) if name in labels_module.VOID_NAMES]
+        return void[0] if void else None
+    if text.isdigit():
+        index = int(text)
+        if index < len(names) or (layout == "cityscapes" and
+                                  index == datasets.CITYSCAPES_IGNORE):
+            return index
+        raise UsageError("--ignore-class {} is not a class of the model: it has {} class{} "
+                         "(ids 0..{}: {})".format(index, len(names),
+                                                  "" if len(names) == 1 else "es",
+                                                  len(names) - 1, _name_list(names)),
+                         hint="give an id, a name, or none")
+    if text.lower() not in lowered:
         raise UsageError("--ignore-class {!r} is not a class of the model ({})".format(
             ignore_class, ", ".join(names)))
-    return lowered.index(ignore_class.lower())
+    return lowered.index(text.lower())
+
+
+def _name_list(names, limit=24):
+    shown = ", ".join(names[:limit])
+    return shown + (", ..." if len(names) > limit else "")
+
+
+def _class_text(names, index):
+    return "{} ({!r})".format(index, names[index]) if 0 <= index < len(names) else str(index)
 
 
 def _progress(model, done, total, stream=None):
@@ -210,7 +235,7 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
         if layout == "cityscapes" and len(names) == len(datasets.CITYSCAPES_CLASSES):
             names = list(datasets.CITYSCAPES_CLASSES)
         class_count = len(names)
-        ignore = _ignore_index(names, ignore_class)
+        ignore = _ignore_index(names, ignore_class, layout)
         if layout == "cityscapes" and ignore is None:
             ignore = datasets.CITYSCAPES_IGNORE
         # Ground truth at or beyond class_count is left out like void (and reported).
@@ -219,6 +244,14 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
         for done, sample in enumerate(samples, 1):
             image = datasets.read_image(sample.image_path)
             truth = datasets.read_labels(sample.label_path, layout)
+            if truth.shape != image.shape[:2]:
+                segmenter.close()
+                raise DataError(
+                    "label image {} has size {}x{} but its image {} has size {}x{} "
+                    "(HEIGHTxWIDTH)".format(
+                        sample.label_path, truth.shape[0], truth.shape[1], sample.image_path,
+                        image.shape[0], image.shape[1]),
+                    hint="a label image holds one class id per pixel of its image")
             invalid = int(((truth >= class_count) & (truth != ignore)).sum())
             if invalid and sample.label_path not in out_of_range:
                 warn("{}: {} label values out of range 0..{} counted as void".format(
@@ -231,9 +264,19 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
                 predicted = cv2.resize(predicted, (truth.shape[1], truth.shape[0]),
                                        interpolation=cv2.INTER_NEAREST)
             matrix.update(truth, predicted)
-            if progress:
+            if progress and done < len(samples):
                 _progress(label, done, len(samples))
         segmenter.close()
+        if not matrix.pixels:
+            raise DataError(
+                "no labelled pixel to score: every label pixel of the {} image{} of split {!r} "
+                "in {} is {}out of range 0..{}".format(
+                    len(samples), "" if len(samples) == 1 else "s", split, data_root,
+                    "the ignored class {} or ".format(_class_text(names, ignore))
+                    if ignore is not None else "", class_count - 1),
+                hint="check --ignore-class, and that the labels hold class ids, not colors")
+        if progress:
+            _progress(label, len(samples), len(samples))  # done: after the check, not before
         results.append(ModelResult(model, matrix, names, time.perf_counter() - start,
                                    label=label))
     return Report(results, len(samples), out_of_range, reference=published)

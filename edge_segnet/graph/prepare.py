@@ -7,6 +7,7 @@ import time
 
 import onnx
 
+from edge_segnet import inputs
 from edge_segnet.errors import ModelError, UsageError
 from edge_segnet.graph import UNPOOL_OP, heads, opset, unpool
 from edge_segnet.graph.editing import GraphIndex, describe, remove_dead
@@ -53,7 +54,7 @@ class PrepareOptions(object):
     def target_version(self):
         """The TensorRT release this graph is for: asked for, installed, else the oldest."""
         if self.trt_version:
-            return releases.parse_version(self.trt_version)
+            return releases.parse_version(self.trt_version, "--trt-version")
         from edge_segnet.engine import trt_compat  # what is installed, not a fact
 
         return trt_compat.target_version()
@@ -175,6 +176,7 @@ def prepare(model, options, source_bytes=None):
 
 def prepare_file(source, destination, options):
     """Prepare ``source`` into ``destination`` (written atomically); returns the reports."""
+    inputs.check_regular_file(source, "model", ModelError, hint="give an .onnx model file")
     try:
         with open(source, "rb") as handle:
             source_bytes = handle.read()

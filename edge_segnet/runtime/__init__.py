@@ -2,7 +2,8 @@
 
 import os
 
-from edge_segnet.errors import UsageError
+from edge_segnet import inputs
+from edge_segnet.errors import ModelError, UsageError
 
 BACKENDS = ("auto", "onnxruntime", "tensorrt")
 ENGINE_EXTENSIONS = (".engine", ".plan", ".trt")
@@ -16,6 +17,8 @@ def open_segmenter(model_path, backend="auto", threads=None, output_name=None,
     from edge_segnet.models import shipped
 
     model_path = shipped.resolve(model_path)
+    inputs.check_regular_file(model_path, "model", ModelError,
+                              hint="give an .onnx model or a TensorRT engine file")
     if backend not in BACKENDS:
         raise UsageError("--backend must be one of {}; got {!r}".format(", ".join(BACKENDS),
                                                                          backend))

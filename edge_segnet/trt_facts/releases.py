@@ -12,11 +12,13 @@ OLDEST_SUPPORTED = (8, 2)
 CHECKED_RELEASES = ("8.2.1", "8.5.2", "8.6.1", "10.3.0", "10.16", "11.1")
 
 
-def parse_version(text):
-    """(major, minor) of a version string such as "8.2.1.8" or "10"."""
+def parse_version(text, option=None):
+    """(major, minor) of a version string such as "8.2.1.8" or "10"; ``option`` (e.g.
+    "--trt-version") names where a user gave it, for the message."""
     match = re.match(r"^\s*(\d+)(?:\.(\d+))?", str(text or ""))
     if not match:
-        raise UsageError("TensorRT version must look like 8.2 or 10.3; got {!r}".format(text))
+        raise UsageError("{}TensorRT version must look like 8.2 or 10.3; got {!r}".format(
+            option + ": " if option else "", text))
     return int(match.group(1)), int(match.group(2) or 0)
 
 

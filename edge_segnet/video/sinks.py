@@ -7,6 +7,18 @@ from edge_segnet import fileio, optional
 from edge_segnet.errors import OutputError
 
 _FOURCC = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+MIN_VIDEO_SIDE = 16  # pixels: one macroblock
+
+
+def _free_bytes(directory):
+    """Bytes this process can still write in ``directory`` (root may use the reserve), or
+    None when unknown."""
+    try:
+        info = os.statvfs(directory or ".")
+    except (OSError, AttributeError):
+        return None
+    blocks = info.f_bfree if hasattr(os, "geteuid") and os.geteuid() == 0 else info.f_bavail
+    return blocks * info.f_frsize
 
 
 # Containers whose frames stay readable when the writer is killed (SIGKILL, power loss) before
@@ -40,6 +52,10 @@ class VideoFileSink(object):
 
     def __init__(self, path, fps):
         extension = os.path.splitext(path)[1].lower()
+        kind = fileio.special_kind(os.path.realpath(path))
+        if kind:  # /dev/full, a FIFO: say what it is before talking of extensions
+            raise OutputError("cannot write video: {} is a {}, not a regular file".format(
+                path, kind), hint="choose a file path")
         if extension not in _FOURCC:
             raise OutputError("cannot write video {}: use .mp4, .avi or .mkv".format(path))
         self._cv2 = optional.require("cv2", "writing video files")
@@ -57,12 +73,25 @@ class VideoFileSink(object):
     def _open(self, frame_size):
         height, width = frame_size
         cv2 = self._cv2
+        if min(height, width) < MIN_VIDEO_SIDE:
+            # mp4v refuses frames under 2 pixels; OpenCV's MJPG writer can corrupt memory on
+            # frames of a few pixels (seen on 4x4 and 5x5): such frames are refused first.
+            raise OutputError(
+                "cannot write video {}: the frames are {}x{} (HEIGHTxWIDTH), too small for the "
+                "{} codec (at least {}x{})".format(self.path, height, width, self._fourcc,
+                                                   MIN_VIDEO_SIDE, MIN_VIDEO_SIDE),
+                hint="write --images instead, or use a larger source")
         self.writer = cv2.VideoWriter(self._file.temp_path, cv2.VideoWriter_fourcc(
             *self._fourcc), self.fps, (width, height))
         if not self.writer.isOpened():
             self.writer = None
-            raise OutputError("OpenCV cannot write {} video to {}".format(self._fourcc,
-                                                                          self.path))
+            directory = os.path.dirname(self.path)
+            if _free_bytes(directory) == 0:
+                raise OutputError("cannot write video {}: no space left on the device".format(
+                    self.path), hint="free some space or write to another disk")
+            raise OutputError("OpenCV cannot write {} video of {}x{} frames to {}".format(
+                self._fourcc, height, width, self.path),
+                hint="try another extension (.avi writes MJPG)")
         self.frame_size = (height, width)
 
     def write(self, frame):

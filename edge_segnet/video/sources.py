@@ -14,7 +14,7 @@ import glob
 import os
 import re
 
-from edge_segnet import optional
+from edge_segnet import inputs, optional
 from edge_segnet.data import synthetic
 from edge_segnet.errors import DataError, UsageError
 
@@ -22,6 +22,8 @@ SYNTHETIC = "synthetic"
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://")
 DEFAULT_CAMERA_SIZE = (720, 1280)
+# Undecodable frames of a video file skipped in a row before the file counts as ended.
+MAX_FAILED_READS = 25
 
 
 class SourceSpec(object):
@@ -38,6 +40,8 @@ def parse_source(uri):
     text = (uri or "").strip()
     if not text:
         raise UsageError("--source is empty; give synthetic, a camera, a stream or a file")
+    if "\x00" in text:  # no path holds one (os.path raises ValueError on Python 3.6)
+        raise UsageError("--source {!r} holds a NUL character".format(text))
     if text == SYNTHETIC:
         return SourceSpec("synthetic", None, live=False)
     csi = re.match(r"^csi://(\d+)$", text)
@@ -93,25 +97,48 @@ class SyntheticSource(object):
 
 
 class CaptureSource(object):
-    """Anything OpenCV's VideoCapture opens: files, V4L2 devices, streams, GStreamer."""
+    """Anything OpenCV's VideoCapture opens: files, V4L2 devices, streams, GStreamer.
 
-    def __init__(self, capture, description, live, fps=None):
+    ``frame_count`` (video files): a frame that cannot be decoded before the count the file
+    declares is skipped and counted in ``skipped``, as a camera drops frames, instead of
+    ending the video; a truncated file ends after its last readable frame."""
+
+    def __init__(self, capture, description, live, fps=None, frame_count=None):
         self.capture = capture
         self.description = description
         self.live = live
         reported = capture.get(optional.require("cv2", "video capture").CAP_PROP_FPS)
         self.fps = fps or (reported if reported and reported > 0 else 30.0)
+        self.frame_count = int(frame_count) if frame_count and frame_count > 0 else None
+        self.skipped = 0
+        self.skip_note = None
+        self._attempts = 0
 
     def read(self):
-        ok, frame = self.capture.read()
-        return frame if ok else None
+        failures = 0
+        while True:
+            ok, frame = self.capture.read()
+            self._attempts += 1
+            if ok and frame is not None:
+                return frame
+            if self.frame_count is None or self._attempts > self.frame_count:
+                return None  # the end (or a live source that stopped)
+            self.skipped += 1
+            if self.skip_note is None:
+                self.skip_note = "frame {} of {}, which declares {} frames".format(
+                    self._attempts, self.description, self.frame_count)
+            failures += 1
+            if failures >= MAX_FAILED_READS:
+                return None
 
     def close(self):
         self.capture.release()
 
 
 class ImageSource(object):
-    """Images from a file, a folder or a glob, in name order."""
+    """Images from a file, a folder or a glob, in name order. An image that cannot be read (not
+    a regular file, or not decodable) is skipped and counted in ``skipped``; a source whose
+    every image is unreadable fails at its end."""
 
     live = False
 
@@ -119,23 +146,43 @@ class ImageSource(object):
         if os.path.isdir(pattern):
             paths = [os.path.join(pattern, name) for name in os.listdir(pattern)]
         else:
+            inputs.check_regular_file(pattern, "image")
             paths = glob.glob(pattern)
         self.paths = sorted(path for path in paths if path.lower().endswith(IMAGE_EXTENSIONS))
         if not self.paths:
             raise DataError("no images found at {}".format(pattern))
+        self.pattern = pattern
         self.fps = fps
+        self.skipped = 0
+        self.skip_note = None
+        self._read = 0
         self._next = 0
         self._cv2 = optional.require("cv2", "reading images")
 
+    def _skip(self, path, why):
+        self.skipped += 1
+        if self.skip_note is None:
+            self.skip_note = "{}: {}".format(path, why)
+
     def read(self):
-        if self._next >= len(self.paths):
-            return None
-        path = self.paths[self._next]
-        self._next += 1
-        frame = self._cv2.imread(path, self._cv2.IMREAD_COLOR)
-        if frame is None:
-            raise DataError("cannot read image {}".format(path))
-        return frame
+        while self._next < len(self.paths):
+            path = self.paths[self._next]
+            self._next += 1
+            kind = inputs.special_kind(path)
+            if kind or not inputs.is_regular_file(path):
+                # Never opened: a FIFO would block the reader forever.
+                self._skip(path, "not a regular file ({})".format(kind or "folder or gone"))
+                continue
+            frame = self._cv2.imread(path, self._cv2.IMREAD_COLOR)
+            if frame is None:
+                self._skip(path, "not an image OpenCV can decode")
+                continue
+            self._read += 1
+            return frame
+        if not self._read and self.skipped:
+            raise DataError("none of the {} images at {} could be read (first: {})".format(
+                len(self.paths), self.pattern, self.skip_note))
+        return None
 
     def close(self):
         pass
@@ -168,10 +215,14 @@ def open_source(uri, size=None, fps=None, seed=0, root="/"):
     if spec.kind == "images":
         return ImageSource(spec.target, fps=fps or 30.0)
     cv2 = optional.require("cv2", "capturing video")
+    frame_count = None
     if spec.kind == "video":
+        inputs.check_regular_file(spec.target, "video file",
+                                  hint="give a video file; cameras are /dev/video*")
         if not os.path.isfile(spec.target):
             raise DataError("video file not found: {}".format(spec.target))
         capture = cv2.VideoCapture(spec.target)
+        frame_count = capture.get(cv2.CAP_PROP_FRAME_COUNT) if capture.isOpened() else None
     elif spec.kind == "v4l2":
         _check_camera(spec.target, root)
         capture = cv2.VideoCapture(int(spec.target[len("/dev/video"):]), cv2.CAP_V4L2)
@@ -197,4 +248,5 @@ def open_source(uri, size=None, fps=None, seed=0, root="/"):
     if not capture.isOpened():
         raise DataError("OpenCV cannot open {}".format(uri),
                         hint="check the URI, the device or the file's codec")
-    return CaptureSource(capture, uri, spec.live, fps=fps if spec.kind != "video" else None)
+    return CaptureSource(capture, uri, spec.live, fps=fps if spec.kind != "video" else None,
+                         frame_count=frame_count)

@@ -61,3 +61,17 @@ def test_unreadable_images_and_color_labels_are_refused(tmp_path):
     _png(color, np.zeros((4, 4, 3), np.uint8))
     with pytest.raises(DataError, match="has 3 channels; it must hold one class id"):
         datasets.read_labels(str(color))
+
+
+def test_fifos_as_images_or_labels_are_refused_without_opening_them(tmp_path, fifo):
+    (tmp_path / "test").mkdir()
+    (tmp_path / "testannot").mkdir()
+    image = fifo(tmp_path / "test" / "a.png")
+    label = fifo(tmp_path / "testannot" / "a.png")
+    sample, = datasets.list_samples(str(tmp_path), "test")
+    assert (sample.image_path, sample.label_path) == (image, label)
+    with pytest.raises(DataError, match="image .*a.png is not a regular file: it is a FIFO"):
+        datasets.read_image(image)
+    with pytest.raises(DataError, match="label image .*a.png is not a regular file: it is a "
+                                        "FIFO"):
+        datasets.read_labels(label)

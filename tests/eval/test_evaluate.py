@@ -11,6 +11,7 @@ from edge_segnet.errors import DataError, UsageError
 from edge_segnet.eval import evaluate as evaluate_module
 from edge_segnet.models import labels as labels_module
 from edge_segnet.runtime.segmenter import Segmentation
+from tests.test_cli import assert_one_line_error
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +131,75 @@ def test_bad_datasets_get_one_clear_error(dataset, tmp_path, small_basic_model_p
         handle.write(b"broken")
     with pytest.raises(DataError, match="cannot read image"):
         evaluate_module.evaluate([small_basic_model_path], root, progress=False)
+
+
+def _copy_with_labels(dataset, root, change):
+    """A copy of ``dataset`` whose test labels are ``change(labels)``."""
+    import shutil
+
+    import cv2
+
+    shutil.copytree(dataset, root)
+    for sample in datasets.list_samples(root, "test"):
+        labels = cv2.imread(sample.label_path, cv2.IMREAD_UNCHANGED)
+        cv2.imwrite(sample.label_path, change(labels))
+    return root
+
+
+def test_labels_that_are_all_void_leave_nothing_to_score_and_are_refused(
+        dataset, tmp_path, small_basic_model_path):
+    root = _copy_with_labels(dataset, str(tmp_path / "void"),
+                             lambda labels: np.full_like(labels, 11))
+    with pytest.raises(DataError, match="no labelled pixel to score: every label pixel of the "
+                                        "1 image of split 'test' in .* is the ignored class "
+                                        "11 \\('void'\\) or out of range 0..11"):
+        evaluate_module.evaluate([small_basic_model_path], root, progress=False)
+    result = CliRunner().invoke(app, ["eval", small_basic_model_path, "--data", root])
+    assert_one_line_error(result, 1, "error: no labelled pixel to score:")
+
+
+def test_labels_of_another_size_than_their_image_are_refused_naming_both(
+        dataset, tmp_path, small_basic_model_path):
+    import cv2
+
+    root = _copy_with_labels(dataset, str(tmp_path / "small"), lambda labels: cv2.resize(
+        labels, (32, 24), interpolation=cv2.INTER_NEAREST))
+    sample = datasets.list_samples(root, "test")[0]
+    with pytest.raises(DataError) as info:
+        evaluate_module.evaluate([small_basic_model_path], root, progress=False)
+    assert str(info.value).startswith(
+        "label image {} has size 24x32 but its image {} has size 48x64 (HEIGHTxWIDTH)".format(
+            sample.label_path, sample.image_path))
+
+
+def test_an_ignore_class_id_the_model_does_not_have_is_refused_with_the_valid_range(
+        dataset, small_basic_model_path):
+    names = list(labels_module.camvid().names)
+    with pytest.raises(UsageError) as info:
+        evaluate_module._ignore_index(names, "99")
+    assert str(info.value).startswith("--ignore-class 99 is not a class of the model: it has 12 "
+                                      "classes (ids 0..11: sky, building, pole")
+    assert evaluate_module._ignore_index(names, "11") == 11
+    assert evaluate_module._ignore_index(["road"] * 19, "255", layout="cityscapes") == 255
+    result = CliRunner().invoke(app, ["eval", small_basic_model_path, "--data", dataset,
+                                      "--ignore-class", "99"])
+    assert_one_line_error(result, 2, "--ignore-class 99 is not a class of the model")
+
+
+def test_the_default_void_means_the_models_void_class_or_nothing():
+    assert evaluate_module._ignore_index(list(labels_module.camvid().names), "void") == 11
+    assert evaluate_module._ignore_index(["road", "Unlabelled"], "void") == 1
+    assert evaluate_module._ignore_index(["road"], "void") is None
+    assert evaluate_module._ignore_index(["road"], "none") is None
+
+
+def test_a_one_class_model_is_evaluated_without_a_word_about_ignore_class(dataset, tmp_path):
+    from edge_segnet.models import zoo
+
+    path = str(tmp_path / "one.onnx")
+    zoo.save(zoo.create("segnet-basic", class_count=1, input_size=(36, 52),
+                        labels=labels_module.LabelSet(["sky"], [[128, 128, 128]])), path)
+    result = CliRunner().invoke(app, ["eval", path, "--data", dataset])
+    assert result.exit_code == 0, result.output
+    assert "ignore-class" not in result.output
+    assert any(line.split()[:2] == ["model", "sky"] for line in result.output.splitlines())

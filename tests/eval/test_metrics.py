@@ -66,3 +66,30 @@ def test_metrics_equal_an_independent_computation():
     assert matrix.global_accuracy() == pytest.approx(np.mean(t == p))
     assert matrix.class_average_accuracy() == pytest.approx(np.mean(accuracies))
     assert matrix.mean_iou() == pytest.approx(np.mean(ious))
+
+
+def test_an_ignored_first_class_leaves_the_last_class_scored():
+    # Ignoring class 0: pixels of classes 1..3 count, the last one (3) included.
+    matrix = _matrix([0, 1, 1, 2, 3, 3, 0], [1, 1, 2, 2, 3, 0, 3], classes=4, ignore=0)
+    # Scored pixels (truth, prediction): (1,1) (1,2) (2,2) (3,3) (3,0); predicting the ignored
+    # class 0 on a pixel of class 3 is an error.
+    assert matrix.pixels == 5 and matrix.counts[0].sum() == 0
+    assert matrix.evaluated_classes() == [1, 2, 3]
+    assert matrix.global_accuracy() == pytest.approx(3 / 5)
+    assert matrix.per_class_accuracy() == {1: 0.5, 2: 1.0, 3: 0.5}
+    assert matrix.class_average_accuracy() == pytest.approx(2 / 3)
+    # IoU: class 1: 1 / (2 + 1 - 1); class 2: 1 / (1 + 2 - 1); class 3: 1 / (2 + 1 - 1).
+    assert matrix.per_class_iou() == pytest.approx({1: 0.5, 2: 0.5, 3: 0.5})
+    assert matrix.mean_iou() == pytest.approx(0.5)
+
+
+def test_an_ignored_middle_class_leaves_both_neighbours_scored():
+    matrix = _matrix([0, 1, 2, 2, 3, 0], [0, 2, 2, 1, 3, 1], classes=4, ignore=2)
+    # Scored: (0,0) (1,2) (3,3) (0,1); class 1 predicted on a class-0 pixel is a false
+    # positive of class 1; predicting the ignored class 2 on a class-1 pixel is an error.
+    assert matrix.pixels == 4
+    assert matrix.global_accuracy() == pytest.approx(2 / 4)
+    assert matrix.per_class_accuracy() == {0: 0.5, 1: 0.0, 3: 1.0}
+    assert matrix.class_average_accuracy() == pytest.approx(0.5)
+    assert matrix.per_class_iou() == pytest.approx({0: 0.5, 1: 0.0, 3: 1.0})
+    assert matrix.mean_iou() == pytest.approx(0.5)

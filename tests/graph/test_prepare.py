@@ -207,3 +207,12 @@ def test_prepare_for_a_release_names_the_nodes_its_parser_cannot_take(tmp_path):
     assert not (tmp_path / "p.onnx").exists()
     options.trt_version = "8.6"
     prepare_module.prepare_file(source, str(tmp_path / "p.onnx"), options)
+
+
+def test_a_fifo_given_as_the_model_to_prepare_is_refused_without_opening_it(tmp_path, fifo):
+    source = fifo(tmp_path / "model.onnx")
+    with pytest.raises(ModelError, match="model .*model.onnx is not a regular file: it is a "
+                                         "FIFO"):
+        prepare_module.prepare_file(source, str(tmp_path / "p.onnx"),
+                                    prepare_module.PrepareOptions(input_size=(36, 52)))
+    assert not (tmp_path / "p.onnx").exists()

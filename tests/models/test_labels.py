@@ -63,3 +63,38 @@ def test_with_count_pads_with_distinct_colors_and_cuts():
     assert len({tuple(color) for color in padded.colors_rgb.tolist()}) == 15
     assert camvid.with_count(3).names == ("sky", "building", "pole")
     assert np.array_equal(camvid.with_count(12).colors_rgb, camvid.colors_rgb)
+
+
+@pytest.mark.parametrize("payload, text", [
+    ({"labels": "road"}, "'labels' must be a list of class names, not a string"),
+    ({"labels": {"0": "road"}}, "'labels' must be a list of class names, not an object"),
+    ({"labels": ["road", ["car"]]}, "class name 1 is a list, not a string"),
+    ({"labels": ["road", "car"], "colors": "red"}, "colors must be a list of [r, g, b]"),
+    ({"labels": ["road", "car"], "colors": [[1, 2, 3], ["a", 2, 3]]},
+     "colors must be a list of [r, g, b]"),
+    ([{"name": "road", "color": "gray"}], "colors must be a list of [r, g, b]"),
+])
+def test_json_labels_of_the_wrong_type_are_refused_not_split_into_characters(tmp_path, payload,
+                                                                             text):
+    path = tmp_path / "labels.json"
+    path.write_text(json.dumps(payload))
+    with pytest.raises(DataError) as info:
+        labels.load(str(path))
+    assert text in str(info.value) and str(path) in str(info.value)
+
+
+def test_the_file_the_names_came_from_is_kept_for_messages(tmp_path):
+    (tmp_path / "labels.txt").write_text("road\ncar\n")
+    assert labels.load(str(tmp_path / "labels.txt")).source == str(tmp_path / "labels.txt")
+    assert labels.camvid().source is None
+
+
+@pytest.mark.parametrize("name", ["labels.txt", "labels.json"])
+def test_a_fifo_as_a_labels_file_is_refused_without_opening_it(tmp_path, fifo, name):
+    path = fifo(tmp_path / name)
+    with pytest.raises(DataError, match="labels file .*{} is not a regular file: it is a "
+                                        "FIFO".format(name)):
+        labels.load(path)
+    (tmp_path / "real.txt").write_text("road\n")
+    with pytest.raises(DataError, match="colors file .*{} is not a regular file".format(name)):
+        labels.load(str(tmp_path / "real.txt"), path)

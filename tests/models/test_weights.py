@@ -63,5 +63,38 @@ def test_integer_weights_are_refused(tmp_path, basic_arrays):
 def test_a_file_that_is_no_npz_is_refused(tmp_path):
     path = tmp_path / "w.npz"
     path.write_text("not a zip")
-    with pytest.raises(ModelError, match="cannot read weights"):
+    with pytest.raises(ModelError, match="is not an .npz archive: it is not a zip file") as info:
         zoo.create("segnet-basic", weights_path=str(path))
+    assert "pickle" not in str(info.value)  # numpy's advice is about another problem
+
+
+def test_an_empty_weights_file_is_not_an_npz_archive(tmp_path):
+    path = tmp_path / "w.npz"
+    path.write_bytes(b"")
+    with pytest.raises(ModelError, match="w.npz is not an .npz archive: it is empty"):
+        zoo.create("segnet-basic", weights_path=str(path))
+
+
+def test_an_npz_of_pickled_objects_is_explained_without_numpys_pickle_advice(tmp_path):
+    path = str(tmp_path / "w.npz")
+    np.savez(path, **{"enc1.conv.weight": np.array([{"a": 1}], dtype=object)})
+    with pytest.raises(ModelError, match="hold an object array") as info:
+        zoo.create("segnet-basic", weights_path=path)
+    assert "allow_pickle" not in str(info.value)
+
+
+def test_a_zip_whose_members_are_not_arrays_is_refused(tmp_path):
+    import zipfile
+
+    path = str(tmp_path / "w.npz")
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    with pytest.raises(ModelError, match="member 'notes.txt' is not a .npy array"):
+        zoo.create("segnet-basic", weights_path=path)
+
+
+def test_a_fifo_as_weights_is_refused_without_opening_it(tmp_path, fifo):
+    path = fifo(tmp_path / "w.npz")
+    with pytest.raises(ModelError, match="weights file .*w.npz is not a regular file: it is a "
+                                         "FIFO"):
+        zoo.create("segnet-basic", weights_path=path)

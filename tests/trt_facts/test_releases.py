@@ -15,6 +15,17 @@ def test_a_malformed_version_is_a_usage_error():
         releases.parse_version("latest")
 
 
+def test_a_malformed_version_names_the_option_it_came_from():
+    with pytest.raises(UsageError) as info:
+        releases.parse_version("abc", "--trt-version")
+    assert str(info.value) == ("--trt-version: TensorRT version must look like 8.2 or 10.3; "
+                               "got 'abc'")
+    from edge_segnet.graph import prepare
+
+    with pytest.raises(UsageError, match="^--trt-version: "):
+        prepare.PrepareOptions(trt_version="abc", embed_preprocess=True).target_version()
+
+
 def test_uint8_inputs_start_with_tensorrt_8_5():
     assert not releases.supports_uint8_input((8, 2))
     assert releases.supports_uint8_input((8, 5))

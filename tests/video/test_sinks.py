@@ -50,3 +50,48 @@ def test_bad_paths_and_sizes_are_refused(tmp_path, unwritable_dir):
     with pytest.raises(OutputError, match="differs"):
         sink.write(np.zeros((49, 64, 3), np.uint8))
     sink.close()
+
+
+@pytest.mark.parametrize("extension, codec", [(".mp4", "mp4v"), (".avi", "MJPG")])
+@pytest.mark.parametrize("size", [(1, 1), (4, 4), (1, 640)])
+def test_frames_too_small_for_the_codec_are_refused_saying_so(tmp_path, extension, codec, size):
+    sink = VideoFileSink(str(tmp_path / ("out" + extension)), fps=30)
+    with pytest.raises(OutputError) as info:
+        sink.write(np.zeros(size + (3,), np.uint8))
+    assert "the frames are {}x{} (HEIGHTxWIDTH), too small for the {} codec (at least " \
+        "16x16)".format(size[0], size[1], codec) in str(info.value)
+    sink.close()
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_writer_that_cannot_open_on_a_full_disk_says_no_space_left(tmp_path, monkeypatch):
+    import cv2
+
+    from edge_segnet.video import sinks
+
+    class Refusing(object):
+        def __init__(self, *args):
+            pass
+
+        def isOpened(self):
+            return False
+
+    sink = VideoFileSink(str(tmp_path / "out.mp4"), fps=30)
+    monkeypatch.setattr(cv2, "VideoWriter", Refusing)
+    monkeypatch.setattr(sinks, "_free_bytes", lambda directory: 0)
+    with pytest.raises(OutputError, match="cannot write video .*out.mp4: no space left on the "
+                                          "device"):
+        sink.write(np.zeros((48, 64, 3), np.uint8))
+    monkeypatch.setattr(sinks, "_free_bytes", lambda directory: 10 ** 9)
+    with pytest.raises(OutputError, match="OpenCV cannot write mp4v video of 48x64 frames"):
+        sink.write(np.zeros((48, 64, 3), np.uint8))
+    sink.close()
+    assert sinks._free_bytes(str(tmp_path)) > 0
+
+
+def test_a_device_as_the_video_is_named_before_its_extension(tmp_path):
+    with pytest.raises(OutputError, match="cannot write video: /dev/full is a character device, "
+                                          "not a regular file"):
+        VideoFileSink("/dev/full", fps=30)
+    with pytest.raises(OutputError, match="is a folder, not a regular file"):
+        VideoFileSink(str(tmp_path), fps=30)

@@ -64,6 +64,8 @@ def test_bad_uris_are_usage_errors():
         sources.parse_source("csi://front")
     with pytest.raises(UsageError, match="--source is empty"):
         sources.parse_source("  ")
+    with pytest.raises(UsageError, match="holds a NUL character"):
+        sources.parse_source("clip\x00.mp4")
 
 
 def test_csi_pipeline_string_is_pinned():
@@ -111,3 +113,83 @@ def test_images_from_a_folder_in_name_order(tmp_path):
     assert values == [0, 1, 2] and not source.live
     with pytest.raises(DataError, match="no images found"):
         sources.open_source(str(tmp_path / "*.jpg"))
+
+
+def _read_all(source):
+    frames = []
+    while True:
+        frame = source.read()
+        if frame is None:
+            return frames
+        frames.append(frame)
+
+
+def test_unreadable_images_and_fifos_in_a_folder_are_skipped_and_counted(tmp_path, fifo):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((4, 6, 3), 1, np.uint8))
+    (tmp_path / "b.png").write_bytes(b"\x89PNG truncated")
+    fifo(tmp_path / "c.png")
+    cv2.imwrite(str(tmp_path / "d.png"), np.full((4, 6, 3), 4, np.uint8))
+    source = sources.open_source(str(tmp_path))
+    assert [int(frame[0, 0, 0]) for frame in _read_all(source)] == [1, 4]
+    assert source.skipped == 2
+    assert source.skip_note == "{}: not an image OpenCV can decode".format(tmp_path / "b.png")
+
+
+def test_a_folder_of_nothing_but_unreadable_images_fails_at_its_end(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"")
+    (tmp_path / "b.jpg").write_bytes(b"not a jpeg")
+    source = sources.open_source(str(tmp_path))
+    with pytest.raises(DataError, match="none of the 2 images at .* could be read \\(first: "
+                                        ".*a.png: not an image OpenCV can decode\\)"):
+        source.read()
+
+
+def test_a_fifo_given_as_the_image_or_the_video_is_refused_without_opening_it(tmp_path, fifo):
+    with pytest.raises(DataError, match="image .*frame.png is not a regular file: it is a FIFO"):
+        sources.open_source(fifo(tmp_path / "frame.png"))
+    with pytest.raises(DataError, match="video file .*clip.mp4 is not a regular file: it is a "
+                                        "FIFO"):
+        sources.open_source(fifo(tmp_path / "clip.mp4"))
+
+
+def _mjpg_video(path, count=10):
+    """An MJPG .avi of ``count`` distinct frames, and where each frame's JPEG starts."""
+    import cv2
+
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (64, 48))
+    for index in range(count):
+        writer.write(np.random.RandomState(index).randint(0, 255, (48, 64, 3)).astype(np.uint8))
+    writer.release()
+    data = open(path, "rb").read()
+    starts = [i for i in range(len(data) - 2) if data[i:i + 3] == b"\xff\xd8\xff"]
+    assert len(starts) == count
+    return bytearray(data), starts
+
+
+def test_a_corrupt_frame_of_a_video_file_is_skipped_and_counted(tmp_path):
+    path = str(tmp_path / "in.avi")
+    data, starts = _mjpg_video(path)
+    data[starts[5]:starts[5] + 600] = bytes(600)  # frame 6 can no longer be decoded
+    open(path, "wb").write(bytes(data))
+    source = sources.open_source(path)
+    frames = _read_all(source)
+    assert len(frames) == 9 and source.skipped == 1
+    assert source.skip_note == "frame 6 of {}, which declares 10 frames".format(path)
+
+
+def test_a_truncated_video_file_ends_after_its_last_readable_frame(tmp_path):
+    path = str(tmp_path / "in.avi")
+    data, starts = _mjpg_video(path)
+    open(path, "wb").write(bytes(data[:starts[6] + 100]))
+    source = sources.open_source(path)
+    assert len(_read_all(source)) == 6
+    assert source.skipped == 4  # the frames the file declares but does not hold
+
+
+def test_a_whole_video_file_skips_nothing(tmp_path):
+    path = str(tmp_path / "in.avi")
+    _mjpg_video(path)
+    source = sources.open_source(path)
+    assert len(_read_all(source)) == 10 and source.skipped == 0

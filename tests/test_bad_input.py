@@ -1,0 +1,289 @@
+"""Bad input across every command, as a careful (and an unkind) user gives it: each case must
+end with its exit code and one line on stderr naming the cause, never a traceback, and leave
+every file that was there byte-identical, with nothing new beside them.
+
+Exit codes: 1 a problem with files or data, 2 a malformed argument, 3 a missing optional
+package. The workspace below holds what the cases point at; ``{ws}`` is its path."""
+
+import hashlib
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from edge_segnet.cli import app
+
+cv2 = pytest.importorskip("cv2")
+
+# (command line, exit code, words the one line must hold (lower case))
+CASES = [
+    # export-model
+    ("export-model nope -o {ws}/new.onnx", 2, "unknown model 'nope'"),
+    ("export-model segnet-basic", 2, "needs -o"),
+    ("export-model segnet-basic -o {ws}/new.onnx --classes 0", 2, "--classes must be between"),
+    ("export-model segnet-basic -o {ws}/new.onnx --classes 5000", 2, "--classes must be between"),
+    ("export-model segnet-basic -o {ws}/new.onnx --classes many", 2, "'--classes'"),
+    ("export-model segnet-basic -o {ws}/new.onnx --input-size 0x0", 2, "sides must be between"),
+    ("export-model segnet-basic -o {ws}/new.onnx --input-size abc", 2, "heightxwidth"),
+    ("export-model segnet-basic -o {ws}/new.onnx --seed x", 2, "'--seed'"),
+    ("export-model segnet-basic -o {ws}/new.onnx --weights {ws}/missing.npz", 1, "missing.npz"),
+    ("export-model segnet-basic -o {ws}/new.onnx --weights {ws}/notes.txt", 1, "npz"),
+    ("export-model segnet-basic -o {ws}/new.onnx --weights {ws}/fifo", 1, "not a regular file"),
+    ("export-model segnet-basic -o /dev/full", 1, "/dev/full is a character device"),
+    ("export-model segnet-basic -o {ws}/images", 1, "is a folder"),
+    ("export-model segnet-basic -o {ws}/nodir/new.onnx", 1, "does not exist"),
+    ("export-model segnet-basic -o {ws}/fifo", 1, "is a fifo"),
+    ("export-model segnet-basic -o {ws}/weights.npz --weights {ws}/weights.npz", 2,
+     "is also the input --weights"),
+    ("export-model segnet-basic -o {ws}/new.onnx --labels {ws}/missing.txt", 1, "missing.txt"),
+    ("export-model segnet-basic -o {ws}/new.onnx --labels {ws}/labels-string.json", 1,
+     "labels"),
+    ("export-model segnet-basic -o {ws}/new.onnx --labels {ws}/broken.json", 1,
+     "not valid json"),
+    ("export-model segnet-basic -o {ws}/new.onnx --labels {ws}/three-labels.txt", 1, "3"),
+    ("export-model segnet-basic -o {ws}/new.onnx --colors {ws}/notes.txt", 1, "r g b"),
+    # make-dataset
+    ("make-dataset --out {ws}/set --count 0", 2, "--count must be at least"),
+    ("make-dataset --out {ws}/set --count 100000000", 2, "more than 100000"),
+    ("make-dataset --out {ws}/set --count abc", 2, "'--count'"),
+    ("make-dataset --out {ws}/set", 2, "--count"),
+    ("make-dataset --out {ws}/set --count 6 --size 0x0", 2, "sides must be between"),
+    ("make-dataset --out {ws}/notes.txt --count 6", 1, "is a file"),
+    ("make-dataset --out {ws}/data --count 6", 1, "already holds a dataset"),
+    # download
+    ("download nope --to {ws}/cv", 2, "unknown dataset"),
+    ("download camvid --to {ws}/cv --from {ws}/missing.zip", 1, "missing.zip"),
+    ("download camvid --to {ws}/cv --from {ws}/notes.txt", 1, "notes.txt"),
+    ("download camvid --to {ws}/cv --from {ws}/images", 1, "camvid"),
+    ("download camvid --to {ws}/cv --sha256 zz --from {ws}/images", 2, "sha256"),
+    ("download camvid --to {ws}/cv --url http://127.0.0.1:9/x.zip --from {ws}/images", 2,
+     "not both"),
+    ("download camvid --to {ws}/notes.txt --from {ws}/data", 1, "notes.txt"),
+    # prepare
+    ("prepare {ws}/missing.onnx -o {ws}/p.onnx", 1, "missing.onnx"),
+    ("prepare {ws}/empty.onnx -o {ws}/p.onnx", 1, "empty"),
+    ("prepare {ws}/notes.txt -o {ws}/p.onnx", 1, "not"),
+    ("prepare {ws}/fifo -o {ws}/p.onnx", 1, "not a regular file"),
+    ("prepare {ws}/images -o {ws}/p.onnx", 1, "images"),
+    ("prepare {ws}/model.onnx -o {ws}/model.onnx", 2, "is also the input model"),
+    ("prepare {ws}/model.onnx -o {ws}/p.onnx --report {ws}/p.onnx", 2, "are the same path"),
+    ("prepare {ws}/model.onnx -o {ws}/p.onnx --report {ws}/model.onnx", 2,
+     "is also the input model"),
+    ("prepare {ws}/model.onnx -o {ws}/p.onnx --unpool bogus", 2, "--unpool"),
+    ("prepare {ws}/model.onnx -o {ws}/p.onnx --input-size 0x5", 2, "sides must be between"),
+    ("prepare {ws}/model.onnx -o {ws}/p.onnx --embed-preprocess --input-type int4", 2,
+     "--input-type"),
+    ("prepare {ws}/model.onnx -o {ws}/p.onnx --embed-preprocess --normalize bogus", 2,
+     "--normalize"),
+    ("prepare {ws}/model.onnx -o {ws}/p.onnx --keep-logits", 2, "--argmax"),
+    ("prepare {ws}/model.onnx -o {ws}/p.onnx --trt-version abc", 2, "--trt-version"),
+    ("prepare {ws}/model.onnx -o /dev/full", 1, "character device"),
+    ("prepare {ws}/model.onnx -o {ws}/nodir/p.onnx", 1, "does not exist"),
+    ("prepare {ws}/model.onnx -o {ws}/p.onnx --report {ws}/images", 1, "is a folder"),
+    ("prepare {ws}/corrupt.onnx -o {ws}/p.onnx", 1, "corrupt.onnx"),
+    # build (no TensorRT here: what is refused before TensorRT is needed, then the need)
+    ("build {ws}/model.onnx --fp16 --int8", 2, "one of --fp16, --int8, --fp32"),
+    ("build {ws}/model.onnx --trt-version 8.2", 2, "--print-trtexec"),
+    ("build {ws}/missing.onnx", 1, "missing.onnx"),
+    ("build {ws}/model.onnx -o {ws}/model.onnx", 2, "model.onnx"),
+    ("build {ws}/model.onnx --print-trtexec --trt-version abc", 2, "--trt-version"),
+    ("build {ws}/model.onnx --workspace 0", 2, "--workspace"),
+    ("build {ws}/model.onnx --opt-level 9", 2, "--opt-level"),
+    ("build {ws}/model.onnx --dla-core -1", 2, "--dla-core"),
+    ("build {ws}/model.onnx --int8 --calib-cache {ws}/missing.calib", 1, "missing.calib"),
+    ("build {ws}/fifo", 1, "not a regular file"),
+    # selftest
+    ("selftest --iterations 0", 2, "--iterations must be at least 1"),
+    ("selftest --model {ws}/missing.onnx", 1, "missing.onnx"),
+    ("selftest --keep {ws}/notes.txt", 2, "is not a folder"),
+    # verify
+    ("verify {ws}/missing.onnx {ws}/model.onnx", 1, "missing.onnx"),
+    ("verify {ws}/model.onnx {ws}/model.onnx --atol nan", 2, "--atol"),
+    ("verify {ws}/model.onnx {ws}/model.onnx --atol -1", 2, "--atol"),
+    ("verify {ws}/model.onnx {ws}/model.onnx --min-agreement 150", 2, "--min-agreement"),
+    ("verify {ws}/model.onnx {ws}/model.onnx --min-agreement -5", 2, "--min-agreement"),
+    ("verify {ws}/model.onnx {ws}/model.onnx --json {ws}/model.onnx", 2,
+     "is also the input model_a"),
+    ("verify {ws}/model.onnx {ws}/model.onnx --images {ws}/empty-folder", 1, "no image"),
+    ("verify {ws}/model.onnx {ws}/model.onnx --synthetic 0", 2, "--synthetic"),
+    ("verify {ws}/model.onnx {ws}/model.onnx --synthetic 100000", 2, "--synthetic"),
+    ("verify {ws}/model.onnx {ws}/model.onnx --backend bogus", 2, "--backend"),
+    ("verify {ws}/model.onnx {ws}/fifo", 1, "not a regular file"),
+    ("verify {ws}/model.onnx {ws}/notes.txt", 2, "notes.txt"),
+    ("verify {ws}/model.onnx {ws}/model.onnx --json /dev/full", 1, "character device"),
+    # eval
+    ("eval {ws}/model.onnx --data {ws}/missing", 1, "not found"),
+    ("eval {ws}/model.onnx --data {ws}/images", 1, "images"),
+    ("eval {ws}/model.onnx --data {ws}/data --split bogus", 1, "bogus"),
+    ("eval {ws}/model.onnx --data {ws}/data --format bogus", 2, "--format"),
+    ("eval {ws}/model.onnx --data {ws}/data --ignore-class 99", 2, "99"),
+    ("eval {ws}/model.onnx --data {ws}/data --ignore-class bogus", 2, "bogus"),
+    ("eval {ws}/model.onnx --data {ws}/data --json {ws}/model.onnx", 2,
+     "is also the input model"),
+    ("eval {ws}/model.onnx --data {ws}/data --json {ws}/r.json --plot {ws}/r.json", 2,
+     "are the same path"),
+    ("eval {ws}/model.onnx --data {ws}/data --predictions {ws}/data/testannot", 2,
+     "folder of the dataset"),
+    ("eval {ws}/model.onnx --data {ws}/data --reference bogus", 2, "bogus"),
+    ("eval {ws}/missing.onnx --data {ws}/data", 1, "missing.onnx"),
+    ("eval {ws}/model.onnx --data {ws}/mismatched", 1, "size"),
+    ("eval {ws}/model.onnx --data {ws}/all-void", 1, "no labelled pixel"),
+    ("eval {ws}/model.onnx --data {ws}/data --backend bogus", 2, "--backend"),
+    ("eval {ws}/model.onnx --data {ws}/data --json /dev/full", 1, "character device"),
+    # profile
+    ("profile {ws}/missing.onnx", 1, "missing.onnx"),
+    ("profile {ws}/model.onnx --iterations 0", 2, "--iterations"),
+    ("profile {ws}/model.onnx --duration -1", 2, "--duration"),
+    ("profile {ws}/model.onnx --warmup -1", 2, "--warmup"),
+    ("profile {ws}/model.onnx --json {ws}/r.json --csv {ws}/r.json", 2, "are the same path"),
+    ("profile {ws}/model.onnx --json {ws}/model.onnx", 2, "is also the input model"),
+    ("profile {ws}/model.onnx --compare {ws}/missing.json", 1, "missing.json"),
+    ("profile {ws}/model.onnx --compare {ws}/notes.txt", 1, "notes.txt"),
+    ("profile {ws}/model.onnx --baseline-ms -5", 2, "--baseline-ms"),
+    ("profile {ws}/model.onnx --backend bogus", 2, "--backend"),
+    ("profile {ws}/fifo", 1, "not a regular file"),
+    ("profile {ws}/model.onnx --csv /dev/full", 1, "character device"),
+    # run
+    ("run --camera /dev/video0 --source synthetic", 2, "not both"),
+    ("run --max-frames 0", 2, "--max-frames"),
+    ("run --duration 0", 2, "--duration"),
+    ("run --width 640 --max-frames 1", 2, "--width and --height together"),
+    ("run --width -1 --height -1 --max-frames 1", 2, "--width"),
+    ("run --fps -5 --max-frames 1", 2, "--fps"),
+    ("run --source '' --max-frames 1", 2, "--source"),
+    ("run --source {ws}/missing.mp4 --headless", 1, "missing.mp4"),
+    ("run --source {ws}/notes.mp4 --headless", 1, "notes.mp4"),
+    ("run --source {ws}/clip.mp4 -o {ws}/clip.mp4", 2, "is also the input --source"),
+    ("run --source {ws}/clip.mp4 -o {ws}/out.txt", 1, "use .mp4, .avi or .mkv"),
+    ("run --source {ws}/clip.mp4 -o {ws}/x.mp4 --labels {ws}/x.mp4", 2, "are the same path"),
+    ("run --source {ws}/images --images {ws}/images", 2, "is also the input --source"),
+    ("run --source {ws}/clip.mp4 -o /dev/full", 1, "character device"),
+    ("run --alpha 2 --max-frames 1", 2, "--alpha"),
+    ("run --visualize bogus --max-frames 1", 2, "--visualize"),
+    ("run --filter bogus --max-frames 1", 2, "--filter"),
+    ("run --ignore-class bogus --max-frames 1", 2, "bogus"),
+    ("run --serve abc --max-frames 1", 2, "--serve"),
+    ("run --model {ws}/missing.onnx --max-frames 1", 1, "missing.onnx"),
+    ("run --model {ws}/notes.txt --max-frames 1", 2, "notes.txt"),
+    ("run --model {ws}/fifo.onnx --max-frames 1", 1, "not a regular file"),
+    ("run --camera /dev/video99 --headless", 1, "/dev/video99"),
+    ("run --source synthetic -o {ws}/out.mp4", 2, "--max-frames or --duration"),
+    ("run --backend bogus --max-frames 1", 2, "--backend"),
+    ("run --threads -1 --max-frames 1", 2, "--threads"),
+    ("run --bogus", 2, "no such option"),
+    # the command line itself
+    ("nosuch", 2, "no such command"),
+    ("eval", 2, "missing"),
+]
+
+
+def _write(path, data):
+    with open(path, "wb") as handle:
+        handle.write(data)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, small_basic_model_path):
+    from edge_segnet.data import camvid
+
+    ws = tmp_path_factory.mktemp("bad-input")
+    root = str(ws)
+    with open(small_basic_model_path, "rb") as handle:
+        _write(os.path.join(root, "model.onnx"), handle.read())
+    _write(os.path.join(root, "empty.onnx"), b"")
+    _write(os.path.join(root, "corrupt.onnx"), b"\x08\x07\x12\x04junk" * 10)
+    _write(os.path.join(root, "notes.txt"), b"just some notes\n")
+    _write(os.path.join(root, "notes.mp4"), b"not a video at all\n")
+    _write(os.path.join(root, "labels-string.json"), b'{"labels": "sky"}')
+    _write(os.path.join(root, "broken.json"), b'{"labels": [')
+    _write(os.path.join(root, "three-labels.txt"), b"sky\nroad\ncar\n")
+    np.savez(os.path.join(root, "weights.npz"), nothing=np.zeros(1))
+    os.mkfifo(os.path.join(root, "fifo"))
+    os.mkfifo(os.path.join(root, "fifo.onnx"))
+    os.mkdir(os.path.join(root, "empty-folder"))
+    os.mkdir(os.path.join(root, "images"))
+    for index in range(2):
+        cv2.imwrite(os.path.join(root, "images", "f{}.png".format(index)),
+                    np.full((40, 60, 3), 60 * index, np.uint8))
+    writer = cv2.VideoWriter(os.path.join(root, "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"),
+                             10, (64, 48))
+    for index in range(3):
+        writer.write(np.full((48, 64, 3), 40 * index, np.uint8))
+    writer.release()
+    camvid.make_synthetic(os.path.join(root, "data"), 3, size=(24, 32), seed=1)
+    for name, label_size, value in (("mismatched", (12, 16), None), ("all-void", (24, 32), 11)):
+        camvid.make_synthetic(os.path.join(root, name), 3, size=(24, 32), seed=1)
+        annotations = os.path.join(root, name, "testannot")
+        for label_name in os.listdir(annotations):
+            path = os.path.join(annotations, label_name)
+            labels = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+            if value is not None:
+                labels[:] = value
+            cv2.imwrite(path, cv2.resize(labels, label_size[::-1],
+                                         interpolation=cv2.INTER_NEAREST))
+    return root
+
+
+def _snapshot(root):
+    """Every entry under ``root`` with its kind and, for regular files, a hash of its bytes."""
+    state = {}
+    for folder, folders, files in os.walk(root):
+        for name in folders + files:
+            path = os.path.join(folder, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                state[path] = "not a regular file"
+            else:
+                with open(path, "rb") as handle:
+                    state[path] = hashlib.sha256(handle.read()).hexdigest()
+    return state
+
+
+def _argv(line, ws):
+    import shlex
+
+    return shlex.split(line.replace("{ws}", ws))
+
+
+@pytest.mark.parametrize("line, code, words", CASES, ids=[case[0] for case in CASES])
+def test_bad_input_gets_one_line_its_exit_code_and_loses_nothing(
+        workspace, monkeypatch, line, code, words):
+    # No display, and no TensorRT even where one is installed: the cases are about what is
+    # refused before either would matter.
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    before = _snapshot(workspace)
+    full = os.stat("/dev/full")
+
+    def too_slow(signum, frame):
+        raise AssertionError("no answer within 60 s: bad input must be refused at once")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(60)
+    try:
+        result = CliRunner().invoke(app, _argv(line, workspace))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    output = result.output
+    assert "Traceback" not in output
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    lines = [text for text in output.splitlines() if text.strip()]
+    assert result.exit_code == code, output
+    assert len(lines) == 1 and lines[0].startswith("error: "), output
+    assert words in lines[0].lower(), output
+    assert _snapshot(workspace) == before
+    after = os.stat("/dev/full")
+    assert (after.st_mode, after.st_rdev) == (full.st_mode, full.st_rdev)
+
+
+def test_the_table_covers_every_command_with_at_least_a_hundred_cases():
+    commands = {case[0].split()[0] for case in CASES}
+    assert {"export-model", "make-dataset", "download", "prepare", "build", "selftest",
+            "verify", "eval", "profile", "run"} <= commands
+    assert len(CASES) >= 100
+    assert len({case[0] for case in CASES}) == len(CASES)
+    json.dumps(CASES)
