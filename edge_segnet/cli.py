@@ -498,7 +498,7 @@ def profile(
                 fileio.check_writable_path(path, what)
         if plot:
             report_module.require_plotting()  # before minutes of timing, not after
-        report = profiler.profile(model, options)
+        report = profiler.profile(model, options, log=lambda line: typer.echo(line, err=True))
         if json_path:
             report_module.write_json(report, json_path)
         if csv_path:

@@ -65,26 +65,36 @@ def time_loop(call, iterations, duration=None):
             return samples
 
 
-def _comparison(stats, options):
-    if options.baseline_ms is not None:
-        return {"baseline": "{} ms".format(options.baseline_ms),
-                "ratios": {"median": stats.median / options.baseline_ms}}
+def _read_baseline(options):
+    """The latency figures of the --compare report: read before minutes of timing, not after."""
     if options.compare is None:
         return None
+    inputs.check_regular_file(options.compare, "report to compare with")
     try:
         with open(options.compare) as handle:
             other = json.load(handle)["latency_ms"]
+        if not isinstance(other, dict):
+            raise TypeError(other)
     except FileNotFoundError:
         raise DataError("report to compare with not found: {}".format(options.compare))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise DataError("{} is not an edge-segnet profile report".format(options.compare))
+    return other
+
+
+def _comparison(stats, options, other):
+    if options.baseline_ms is not None:
+        return {"baseline": "{} ms".format(options.baseline_ms),
+                "ratios": {"median": stats.median / options.baseline_ms}}
+    if other is None:
+        return None
     ours = stats.to_json()
     return {"baseline": options.compare, "ratios": {
         key: ours[key] / other[key] for key in ("min", "mean", "median", "p90", "p99")
-        if other.get(key)}}
+        if isinstance(other.get(key), (int, float)) and other[key] > 0}}
 
 
-def profile(model_path, options, warn=None):
+def profile(model_path, options, warn=None, log=None):
     """Measure; returns the report as a dict (schema in profile/schema.json). ``model_path``
     None or a shipped model's name is that shipped model."""
     from edge_segnet.models import shipped
@@ -96,14 +106,16 @@ def profile(model_path, options, warn=None):
         raise DataError("model file not found: {}".format(model_path))
     warnings = []
     warn = warn or warnings.append
+    log = log or (lambda line: None)
+    baseline = _read_baseline(options)
     segmenter = open_segmenter(model_path, backend=options.backend, threads=options.threads)
     try:
-        return _measure(model_path, segmenter, options, warn, warnings)
+        return _measure(model_path, segmenter, options, warn, warnings, log, baseline)
     finally:
         segmenter.close()
 
 
-def _measure(model_path, segmenter, options, warn, warnings):
+def _measure(model_path, segmenter, options, warn, warnings, log, baseline):
     on_gpu = hasattr(segmenter, "last_gpu_ms")
     if options.cuda_graph and options.per_layer:
         raise UsageError("--per-layer and --cuda-graph do not mix: a replayed CUDA graph "
@@ -123,6 +135,8 @@ def _measure(model_path, segmenter, options, warn, warnings):
             warn("tegrastats not found (it exists on Jetson boards only): no power or load "
                  "figures")
     try:
+        # Warm-up and timing can each take minutes on a board: say which is under way.
+        log("warming up: {} runs on {}".format(options.warmup, segmenter.describe()))
         for _ in range(options.warmup):
             segmenter.run_tensor(tensor)
         gpu_samples = []
@@ -132,6 +146,8 @@ def _measure(model_path, segmenter, options, warn, warnings):
             if on_gpu:
                 gpu_samples.append(segmenter.last_gpu_ms)
 
+        log("timing: {}".format("{:g} s".format(options.duration) if options.duration
+                                else "{} runs".format(options.iterations)))
         samples = time_loop(timed_run, options.iterations, options.duration)
         stages = {"preprocess": [], "inference": [], "postprocess": []}
         for _ in range(min(len(samples), 50)):
@@ -165,12 +181,13 @@ def _measure(model_path, segmenter, options, warn, warnings):
         # CUDA events around the engine's execution alone: the copies are outside.
         report["gpu_compute_ms"] = LatencyStats(gpu_samples).to_json()
     if options.per_layer:
+        log("per-layer times: 20 more runs")
         layers = (_tensorrt_layers(segmenter, tensor) if on_gpu else
                   _layers(segmenter, tensor))
         report["layers"] = [layer.to_json() for layer in layers]
     if power_samples is not None:
         report["tegrastats"] = tegrastats.summarize(power_samples, stats.mean)
-    comparison = _comparison(stats, options)
+    comparison = _comparison(stats, options, baseline)
     if comparison:
         report["comparison"] = comparison
     return report

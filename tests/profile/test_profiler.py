@@ -103,3 +103,27 @@ def test_plot_is_a_png_where_matplotlib_is_installed(small_basic_model_path, tmp
         assert result.exit_code == 3
         assert "--plot needs the Python package 'matplotlib'" in result.output
         assert not png.exists()
+
+
+def test_profile_says_what_it_is_doing_before_the_minutes_it_takes(small_basic_model_path):
+    from edge_segnet.profile import profiler
+
+    lines = []
+    profiler.profile(small_basic_model_path, profiler.ProfileOptions(iterations=3, warmup=2),
+                     log=lines.append)
+    assert lines[0].startswith("warming up: 2 runs on onnxruntime")
+    assert lines[1] == "timing: 3 runs"
+
+
+def test_a_report_to_compare_with_is_read_before_any_timing(tmp_path, small_basic_model_path,
+                                                             monkeypatch):
+    from edge_segnet.errors import DataError
+    from edge_segnet.profile import profiler
+
+    report = tmp_path / "old.json"
+    report.write_text('{"latency_ms": 5}')
+    opened = []
+    monkeypatch.setattr(profiler, "open_segmenter", lambda *a, **k: opened.append(a))
+    with pytest.raises(DataError, match="is not an edge-segnet profile report"):
+        profiler.profile(small_basic_model_path, profiler.ProfileOptions(compare=str(report)))
+    assert opened == []
