@@ -66,7 +66,12 @@ def test_state_dict_names_are_the_npz_names_of_the_onnx_zoo(tmp_path):
     # (which can flip a near-tie in a pooling window, so no bitwise comparison).
     array = np.random.RandomState(1).standard_normal((1, 3) + SIZE).astype(np.float32)
     ours, theirs = run(onnx_model, array), _torch_logits(full, array)
-    assert np.median(np.abs(ours - theirs)) <= 1e-6
+    difference = np.abs(ours - theirs)
+    assert np.median(difference) <= 1e-6
+    # A flipped near-tie moves an unpooled value, and the convolutions after it spread that
+    # over its neighbourhood: 88.6% of the outputs agree within 1e-4 here (measured). Wrong
+    # weights or a wrong layer leave next to none; half the outputs wrong fails too.
+    assert np.mean(difference <= 1e-4) >= 0.8
     assert (ours.argmax(1) == theirs.argmax(1)).mean() >= 0.995
 
 

@@ -38,12 +38,18 @@ def test_onnx_runtime_profile_end_to_end_with_layers(small_basic_model_path, sch
 
 def test_compare_with_an_earlier_report(small_basic_model_path, tmp_path, schema):
     first = str(tmp_path / "first.json")
-    CliRunner().invoke(app, ["profile", small_basic_model_path, "--iterations", "5", "--json",
-                             first])
+    result = CliRunner().invoke(app, ["profile", small_basic_model_path, "--iterations", "5",
+                                      "--json", first])
+    assert result.exit_code == 0, result.output
     report = profiler.profile(small_basic_model_path, profiler.ProfileOptions(
         iterations=5, warmup=1, compare=first))
     jsonschema.validate(report, schema)
-    assert set(report["comparison"]["ratios"]) >= {"median", "p90"}
+    with open(first) as handle:
+        earlier = json.load(handle)["latency_ms"]
+    ratios = report["comparison"]["ratios"]
+    assert set(ratios) >= {"median", "p90"}
+    for key, ratio in ratios.items():
+        assert ratio == pytest.approx(report["latency_ms"][key] / earlier[key])
 
 
 def test_tegrastats_missing_is_a_warning_and_the_run_goes_on(small_basic_model_path,
@@ -83,9 +89,17 @@ def test_bad_input_gets_one_line(small_basic_model_path, tmp_path, monkeypatch, 
 
 
 def test_duration_bounds_the_run(small_basic_model_path):
+    import time
+
+    start = time.perf_counter()
     report = profiler.profile(small_basic_model_path, profiler.ProfileOptions(
         duration=0.3, warmup=0))
+    elapsed = time.perf_counter() - start
+    # The runs fill the duration and stop: their times add up to it, give or take one run.
     assert report["iterations"] >= 1
+    assert 0.3 <= sum(report["samples_ms"]) / 1e3 + report["latency_ms"]["max"] / 1e3
+    assert sum(report["samples_ms"]) / 1e3 <= 0.3 + report["latency_ms"]["max"] / 1e3
+    assert elapsed < 30
     with pytest.raises(UsageError, match="--duration must be more than 0"):
         profiler.ProfileOptions(duration=0)
 
