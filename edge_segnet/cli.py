@@ -535,6 +535,8 @@ def run(
     output: Optional[str] = typer.Option(None, "-o", "--output",
                                          help="Video file to write (.mp4/.avi/.mkv)."),
     images: Optional[str] = typer.Option(None, "--images", help="Folder for overlay images."),
+    image_format: str = typer.Option("jpg", "--image-format",
+                                     help="With --images: jpg (small) or png (lossless)."),
     labels_dir: Optional[str] = typer.Option(None, "--labels",
                                              help="Folder for class-id PNGs per frame."),
     color_masks: bool = typer.Option(False, "--color-masks",
@@ -564,7 +566,7 @@ def run(
             hud=hud, ignore_class=ignore_class, output=output, images=images,
             labels_dir=labels_dir, color_masks=color_masks, serve=serve, headless=headless,
             max_frames=max_frames, duration=duration, realtime=realtime, threads=threads,
-            backend=backend)
+            backend=backend, image_format=image_format)
         for line in setup.messages:
             typer.echo(line)
         summary = runner.run(setup.segmenter, setup.source, setup.sinks, setup.painter,

@@ -40,6 +40,15 @@ def _ignore_ids(names, ignore_class):
     return ids
 
 
+IMAGE_FORMATS = {"jpg": ".jpg", "png": ".png"}
+
+
+def _image_extension(image_format):
+    if image_format not in IMAGE_FORMATS:
+        raise UsageError("--image-format must be jpg or png; got {!r}".format(image_format))
+    return IMAGE_FORMATS[image_format]
+
+
 def _finite(value):
     return isinstance(value, (int, float)) and math.isfinite(value)
 
@@ -74,7 +83,7 @@ def build_run(camera=None, source=None, model=None, size=(None, None), fps=None,
               visualize="overlay", alpha=0.5, label_filter="nearest", legend=False, hud=False,
               ignore_class=(), output=None, images=None, labels_dir=None, color_masks=False,
               serve=None, headless=False, max_frames=None, duration=None, realtime=False,
-              threads=None, environ=None, backend="auto"):
+              threads=None, environ=None, backend="auto", image_format="jpg"):
     setup = RunSetup()
     if camera is not None and source is not None:
         raise UsageError("give --camera or --source, not both")
@@ -84,6 +93,7 @@ def build_run(camera=None, source=None, model=None, size=(None, None), fps=None,
                 option, "a camera: /dev/video0, 0 or csi://0" if option == "--camera" else
                 "synthetic, a camera, a stream or a file"))
     _check_mode(size, fps)
+    _image_extension(image_format)
     if not _finite(alpha) or not 0.0 <= alpha <= 1.0:
         raise UsageError("--alpha must be between 0 and 1; got {}".format(alpha))
     if max_frames is not None and max_frames < 1:
@@ -117,7 +127,8 @@ def build_run(camera=None, source=None, model=None, size=(None, None), fps=None,
             setup.messages.extend(video.messages)
             setup.outputs.append(output)
         if images:
-            setup.sinks.append(sinks_module.ImageSequenceSink(images))
+            setup.sinks.append(sinks_module.ImageSequenceSink(images, _image_extension(
+                image_format)))
             setup.outputs.append(images)
         if labels_dir:
             setup.sinks.append(sinks_module.LabelSink(
@@ -132,6 +143,12 @@ def build_run(camera=None, source=None, model=None, size=(None, None), fps=None,
             setup.messages.append("serving {}".format(server.url))
         if not headless and sinks_module.WindowSink.display_available(environ):
             setup.sinks.append(sinks_module.WindowSink())
+        if not setup.sinks:
+            # Segmenting into nothing is a timing run: fine when asked for, a surprise otherwise.
+            setup.messages.append(
+                "no output: {}; frames are segmented and timed only (add -o FILE.mp4, "
+                "--images DIR, --labels DIR or --serve HOST:PORT)".format(
+                    "--headless" if headless else "no display here"))
     except Exception:
         setup.source.close()
         for sink in setup.sinks:

@@ -24,6 +24,7 @@ def _run(*args):
     (["--source", ""], "--source is empty; give synthetic, a camera, a stream or a file"),
     (["--source", "  "], "--source is empty"),
     (["--camera", ""], "--camera is empty; give a camera: /dev/video0, 0 or csi://0"),
+    (["--images", "out", "--image-format", "gif"], "--image-format must be jpg or png"),
     (["--serve", "999.999.1.1:8080"], "--serve '999.999.1.1:8080': 999.999.1.1 is not an IPv4 "
                                       "address"),
 ])
@@ -56,3 +57,31 @@ def test_a_good_mode_is_accepted():
     run_setup._check_mode((None, None), None)
     with pytest.raises(UsageError, match="give --width and --height together"):
         run_setup._check_mode((None, 640), None)
+
+
+def test_a_run_with_nowhere_to_show_or_write_says_so_before_the_first_frame(
+        small_basic_model_path):
+    result = _run("--model", small_basic_model_path, "--max-frames", "2", "--headless")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("no output: --headless; frames are segmented and timed only")
+    assert lines[1].startswith("2 frames") or "2 frames" in result.output
+
+
+def test_images_can_be_written_lossless_as_png(small_basic_model_path, tmp_path):
+    import cv2
+    import numpy as np
+
+    folder = tmp_path / "frames"
+    result = _run("--model", small_basic_model_path, "--max-frames", "2", "--headless",
+                  "--images", str(folder), "--image-format", "png", "--alpha", "0")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["frame_000000.png", "frame_000001.png"]
+    # alpha 0 leaves the frame itself: lossless means the synthetic frame's exact pixels.
+    from edge_segnet.video.sources import open_source
+
+    source = open_source("synthetic", size=None)
+    first = source.read()
+    source.close()
+    assert np.array_equal(cv2.imread(str(folder / "frame_000000.png")), first.image
+                          if hasattr(first, "image") else first)
