@@ -72,7 +72,11 @@ def _flush_stdout():
 
 
 class _OneLineErrors(typer.core.TyperGroup):
-    """Every failure, typer's own usage errors included, is one line and an exit code."""
+    """Every failure, typer's own usage errors included, is one line and an exit code.
+
+    The standalone loop is ours, not typer's: typer turns a KeyboardInterrupt (and so a
+    SIGTERM, see ``signals``) that lands outside a command's ``reported_errors`` into a silent
+    exit 130, and prints usage errors as a box."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
@@ -80,9 +84,11 @@ class _OneLineErrors(typer.core.TyperGroup):
             return super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                                 standalone_mode=False, **extra)
         signals.terminate_like_interrupt()
+        args = sys.argv[1:] if args is None else list(args)
+        prog_name = prog_name or os.path.basename(sys.argv[0] or "edge-segnet")
         try:
-            code = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
-                                standalone_mode=False, **extra)
+            with self.make_context(prog_name, args, **extra) as ctx:
+                self.invoke(ctx)
             _flush_stdout()
         except ClickException as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":
@@ -92,12 +98,18 @@ class _OneLineErrors(typer.core.TyperGroup):
         except BaseException as exc:
             if isinstance(exc, SystemExit):
                 raise
+            if type(exc).__name__ == "Exit" and hasattr(exc, "exit_code"):  # typer.Exit, --help
+                try:
+                    _flush_stdout()
+                except OSError as flush_error:
+                    sys.exit(_report(flush_error))
+                sys.exit(exc.exit_code)
             if type(exc).__name__ == "Abort":  # typer's Ctrl-C at a prompt
                 exc = KeyboardInterrupt()
             if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
                 sys.exit(1)  # the reader went away (| head): nothing to say to it
             sys.exit(_report(exc))
-        sys.exit(code if isinstance(code, int) else 0)
+        sys.exit(0)
 
 
 app = typer.Typer(

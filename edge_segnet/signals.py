@@ -21,14 +21,53 @@ def exit_code(interrupt):
     return EXIT_TERMINATED if isinstance(interrupt, Terminated) else EXIT_INTERRUPTED
 
 
-def _raise_terminated(signum, frame):
-    raise Terminated()
+_RETRY_SECONDS = 0.02
+_waiting = []
+
+
+def _importing(frame):
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.startswith("<frozen importlib") or "importlib/_bootstrap" in filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _interrupt(signum, frame):
+    # An exception raised inside the import machinery can leave a module half-initialised
+    # and the interpreter printing "Exception ignored" tracebacks (seen on Python 3.6): the
+    # signal waits until the import is done, re-checked on a short timer.
+    if _importing(frame):
+        if not _waiting:
+            _waiting.append(signum)
+        signal.signal(signal.SIGALRM, _retry)
+        signal.setitimer(signal.ITIMER_REAL, _RETRY_SECONDS)
+        return
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _retry(signum, frame):
+    if _waiting:
+        _interrupt(_waiting.pop(), frame)
 
 
 def terminate_like_interrupt():
-    """From now on SIGTERM raises Terminated in the main thread."""
+    """From now on SIGTERM raises Terminated and SIGINT KeyboardInterrupt in the main thread,
+    never inside an import. A SIGINT that the parent ignores (a background job) stays
+    ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGTERM, _interrupt)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _interrupt)
+
+
+def ignore():
+    """SIGINT and SIGTERM do nothing from now on (the process is exiting)."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise_terminated)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
 
 
 class Pending(object):
