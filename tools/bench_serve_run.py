@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""The run's FPS with `--serve` and N viewers against none: a 720p video through `edge-segnet
+run`, rounds of each condition interleaved in random order; the viewers (one process, a
+thread each, reading the MJPEG stream as fast as it comes) connect once the page answers.
+
+    python3 tools/bench_serve_run.py --clients 50 --rounds 3
+"""
+
+import argparse
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+VIEWERS = r"""
+import socket, sys, threading, time
+port, count, stop_after = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+def view():
+    deadline = time.time() + stop_after
+    while time.time() < deadline:
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=2)
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        return
+    sock.sendall(b"GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n")
+    sock.settimeout(2)
+    while time.time() < deadline:
+        try:
+            if not sock.recv(65536):
+                break
+        except OSError:
+            break
+threads = [threading.Thread(target=view, daemon=True) for _ in range(count)]
+for t in threads: t.start()
+for t in threads: t.join()
+"""
+
+
+def make_video(path, frames):
+    import cv2
+
+    from edge_segnet.data.synthetic import StreetScene
+
+    scene = StreetScene((720, 1280), seed=3)
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), 30, (1280, 720))
+    for index in range(frames):
+        writer.write(scene.render(index)[0])
+    writer.release()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def one_run(video, clients, model, threads):
+    port = free_port()
+    viewers = None
+    if clients:
+        viewers = subprocess.Popen([sys.executable, "-c", VIEWERS, str(port), str(clients),
+                                    "120"])
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "edge_segnet", "run", "--source", video, "--model", model,
+             "--serve", "127.0.0.1:{}".format(port), "--headless"] +
+            (["--threads", str(threads)] if threads else []),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+            check=True)
+    finally:
+        if viewers is not None:
+            viewers.kill()
+            viewers.wait()
+    match = re.search(r"(\d+) frames in ([\d.]+) s \(([\d.]+) FPS\)", result.stdout)
+    return float(match.group(3))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--frames", type=int, default=120)
+    parser.add_argument("--model", default="segnet-basic-synthetic")
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="bench-serve-")
+    video = os.path.join(folder, "drive720p.mp4")
+    make_video(video, args.frames)
+    order = random.Random(args.seed)
+    fps = {0: [], args.clients: []}
+    for round_index in range(args.rounds):
+        conditions = [0, args.clients]
+        order.shuffle(conditions)
+        for clients in conditions:
+            fps[clients].append(one_run(video, clients, args.model, args.threads))
+            print("round {} clients {:3d}: {:.2f} FPS".format(round_index + 1, clients,
+                                                            fps[clients][-1]), flush=True)
+    ratios = [many / none for many, none in zip(fps[args.clients], fps[0])]
+    print("median FPS: no viewer {:.2f}, {} viewers {:.2f}; ratio {:.3f} [{:.3f}, {:.3f}]"
+          .format(statistics.median(fps[0]), args.clients, statistics.median(fps[args.clients]),
+                  statistics.median(ratios), min(ratios), max(ratios)))
+
+
+if __name__ == "__main__":
+    main()
