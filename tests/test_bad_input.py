@@ -10,13 +10,13 @@ import json
 import os
 import signal
 
+import cv2
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from edge_segnet.cli import app
 
-cv2 = pytest.importorskip("cv2")
 
 # (command line, exit code, words the one line must hold (lower case))
 CASES = [

@@ -4,6 +4,7 @@ less what the codec costs."""
 
 import os
 
+import cv2
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -12,7 +13,6 @@ from edge_segnet.cli import app
 from edge_segnet.data import datasets
 from edge_segnet.eval.metrics import ConfusionMatrix
 
-cv2 = pytest.importorskip("cv2")
 
 VOID = 11
 CLASSES = 12

@@ -9,9 +9,9 @@ import subprocess
 import sys
 import time
 
+import cv2
 import pytest
 
-cv2 = pytest.importorskip("cv2")
 
 
 def _start(tmp_path, output, *extra):

@@ -6,13 +6,13 @@ import time
 import urllib.error
 import urllib.request
 
+import cv2
 import numpy as np
 import pytest
 
 from edge_segnet.errors import OutputError, UsageError
 from edge_segnet.video import mjpeg_server
 
-cv2 = pytest.importorskip("cv2", reason="--serve encodes with OpenCV")
 
 
 def _read_parts(response, count):
