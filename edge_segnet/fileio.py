@@ -7,6 +7,7 @@ import os
 import stat
 import tempfile
 
+from edge_segnet import signals
 from edge_segnet.errors import OutputError, UsageError
 
 _KINDS = ((stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
@@ -75,8 +76,10 @@ def check_writable_path(path, what="output"):
     final_path = os.path.realpath(path)
     _check_replaceable(final_path, what)
     check_writable_dir(os.path.dirname(final_path), what)
-    probe = AtomicFile(final_path, what)
-    probe.discard()
+    with signals.deferred() as pending:  # an interrupt here must not strand the probe
+        AtomicFile(final_path, what).discard()
+    if pending.signum is not None:
+        raise pending.exception()
 
 
 def _process_alive(pid):
@@ -137,16 +140,23 @@ class AtomicFile(object):
         check_writable_dir(directory, what)
         remove_stale_temporaries(self.final_path)
         prefix, suffix = temporary_name(self.final_path)
-        try:
-            fd, self.temp_path = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
-        except OSError as exc:
-            raise OutputError("cannot write {} in {}: {}".format(
-                what, directory, exc.strerror or exc), hint="choose a writable path")
-        os.close(fd)
-        # mkstemp makes the file private; the result should have the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.temp_path, 0o666 & ~umask)
+        # Between creating the temporary and the caller's cleanup an interrupt would leave it
+        # behind: signals wait for this short window.
+        with signals.deferred() as pending:
+            try:
+                fd, self.temp_path = tempfile.mkstemp(prefix=prefix, suffix=suffix,
+                                                      dir=directory)
+            except OSError as exc:
+                raise OutputError("cannot write {} in {}: {}".format(
+                    what, directory, exc.strerror or exc), hint="choose a writable path")
+            os.close(fd)
+            # mkstemp makes the file private; the result should have the usual permissions.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.temp_path, 0o666 & ~umask)
+        if pending.signum is not None:
+            self.discard()
+            raise pending.exception()
 
     def commit(self):
         with open(self.temp_path, "rb") as handle:
@@ -161,7 +171,11 @@ class AtomicFile(object):
 @contextlib.contextmanager
 def atomic_path(final_path, what="output"):
     """Yield a temporary path; when the block succeeds, it becomes ``final_path``."""
-    target = AtomicFile(final_path, what)
+    with signals.deferred() as pending:
+        target = AtomicFile(final_path, what)
+    if pending.signum is not None:
+        target.discard()
+        raise pending.exception()
     try:
         yield target.temp_path
         target.commit()
