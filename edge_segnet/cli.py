@@ -290,6 +290,71 @@ def prepare(
 
 
 @app.command()
+def calibrate(
+    model: str = typer.Argument(..., help="The float SegNet .onnx (a raw export or prepare's "
+                                          "output; shipped models' names work too)."),
+    output: str = typer.Option(..., "-o", "--output", help="The Q/DQ (INT8) .onnx to write."),
+    images: Optional[str] = typer.Option(None, "--images",
+                                         help="A folder of calibration images (searched "
+                                              "recursively)."),
+    data: Optional[str] = typer.Option(None, "--data", help="A dataset folder: its --split "
+                                                            "images."),
+    split: str = typer.Option("train", "--split", help="With --data: train (default) or val; "
+                                                       "keep test for evaluation."),
+    layout: str = typer.Option("camvid", "--format", help="With --data: camvid, cityscapes "
+                                                          "or folder."),
+    synthetic: Optional[int] = typer.Option(None, "--synthetic",
+                                            help="N frames of the built-in synthetic streets."),
+    count: Optional[int] = typer.Option(None, "--count",
+                                        help="Images to use, spread over the set (default "
+                                             "up to 500)."),
+    method: str = typer.Option("entropy", "--method", help="entropy, percentile or minmax."),
+    percentile: Optional[float] = typer.Option(None, "--percentile",
+                                               help="With --method percentile: the share of "
+                                                    "values kept (default 99.99)."),
+    cache: Optional[str] = typer.Option(None, "--cache",
+                                        help="Also write TensorRT's calibration cache (8.x-10.x"
+                                             " implicit INT8) from the same scales."),
+    trt_version: Optional[str] = typer.Option(None, "--trt-version",
+                                              help="The release whose header the cache "
+                                                   "carries (default: installed, else 8.2.1; "
+                                                   "build re-heads it for its own)."),
+    target: str = typer.Option("tensorrt", "--target",
+                               help="tensorrt: Q/DQ where TensorRT fuses it, on prepare's "
+                                    "graph; onnxruntime: ONNX Runtime's own placement on the "
+                                    "graph as given (the fast INT8 model for the CPU)."),
+    unpool: str = typer.Option("plugin", "--unpool",
+                               help="Preparing a raw export: plugin or native unpooling."),
+    input_size: Optional[str] = typer.Option(None, "--input-size",
+                                             help="Preparing a raw export: HEIGHTxWIDTH "
+                                                  "(default the model's, else 128x256)."),
+    summary: Optional[str] = typer.Option(None, "--summary",
+                                          help="Write every tensor's range and clipped share "
+                                               "as JSON."),
+    seed: int = typer.Option(0, "--seed", help="With --synthetic: the drive's seed."),
+):
+    """INT8 for TensorRT (and ONNX Runtime): calibrate on a CPU, write the Q/DQ model and
+    TensorRT's calibration cache."""
+    from edge_segnet.models import shipped
+    from edge_segnet.quant import calibrate as calibrate_module, frames
+    from edge_segnet.sizes import parse_size
+
+    with reported_errors():
+        model = shipped.resolve(model)
+        options = calibrate_module.CalibrateOptions(
+            method=method, percentile=percentile, target=target, trt_version=trt_version,
+            unpool_form=unpool, input_size=parse_size(input_size) if input_size else None)
+        calibration_set = frames.CalibrationSet(
+            images=images, data=data, split=split, layout=layout, synthetic=synthetic,
+            count=count, seed=seed, log=lambda line: typer.echo(line, err=True))
+        result = calibrate_module.calibrate(
+            model, calibration_set, output, options, cache=cache, summary_path=summary,
+            log=lambda line: typer.echo(line, err=True), progress=frames.progress)
+    typer.echo(calibrate_module.format_summary(result))
+    typer.echo("wrote {}{}".format(output, " and {}".format(cache) if cache else ""))
+
+
+@app.command()
 def build(
     model: str = typer.Argument(..., help="The SegNet .onnx (a raw export or a prepared one)."),
     fp16: bool = typer.Option(False, "--fp16", help="Half precision (every Jetson has it)."),

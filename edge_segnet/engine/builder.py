@@ -10,6 +10,8 @@ from edge_segnet.engine import cuda_memory, plan as plan_module, plugin_library,
 from edge_segnet.engine import trt_compat
 from edge_segnet.engine.trt_compat import TensorRTError
 from edge_segnet.errors import EdgeSegnetError, UsageError
+from edge_segnet.quant import trt_cache
+from edge_segnet.trt_facts import calibration_cache as cache_facts
 from edge_segnet.trt_facts import gpus, releases, trtexec
 
 MIB = 1 << 20
@@ -105,8 +107,8 @@ def _configure(tensorrt, builder, options, built_plan, log):
         trt_compat.set_workspace(tensorrt, config, workspace)
     calibrator = None
     if built_plan.quantization == "calibration-cache":
-        with open(options.calib_cache, "rb") as handle:
-            calibrator = trt_compat.implicit_int8_calibrator(tensorrt, handle.read())
+        calibrator = trt_compat.implicit_int8_calibrator(
+            tensorrt, *_cache_for_this_release(tensorrt, options.calib_cache))
     flags = trt_compat.set_precision(tensorrt, config, built_plan.precision, calibrator)
     if options.opt_level is not None:
         trt_compat.set_optimization_level(tensorrt, config, options.opt_level)
@@ -123,6 +125,14 @@ def _configure(tensorrt, builder, options, built_plan, log):
             log("--timing-cache {} is from another TensorRT release or GPU: starting a new "
                 "one".format(options.timing_cache))
     return config, flags, workspace, calibrator
+
+
+def _cache_for_this_release(tensorrt, cache_path):
+    """The cache's scales under the header of the installed release (TensorRT ignores a cache
+    headed for another one); returns (bytes, calibration algorithm of the header)."""
+    cache = trt_cache.read_cache(cache_path)
+    version = cache_facts.parse_full_version(tensorrt.__version__, "installed TensorRT")
+    return cache.with_header(version).encode("ascii"), cache.algorithm
 
 
 def print_trtexec(model_path, options):
@@ -193,6 +203,7 @@ def build(model_path, options, tensorrt=None, cuda=None, log=None):
                 "board": gpus.board_name(gpu[1])},
         "precision": built_plan.precision,
         "quantization": built_plan.quantization,
+        "calibration": built_plan.info.extra.get("calibration"),
         "flags": flags,
         "workspace_bytes": workspace,
         "dla_core": options.dla_core,

@@ -11,6 +11,7 @@ from edge_segnet.errors import ModelError, UsageError
 from edge_segnet.graph import UNPOOL_OP, heads
 from edge_segnet.graph import prepare as prepare_module
 from edge_segnet.models import metadata, zoo
+from edge_segnet.quant import trt_cache
 from edge_segnet.runtime import ENGINE_EXTENSIONS
 from edge_segnet.sizes import parse_size
 from edge_segnet.trt_facts import parser_ops, releases
@@ -164,6 +165,7 @@ def _quantization(model, options, version):
                              "goes with a float model")
         if not os.path.isfile(options.calib_cache):
             raise ModelError("calibration cache not found: {}".format(options.calib_cache))
+        trt_cache.read_cache(options.calib_cache)  # malformed: said now, not by TensorRT
         return "calibration-cache"
     if _has_qdq(model):
         return "qdq"
@@ -214,10 +216,35 @@ def plan(model_path, options, version=None):
         from edge_segnet.graph import fp16  # TensorRT 11 takes FP16 only from the model's types
 
         passes.append(fp16.convert(model))
+    if quantization == "calibration-cache":
+        check_cache_covers(model, trt_cache.read_cache(options.calib_cache),
+                           options.calib_cache)
     parser_ops.check_parseable(model, version,
                                plugin_ops=(UNPOOL_OP,) if unpool == "plugin" else ())
     return BuildPlan(model, hashlib.sha256(source_bytes).hexdigest(), passes, unpool,
                      input_size, version, options.precision, quantization)
+
+
+def check_cache_covers(model, cache, cache_path):
+    """A cache made for another graph would leave every layer without a scale, and TensorRT
+    would build a slow engine with only warnings: refuse it. The tensors that matter most are
+    the inputs of the convolutions (where the INT8 kernels read)."""
+    initializers = {init.name for init in model.graph.initializer}
+    conv_inputs = {node.input[0] for node in model.graph.node
+                   if node.op_type in ("Conv", "ConvTranspose") and node.input[0] not in
+                   initializers}
+    if not cache.scales:
+        raise ModelError("calibration cache {} holds no tensor scales".format(cache_path),
+                         hint="write one with edge-segnet calibrate --cache")
+    missing = sorted(conv_inputs - set(cache.scales))
+    if missing:
+        raise ModelError("calibration cache {} has no scale for {} of the {} convolution "
+                         "inputs of this graph (first: {}): it was made for another "
+                         "model, or for another release's graph (from 8.5 the graph takes "
+                         "uint8 frames)".format(cache_path, len(missing), len(conv_inputs),
+                                                missing[0]),
+                         hint="calibrate this model for this release: edge-segnet calibrate "
+                              "MODEL --trt-version X.Y.Z --cache F")
 
 
 def _check_no_empty_tensor(model, input_size, model_path):

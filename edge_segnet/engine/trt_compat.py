@@ -197,10 +197,13 @@ def parser_problems(parser, model):
     return problems
 
 
-def implicit_int8_calibrator(tensorrt, cache_bytes):
+def implicit_int8_calibrator(tensorrt, cache_bytes, algorithm="EntropyCalibration2"):
     """A calibrator that only replays a calibration cache (the legacy implicit-INT8 path,
-    8.x-10.x): TensorRT reads the cache and never asks for a batch."""
-    base = tensorrt.IInt8EntropyCalibrator2
+    8.x-10.x): TensorRT reads the cache and never asks for a batch. Its class is the one
+    whose algorithm the cache's header names (TensorRT refuses a cache of another)."""
+    from edge_segnet.trt_facts import calibration_cache
+
+    base = getattr(tensorrt, calibration_cache.CALIBRATOR_CLASSES[algorithm])
 
     class CacheCalibrator(base):
         def __init__(self):

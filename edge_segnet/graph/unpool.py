@@ -294,3 +294,47 @@ def drop_pool_indices(model):
                                  describe(node), ", ".join(describe(user) for user in users)
                                  or "a graph output"))
         del node.output[1:]
+
+
+class _PluginPair(object):
+    """An unpooling node of ours seen as the pair it stands for (what ``native_nodes``
+    needs): the MaxPool that pooled its second input gives the window maxima."""
+
+    def __init__(self, node, pool):
+        self.unpool_node = node
+        self.pool = pool
+        self.values = node.input[0]
+        self.output = node.output[0]
+        self.pooled_input = node.input[1]
+
+
+def expand_plugin_nodes(model):
+    """Replace every unpooling node of ours with the same semantics in standard ops, keeping
+    every tensor name, so that ONNX Runtime runs the graph as it is (calibration reads the
+    ranges of tensors that the plugin-form graph has too). Returns the number replaced."""
+    index = GraphIndex(model)
+    shapes, types = static_shapes(model, with_types=True)
+    replacements, initializers = {}, []
+    for node in model.graph.node:
+        if node.op_type != UNPOOL_OP:
+            continue
+        pools = [user for user in index.consumers.get(node.input[1], [])
+                 if user.op_type == "MaxPool" and user.input[0] == node.input[1]]
+        if len(pools) != 1:
+            raise ModelError("{} unpools {}, which {} MaxPool nodes pool".format(
+                describe(node), node.input[1], len(pools)))
+        new_nodes, new_inits = native_nodes(index, _PluginPair(node, pools[0]), shapes, types)
+        replacements[id(node)] = new_nodes
+        initializers.extend(new_inits)
+    if not replacements:
+        return 0
+    nodes = []
+    for node in model.graph.node:
+        nodes.extend(replacements.get(id(node), [node]))
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    model.graph.initializer.extend(initializers)
+    kept = [entry for entry in model.opset_import if entry.domain != UNPOOL_DOMAIN]
+    del model.opset_import[:]
+    model.opset_import.extend(kept)
+    return len(replacements)

@@ -15,6 +15,7 @@ from edge_segnet.engine.trt_compat import TensorRTError
 from edge_segnet.errors import UsageError
 from edge_segnet.models import zoo
 from edge_segnet.runtime.tensorrt_backend import TensorRTSegmenter
+from tests.engine.calibration_caches import write_cache_for
 from tests.engine.fake_cuda import FakeCuda
 from tests.engine.fake_tensorrt import RELEASES, Scenario, make_fake_tensorrt
 
@@ -175,8 +176,7 @@ def test_opt_level_needs_8_6(model_path, tmp_path):
 
 
 def test_int8_is_refused_on_a_tx1(model_path, tmp_path):
-    cache_file = tmp_path / "m.calib"
-    cache_file.write_text("TRT-8201-EntropyCalibration2\n")
+    cache_file = write_cache_for(model_path, tmp_path / "m.calib", "8.2.1")
     with pytest.raises(builder.HardwareRefusal, match="has no fast INT8") as caught:
         _build("8.2.1", model_path, tmp_path, "int8", gpu=TX1, calib_cache=str(cache_file),
                scenario={"fast_int8": False})
@@ -185,8 +185,8 @@ def test_int8_is_refused_on_a_tx1(model_path, tmp_path):
 
 
 def test_implicit_int8_replays_the_calibration_cache_on_10(model_path, tmp_path):
-    cache_file = tmp_path / "m.calib"
-    cache_file.write_text("TRT-100300-EntropyCalibration2\n")
+    # Headed for 8.5.2 (the same graph: uint8 frames): the build re-heads it for 10.3.0.
+    cache_file = write_cache_for(model_path, tmp_path / "m.calib", "8.5.2")
     trt, cuda, result = _build("10.3.0", model_path, tmp_path, "int8",
                                calib_cache=str(cache_file))
     assert "IBuilderConfig.int8_calibrator=" in trt._calls
@@ -365,10 +365,10 @@ def test_up_to_date_means_the_same_plugin_build_and_calibration_cache(model_path
     assert build(plugin=plugin_path).plan is None
     assert build(plugin=other_plugin).plan is not None  # another plugin build: rebuilt
     calib = tmp_path / "c.calib"
-    calib.write_text("TRT-100300-EntropyCalibration2\nfirst\n")
+    write_cache_for(model_path, calib, "10.3.0", amax=4.0)
     int8 = dict(precision="int8", calib_cache=str(calib), unpool="native")
     assert build(**int8).plan is not None and build(**int8).plan is None
-    calib.write_text("TRT-100300-EntropyCalibration2\nrecalibrated\n")
+    write_cache_for(model_path, calib, "10.3.0", amax=5.0)  # recalibrated
     assert build(**int8).plan is not None
 
 

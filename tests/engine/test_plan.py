@@ -7,6 +7,7 @@ from edge_segnet.engine import plan
 from edge_segnet.errors import ModelError, UsageError
 from edge_segnet.graph import UNPOOL_OP, prepare
 from edge_segnet.models import zoo
+from tests.engine.calibration_caches import write_cache_for
 
 
 @pytest.fixture
@@ -79,8 +80,7 @@ def test_an_input_size_the_model_cannot_take_is_refused():
 def test_int8_needs_a_quantised_model_or_a_cache_and_11_has_no_cache(raw_model, tmp_path):
     with pytest.raises(UsageError, match="--int8 needs a quantised model"):
         plan.plan(raw_model, plan.BuildOptions(precision="int8", trt_version="10.3"))
-    cache = tmp_path / "segnet.calib"
-    cache.write_text("TRT-8201-EntropyCalibration2\n")
+    cache = write_cache_for(raw_model, tmp_path / "segnet.calib", "8.2.1")
     built = plan.plan(raw_model, plan.BuildOptions(precision="int8", calib_cache=str(cache),
                                                    trt_version="8.2"))
     assert built.quantization == "calibration-cache"
@@ -141,3 +141,26 @@ def test_a_model_with_qdq_nodes_must_be_built_int8(tmp_path):
     onnx.save(model, path)
     with pytest.raises(UsageError, match="build it with --int8"):
         plan.plan(path, plan.BuildOptions(precision="fp16", trt_version="8.6"))
+
+
+def test_a_cache_made_for_another_graph_is_refused_before_tensorrt(raw_model, tmp_path):
+    other = str(tmp_path / "other.onnx")
+    zoo.save(zoo.create("segnet-vgg16", input_size=(32, 32)), other)
+    cache = write_cache_for(other, tmp_path / "other.calib", "8.6.1")
+    with pytest.raises(ModelError, match="made for another model"):
+        plan.plan(raw_model, plan.BuildOptions(precision="int8", calib_cache=cache,
+                                               trt_version="8.6"))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("TRT-8201-EntropyCalibration2\n", "holds no tensor scales"),
+    ("", "is empty"),
+    ("calibration\nx: 3c010204\n", "does not start with a TensorRT header"),
+    ("TRT-8201-EntropyCalibration2\nx: zz\n", "line 2"),
+])
+def test_an_unusable_cache_is_refused_naming_what_is_wrong(raw_model, tmp_path, text, message):
+    cache = tmp_path / "bad.calib"
+    cache.write_text(text)
+    with pytest.raises(ModelError, match=message):
+        plan.plan(raw_model, plan.BuildOptions(precision="int8", calib_cache=str(cache),
+                                               trt_version="8.6"))

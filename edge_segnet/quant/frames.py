@@ -1,0 +1,137 @@
+"""Calibration frames: listed up front (paths only), read one at a time, and turned into the
+network's input exactly as the Segmenter does, so memory stays bounded whatever the count."""
+
+import os
+import sys
+
+import numpy as np
+
+from edge_segnet import inputs, optional
+from edge_segnet.data import datasets
+from edge_segnet.errors import DataError, UsageError
+from edge_segnet.graph import heads
+from edge_segnet.runtime import preprocess
+
+DEFAULT_COUNT = 500
+MAX_COUNT = 100000
+MAX_REPORTED_SKIPS = 5
+
+
+def spread(items, count):
+    """``count`` items spread evenly over ``items`` (sorted lists of video frames are
+    sequences: the first N would all come from one drive)."""
+    if count is None or count >= len(items):
+        return list(items)
+    picks = np.linspace(0, len(items) - 1, count).round().astype(int)
+    return [items[i] for i in picks]
+
+
+def _image_files(folder):
+    if not os.path.isdir(folder):
+        raise DataError("--images {}: no such folder".format(folder),
+                        hint="give a folder of calibration images")
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(os.path.join(root, name) for name in sorted(files)
+                     if name.lower().endswith(datasets.IMAGE_EXTENSIONS)
+                     and not name.startswith("."))
+    return found
+
+
+class CalibrationSet(object):
+    """Where the frames come from. ``frames()`` yields BGR uint8 frames, skipping (and
+    counting) files that cannot be decoded, as a camera drops frames."""
+
+    def __init__(self, images=None, data=None, split="train", layout="camvid", synthetic=None,
+                 count=None, seed=0, log=None):
+        chosen = [name for name, value in (("--images", images), ("--data", data),
+                                           ("--synthetic", synthetic)) if value is not None]
+        if len(chosen) != 1:
+            raise UsageError("give one of --images DIR, --data DIR or --synthetic N" +
+                             ("" if not chosen else "; got {}".format(" and ".join(chosen))))
+        if count is not None and not 1 <= count <= MAX_COUNT:
+            raise UsageError("--count must be 1 to {}; got {}".format(MAX_COUNT, count))
+        if synthetic is not None and not 1 <= synthetic <= MAX_COUNT:
+            raise UsageError("--synthetic must be 1 to {}; got {}".format(MAX_COUNT, synthetic))
+        self.skipped, self.first_skipped = 0, None
+        self.synthetic, self.seed = synthetic, seed
+        if synthetic is not None:
+            self.paths = None
+            self.total = synthetic if count is None else min(count, synthetic)
+            self.description = "{} synthetic street frames (seed {})".format(self.total, seed)
+            return
+        if images is not None:
+            available = _image_files(images)
+            where = images
+            if not available:
+                raise DataError("no images found in {} (looked for {})".format(
+                    images, ", ".join(datasets.IMAGE_EXTENSIONS)),
+                    hint="give a folder of calibration images")
+        else:
+            available = [sample.image_path for sample in
+                         datasets.list_samples(data, split, layout)]
+            where = "{} split '{}'".format(data, split)
+            if split == "test" and log:
+                log("note: calibrating on the test split makes its evaluation optimistic; "
+                    "calibrate on train (or val) and evaluate on test")
+        self.paths = spread(available, DEFAULT_COUNT if count is None else count)
+        self.total = len(self.paths)
+        self.description = "{} of {} images in {}".format(self.total, len(available), where)
+
+    def names(self):
+        """What was calibrated on, as recorded beside the model (relative paths)."""
+        if self.paths is None:
+            return ["synthetic:{}:{}".format(self.seed, i) for i in range(self.total)]
+        common = os.path.commonpath([os.path.abspath(p) for p in self.paths]) \
+            if len(self.paths) > 1 else os.path.dirname(os.path.abspath(self.paths[0]))
+        return [os.path.relpath(os.path.abspath(p), common) for p in self.paths]
+
+    def frames(self):
+        if self.paths is None:
+            from edge_segnet.data import synthetic
+
+            for image, _ in synthetic.frames(seed=self.seed, count=self.total):
+                yield image
+            return
+        cv2 = optional.require("cv2", "reading calibration images")
+        for path in self.paths:
+            image = None
+            if inputs.is_regular_file(path):
+                image = cv2.imread(path, cv2.IMREAD_COLOR)
+            if image is None or image.size == 0:
+                self.skipped += 1
+                self.first_skipped = self.first_skipped or path
+                continue
+            yield image
+
+
+class InputTensors(object):
+    """Frames -> the model's input tensor, as the Segmenter prepares them for this model."""
+
+    def __init__(self, info, input_format, input_size):
+        self.input_format = input_format
+        self.input_size = tuple(input_size)
+        self.normalizer = (preprocess.Normalizer(info.mean, info.std, info.color_order)
+                           if input_format == heads.FORMAT_NORMALIZED else None)
+
+    def __call__(self, frame):
+        resized = preprocess.resize(preprocess.as_bgr(frame), self.input_size)
+        if self.input_format == heads.FORMAT_BGR_UINT8:
+            return np.ascontiguousarray(resized[None])
+        if self.input_format == heads.FORMAT_BGR_FLOAT:
+            return resized.transpose(2, 0, 1)[None].astype(np.float32)
+        return self.normalizer(resized)
+
+
+def progress(done, total, stream=None):
+    stream = stream or sys.stderr
+    if stream.isatty():
+        width = 30
+        filled = int(width * done / max(total, 1))
+        stream.write("\rcalibrating [{}{}] {}/{}".format("#" * filled, "." * (width - filled),
+                                                         done, total) +
+                     ("\n" if done == total else ""))
+        stream.flush()
+    elif done == total or done % max(1, total // 10) == 0:
+        stream.write("calibrating: {}/{}\n".format(done, total))
