@@ -265,10 +265,17 @@ def prepare(
     trt_version: Optional[str] = typer.Option(
         None, "--trt-version", help="TensorRT release to prepare for (default: the installed "
                                     "one, else 8.2)."),
+    fp16: bool = typer.Option(False, "--fp16",
+                              help="Half precision by the graph's types (how TensorRT 11 "
+                                   "builds FP16), fragile ops kept in FP32, checked against "
+                                   "FP32 on the CPU."),
+    fp16_io: bool = typer.Option(False, "--fp16-io",
+                                 help="With --fp16: float inputs and outputs become FP16 too "
+                                      "(default: they keep their types)."),
     report: Optional[str] = typer.Option(None, "--report", help="Write the passes as JSON."),
 ):
     """Rewrite a SegNet export so that TensorRT can build it (unpooling without indices,
-    static shapes, optional pre-processing and arg-max in the graph)."""
+    static shapes, optional pre-processing, arg-max and FP16 in the graph)."""
     from edge_segnet import fileio
     from edge_segnet.graph import prepare as prepare_module
     from edge_segnet.sizes import parse_size
@@ -280,7 +287,8 @@ def prepare(
         options = prepare_module.PrepareOptions(
             input_size=parse_size(input_size), unpool_form=unpool,
             embed_preprocess=embed_preprocess, input_type=input_type, normalization=normalize,
-            argmax=argmax, keep_logits=keep_logits, trt_version=trt_version)
+            argmax=argmax, keep_logits=keep_logits, trt_version=trt_version, fp16=fp16,
+            fp16_io=fp16_io)
         reports = prepare_module.prepare_file(model, output, options)
         if report:
             fileio.write_bytes_atomic(report, prepare_module.reports_json(reports).encode(),
@@ -308,7 +316,9 @@ def calibrate(
     count: Optional[int] = typer.Option(None, "--count",
                                         help="Images to use, spread over the set (default "
                                              "up to 500)."),
-    method: str = typer.Option("entropy", "--method", help="entropy, percentile or minmax."),
+    method: str = typer.Option("percentile", "--method",
+                               help="percentile (default: the closest to FP32 on CamVid val), "
+                                    "entropy (TensorRT's own) or minmax."),
     percentile: Optional[float] = typer.Option(None, "--percentile",
                                                help="With --method percentile: the share of "
                                                     "values kept (default 99.99)."),

@@ -215,7 +215,8 @@ def plan(model_path, options, version=None):
     if options.precision == "fp16" and not releases.has_precision_flags(version):
         from edge_segnet.graph import fp16  # TensorRT 11 takes FP16 only from the model's types
 
-        passes.append(fp16.convert(model))
+        if not fp16.is_fp16(model):  # prepare --fp16 made it so already
+            passes.append(fp16.convert(model))
     if quantization == "calibration-cache":
         check_cache_covers(model, trt_cache.read_cache(options.calib_cache),
                            options.calib_cache)

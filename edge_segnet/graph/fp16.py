@@ -11,21 +11,23 @@ FRAGILE_OPS = ("LRN", "Pow", "ReduceMean", "ReduceSum", "ReduceSumSquare", "Redu
                "Softmax", "LogSoftmax", "Exp", "Log", "Sqrt", "Reciprocal")
 
 
-def convert(model):
-    """Convert ``model`` in place; returns the pass's name for the build description."""
+def convert(model, keep_io_types=True):
+    """Convert ``model`` in place; returns the pass's name for the build description. The
+    graph's inputs and outputs keep their types unless ``keep_io_types`` is False (then
+    float ones become FP16 too; a uint8 frame input and the int32 label map stay)."""
     float16 = optional.require("onnxconverter_common.float16",
                                "FP16 for TensorRT 11 (a strongly typed FP16 model)")
     blocked = list(float16.DEFAULT_OP_BLOCK_LIST) + list(FRAGILE_OPS)
     try:
-        converted = float16.convert_float_to_float16(model, keep_io_types=True,
+        converted = float16.convert_float_to_float16(model, keep_io_types=keep_io_types,
                                                       op_block_list=blocked)
     except Exception as exc:
         raise ModelError("FP16 conversion failed: {}".format(str(exc).splitlines()[0] if
                                                              str(exc) else type(exc).__name__))
     model.CopyFrom(converted)
     _retarget_casts(model)
-    return "fp16 (onnxconverter-common, I/O kept, {} kept in FP32)".format(
-        "/".join(FRAGILE_OPS[:3]) + "/...")
+    return "fp16 (onnxconverter-common, I/O {}, {} kept in FP32)".format(
+        "kept" if keep_io_types else "FP16", "/".join(FRAGILE_OPS[:3]) + "/...")
 
 
 def _retarget_casts(model):
@@ -41,3 +43,10 @@ def _retarget_casts(model):
         for attribute in node.attribute:
             if attribute.name == "to" and attribute.i == onnx.TensorProto.FLOAT:
                 attribute.i = onnx.TensorProto.FLOAT16
+
+
+def is_fp16(model):
+    """True when the graph computes in half precision (any FP16 initializer)."""
+    import onnx
+
+    return any(init.data_type == onnx.TensorProto.FLOAT16 for init in model.graph.initializer)

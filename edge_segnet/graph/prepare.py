@@ -28,7 +28,8 @@ class PassReport(object):
 class PrepareOptions(object):
     def __init__(self, input_size=zoo.DEFAULT_INPUT_SIZE, unpool_form="plugin",
                  embed_preprocess=False, input_type="auto", normalization="meanstd",
-                 argmax=False, keep_logits=False, trt_version=None):
+                 argmax=False, keep_logits=False, trt_version=None, fp16=False,
+                 fp16_io=False, check_fp16=True):
         if unpool_form not in unpool.FORMS:
             raise UsageError("--unpool must be plugin or native; got {!r}".format(unpool_form))
         if keep_logits and not argmax:
@@ -37,6 +38,9 @@ class PrepareOptions(object):
         if input_type not in ("auto",) + heads.INPUT_TYPES:
             raise UsageError("--input-type must be auto, uint8 or float32; got {!r}".format(
                 input_type))
+        if fp16_io and not fp16:
+            raise UsageError("--fp16-io goes with --fp16")
+        self.fp16, self.fp16_io, self.check_fp16 = fp16, fp16_io, check_fp16
         self.input_size = tuple(input_size)
         self.unpool_form = unpool_form
         self.embed_preprocess = embed_preprocess
@@ -146,6 +150,8 @@ def prepare(model, options, source_bytes=None):
         _timed(reports, "argmax", lambda: heads.add_argmax(model, options.keep_logits) or [
             "output is the int32 label map{}".format(
                 " (logits kept as a second output)" if options.keep_logits else "")])
+    if options.fp16:
+        _fp16_pass(model, options, reports)
     _timed(reports, "opset", lambda: [note for note in [opset.lower(model)] if note])
     _timed(reports, "shapes", lambda: annotate(model) and [])
     check_prepared(model)
@@ -160,7 +166,8 @@ def prepare(model, options, source_bytes=None):
     extra = dict(info.extra)
     extra.update({
         "prepared": {"passes": passes, "unpool": options.unpool_form if unpool_changes else
-                     "none", "unpool_pairs": len(unpool_changes or [])},
+                     "none", "unpool_pairs": len(unpool_changes or []),
+                     "fp16": bool(options.fp16)},
         "input_format": input_format,
         "normalization": options.normalization if options.embed_preprocess else "host",
     })
@@ -172,6 +179,25 @@ def prepare(model, options, source_bytes=None):
                                        color_order=info.color_order, extra=extra)
     metadata.set_props(model, prepared_info.to_props())
     return model, reports
+
+
+def _fp16_pass(model, options, reports):
+    """FP16 by the model's types (what TensorRT 11 builds FP16 from), then measured against
+    the FP32 graph on the CPU when ONNX Runtime is there."""
+    from edge_segnet import optional
+    from edge_segnet.graph import fp16, fp16_check
+
+    float_model = onnx.ModelProto()
+    float_model.CopyFrom(model)
+    _timed(reports, "fp16", lambda: [fp16.convert(model, keep_io_types=not options.fp16_io)])
+    if not options.check_fp16:
+        return
+    if optional.try_import("onnxruntime") is None:
+        reports.append(PassReport("fp16-check", ["not run: onnxruntime is not installed"], 0.0))
+        return
+    annotate(model)
+    _timed(reports, "fp16-check",
+           lambda: [fp16_check.check(float_model, model).describe()])
 
 
 def prepare_file(source, destination, options):

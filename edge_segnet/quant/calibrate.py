@@ -30,6 +30,10 @@ from edge_segnet.quant import trt_cache
 from edge_segnet.trt_facts import calibration_cache as cache_facts
 
 METHODS = ("entropy", "percentile", "minmax")
+# Chosen on CamVid's val split (SegNet-Basic, 100 train frames): the 99.99th percentile kept
+# global accuracy, class average and mIoU within 0.1 point of FP32; entropy moved the class
+# average by 2 points (it clips more, and the rare classes pay).
+DEFAULT_METHOD = "percentile"
 TARGETS = ("tensorrt", "onnxruntime")
 DEFAULT_PERCENTILE = 99.99
 # Frames per pass of ONNX Runtime's calibrator: it keeps every calibrated tensor of a pass in
@@ -46,7 +50,7 @@ CALIBRATION_KEY = "calibration"
 
 
 class CalibrateOptions(object):
-    def __init__(self, method="entropy", percentile=None, target="tensorrt",
+    def __init__(self, method=DEFAULT_METHOD, percentile=None, target="tensorrt",
                  trt_version=None, unpool_form="plugin", input_size=None):
         if method not in METHODS:
             raise UsageError("--method must be one of {}; got {!r}".format(", ".join(METHODS),
@@ -388,8 +392,11 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
             fileio.check_writable_path(path, what)
     if cache and options.target != "tensorrt":
         raise UsageError("--cache is TensorRT's: it goes with --target tensorrt")
-    _quantization()
+    cache_version = options.cache_version or _default_cache_version()
+    if cache:
+        cache_facts.header(cache_version)  # a release without calibrators: said before work
     model, passes, source_sha256 = load_float_model(model_path, options, log)
+    _quantization()
     log("calibrating on {} ({}{})".format(
         calibration_set.description, options.method,
         " {}".format(options.percentile) if options.method == "percentile" else ""))
@@ -410,9 +417,8 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
     summary = summarize(ranges, histograms, names)
     cache_text = None
     if cache:
-        version = options.cache_version or _default_cache_version()
         cache_text = trt_cache.format_cache({row["tensor"]: row["amax"] for row in summary},
-                                            version)
+                                            cache_version)
     qdq_pairs = sum(1 for node in quantized.graph.node if node.op_type == "QuantizeLinear")
     record = {
         "method": options.method,

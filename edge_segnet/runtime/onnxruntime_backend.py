@@ -1,5 +1,7 @@
 """The ONNX Runtime backend: runs any SegNet ``.onnx`` on the CPU (or ORT's CUDA provider)."""
 
+import numpy as np
+
 from edge_segnet import optional
 from edge_segnet.errors import ModelError, UsageError
 from edge_segnet.graph import executor, heads
@@ -37,6 +39,7 @@ def providers(ort):
 
 class OnnxRuntimeSegmenter(Segmenter):
     backend_name = "onnxruntime"
+    _input_dtype = None
 
     def __init__(self, model_path, threads=None, output_name=None):
         super().__init__()
@@ -87,7 +90,10 @@ class OnnxRuntimeSegmenter(Segmenter):
                     model_path, value.name, list(value.shape)))
             self.input_format = heads.FORMAT_BGR_UINT8
             self._hw_axes = (1, 2)
-        elif value.type == "tensor(float)":
+        elif value.type in ("tensor(float)", "tensor(float16)"):
+            # An FP16 model with FP16 I/O (prepare --fp16 --fp16-io) is fed the same tensor
+            # in half precision.
+            self._input_dtype = np.float16 if value.type == "tensor(float16)" else None
             if value.shape[1] not in (3, "3") and not isinstance(value.shape[1], str):
                 raise ModelError("{}: float input {} must be 1x3xHxW, got {}".format(
                     model_path, value.name, list(value.shape)))
@@ -105,7 +111,8 @@ class OnnxRuntimeSegmenter(Segmenter):
                     model_path, output_name, _describe(outputs)))
             outputs = chosen
         label_outputs = [v for v in outputs if _is_integer(v)]
-        logit_outputs = [v for v in outputs if v.type == "tensor(float)" and len(v.shape) == 4]
+        logit_outputs = [v for v in outputs if v.type in ("tensor(float)", "tensor(float16)")
+                         and len(v.shape) == 4]
         if len(label_outputs) > 1 or len(logit_outputs) > 1 or not (label_outputs or
                                                                       logit_outputs):
             raise ModelError(
@@ -130,8 +137,13 @@ class OnnxRuntimeSegmenter(Segmenter):
 
     def _run(self, tensor, want_logits):
         names = self._output_names(want_logits)
+        if self._input_dtype is not None:
+            tensor = tensor.astype(self._input_dtype)
         results = dict(zip(names, self.session.run(names, {self.input_name: tensor})))
-        return results.get(self.labels_output), results.get(self.logits_output)
+        logits = results.get(self.logits_output)
+        if logits is not None and logits.dtype != np.float32:
+            logits = logits.astype(np.float32)  # the Segmentation contract: float32 logits
+        return results.get(self.labels_output), logits
 
     def run_tensor(self, tensor):
         """The bare session call on a prepared tensor (benchmarks compare against it)."""

@@ -216,3 +216,21 @@ def test_a_fifo_given_as_the_model_to_prepare_is_refused_without_opening_it(tmp_
         prepare_module.prepare_file(source, str(tmp_path / "p.onnx"),
                                     prepare_module.PrepareOptions(input_size=(36, 52)))
     assert not (tmp_path / "p.onnx").exists()
+
+
+def test_expanded_plugin_nodes_run_on_onnx_runtime_as_the_reference_runs_them():
+    """Calibration runs the plugin-form graph on ONNX Runtime through this expansion: it must
+    compute what our op computes, under the same tensor names."""
+    from edge_segnet.graph import unpool
+    from tests.graph.conftest import run, tie_heavy_inputs
+
+    model = zoo.create("segnet-basic", input_size=(36, 52), seed=2)
+    prepared = prepare_module.prepare(model, prepare_module.PrepareOptions(
+        input_size=(36, 52)))[0]
+    expanded = copy(prepared)
+    assert unpool.expand_plugin_nodes(expanded) == 4
+    assert not any(node.op_type == UNPOOL_OP for node in expanded.graph.node)
+    names = {name for node in prepared.graph.node for name in node.output}
+    assert names <= {name for node in expanded.graph.node for name in node.output}
+    for image in tie_heavy_inputs((36, 52)).values():
+        np.testing.assert_array_equal(run(prepared, image), run(expanded, image))

@@ -1,0 +1,269 @@
+"""calibrate end to end on a small SegNet-Basic: where the Q/DQ nodes go (TensorRT's placement
+rules), what is recorded, the cache from the same scales, and that the result runs on ONNX
+Runtime and agrees with the float model."""
+
+import collections
+import json
+import os
+
+import numpy as np
+import onnx
+import pytest
+
+from edge_segnet.engine import plan
+from edge_segnet.errors import DataError, MissingDependencyError, ModelError, UsageError
+from edge_segnet.graph import UNPOOL_OP
+from edge_segnet.models import metadata, zoo
+from edge_segnet.quant import calibrate, frames, trt_cache
+
+ort = pytest.importorskip("onnxruntime", reason="calibration runs on ONNX Runtime")
+
+
+def _quantization_available():
+    try:
+        calibrate._quantization()
+        return True
+    except MissingDependencyError:
+        return False
+
+
+needs_quantization = pytest.mark.skipif(
+    not _quantization_available(),
+    reason="onnxruntime {} predates quantize_static(calibration_cache_path=...): calibrate "
+           "refuses it (tested below)".format(ort.__version__))
+SIZE = (36, 52)
+
+
+@pytest.fixture(scope="module")
+def raw_path(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("calib") / "segnet.onnx")
+    zoo.save(zoo.create("segnet-basic", input_size=SIZE, seed=5), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def calibrated(raw_path, tmp_path_factory):
+    if not _quantization_available():
+        pytest.skip("onnxruntime too old for calibrate")
+    folder = tmp_path_factory.mktemp("out")
+    out = {name: str(folder / name) for name in ("q.onnx", "q.calib", "q.json")}
+    result = calibrate.calibrate(
+        raw_path, frames.CalibrationSet(synthetic=6), out["q.onnx"],
+        calibrate.CalibrateOptions(method="percentile", percentile=99.9,
+                                   trt_version="8.6.1"),
+        cache=out["q.calib"], summary_path=out["q.json"])
+    return result, out
+
+
+def _producer_ops(model):
+    return {name: node.op_type for node in model.graph.node for name in node.output}
+
+
+@needs_quantization
+def test_qdq_sits_on_conv_inputs_and_weights_and_nowhere_else(calibrated):
+    result, out = calibrated
+    model = onnx.load(out["q.onnx"])
+    producers = _producer_ops(model)
+    consumers = collections.defaultdict(list)
+    for node in model.graph.node:
+        for name in node.input:
+            consumers[name].append(node.op_type)
+    convs = [node for node in model.graph.node if node.op_type == "Conv"]
+    assert convs
+    for conv in convs:
+        # data and weight dequantised, bias left in float
+        assert producers.get(conv.input[0]) == "DequantizeLinear"
+        assert producers.get(conv.input[1]) == "DequantizeLinear"
+        assert len(conv.input) < 3 or producers.get(conv.input[2]) != "DequantizeLinear"
+    # Nothing between a Conv and the ReLU after it: a Conv's output is quantised only where
+    # it is itself a Conv's input (the last decoder feeding the classifier).
+    for node in model.graph.node:
+        if node.op_type == "DequantizeLinear":
+            assert set(consumers[node.output[0]]) == {"Conv"}
+        if node.op_type == "Relu":
+            assert producers.get(node.input[0]) == "Conv"
+    # our op, the arg-max head and the normalisation stay in float
+    for node in model.graph.node:
+        if node.op_type in (UNPOOL_OP, "ArgMax"):
+            assert all(producers.get(name) != "DequantizeLinear" for name in node.input)
+    assert not any(node.op_type == "BatchNormalization" for node in model.graph.node)
+    # weights stay float under a Q->DQ pair: TensorRT 8.x imports no INT8 initializers
+    weight_inits = {init.name: init.data_type for init in model.graph.initializer}
+    quantized_weights = [node.input[0] for node in model.graph.node
+                         if node.op_type == "QuantizeLinear" and node.input[0] in weight_inits]
+    assert quantized_weights and all(weight_inits[name] == onnx.TensorProto.FLOAT
+                                     for name in quantized_weights)
+    zero_points = [onnx.numpy_helper.to_array(init) for init in model.graph.initializer
+                   if init.data_type == onnx.TensorProto.INT8]
+    assert zero_points and all((value == 0).all() for value in zero_points)  # symmetric
+
+
+@needs_quantization
+def test_the_calibration_is_recorded_in_the_model_and_the_summary(calibrated):
+    result, out = calibrated
+    model = onnx.load(out["q.onnx"])
+    info = metadata.ModelInfo.from_model(model)
+    record = info.extra["calibration"]
+    assert record["method"] == "percentile" and record["percentile"] == 99.9
+    assert record["frames"] == 6 and record["target"] == "tensorrt"
+    assert info.extra["prepared"]["unpool"] == "plugin"  # prepared as build prepares it
+    with open(out["q.calib"], "rb") as handle:
+        import hashlib
+
+        assert record["cache_sha256"] == hashlib.sha256(handle.read()).hexdigest()
+    assert model.ir_version == 7 and len(info.labels.names) == 12
+    with open(out["q.json"]) as handle:
+        summary = json.load(handle)
+    assert summary["calibration"]["frames"] == 6
+    rows = summary["tensors"]
+    assert rows and all(0.0 <= row["clipped_fraction"] <= 1.0 for row in rows)
+    assert all(row["observed_amax"] >= row["amax"] > 0 for row in rows)
+    # a 99.9th percentile clips something somewhere
+    assert max(row["clipped_fraction"] for row in rows) > 0
+
+
+@needs_quantization
+def test_the_cache_holds_the_same_scales_as_the_qdq_model(calibrated, raw_path):
+    result, out = calibrated
+    cache = trt_cache.read_cache(out["q.calib"])
+    assert cache.version == (8, 6, 1) and cache.algorithm == "EntropyCalibration2"
+    model = onnx.load(out["q.onnx"])
+    inits = {init.name: onnx.numpy_helper.to_array(init) for init in model.graph.initializer}
+    producers = {name: node for node in model.graph.node for name in node.output}
+    checked = 0
+    for node in model.graph.node:
+        if node.op_type != "Conv":
+            continue
+        quantize = producers[producers[node.input[0]].input[0]]
+        scale = float(inits[quantize.input[1]])
+        assert cache.scales[quantize.input[0]] == pytest.approx(scale, rel=1e-6)
+        checked += 1
+    assert checked >= 9
+    # and build takes it for the float graph it prepares from the raw export on that release
+    built = plan.plan(raw_path, plan.BuildOptions(trt_version="8.6"))
+    plan.check_cache_covers(built.model, cache, out["q.calib"])
+
+
+@needs_quantization
+def test_the_trained_synthetic_model_keeps_its_labels_in_int8(tmp_path):
+    """A trained model (random weights make near-ties of every logit): the Q/DQ model runs on
+    ONNX Runtime and labels almost every pixel as the float model does."""
+    from edge_segnet.models import shipped
+    from edge_segnet.runtime import open_segmenter
+    from edge_segnet.verify import synthetic_frames
+
+    out = str(tmp_path / "synthetic.int8.onnx")
+    result = calibrate.calibrate(shipped.synthetic_model_path(),
+                                 frames.CalibrationSet(synthetic=4, seed=3), out,
+                                 calibrate.CalibrateOptions())
+    assert result.agreement >= 97.0
+    segmenter = open_segmenter(out)
+    labels = segmenter.infer(next(synthetic_frames(1))).labels
+    assert labels.shape == (128, 256) and labels.dtype == np.int32
+
+
+@needs_quantization
+def test_onnx_runtime_placement_quantises_outputs_for_the_cpu(raw_path, tmp_path):
+    out = str(tmp_path / "cpu.int8.onnx")
+    result = calibrate.calibrate(raw_path, frames.CalibrationSet(synthetic=3), out,
+                                 calibrate.CalibrateOptions(method="minmax",
+                                                            target="onnxruntime"))
+    model = onnx.load(out)
+    producers = _producer_ops(model)
+    consumers = collections.defaultdict(list)
+    for node in model.graph.node:
+        for name in node.input:
+            consumers[name].append(node.op_type)
+    convs = [node for node in model.graph.node if node.op_type == "Conv"]
+    assert any("QuantizeLinear" in consumers[conv.output[0]] for conv in convs)
+    assert "MaxUnpool" in producers.values()  # the graph as given: ONNX Runtime's own op
+    assert all(row["clipped_fraction"] == 0.0 for row in result.summary)  # min-max clips nil
+    session = ort.InferenceSession(out, providers=["CPUExecutionProvider"])
+    assert session.run(None, {session.get_inputs()[0].name:
+                              np.zeros((1, 3) + SIZE, np.float32)})[0].shape[1] == 12
+
+
+def _model_with(tmp_path, name, nodes, outputs, inits=(), props=None):
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, [1, 3, 8, 8])], outputs, list(inits))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    for key, value in (props or {}).items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = "edge_segnet." + key, json.dumps(value)
+    path = str(tmp_path / name)
+    onnx.save(model, path)
+    return path
+
+
+def test_a_model_that_is_already_quantised_is_refused(tmp_path):
+    from onnx import TensorProto, helper, numpy_helper
+
+    path = _model_with(
+        tmp_path, "qdq.onnx",
+        [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+         helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [numpy_helper.from_array(np.array(0.1, np.float32), "s"),
+         numpy_helper.from_array(np.array(0, np.int8), "z")])
+    with pytest.raises(ModelError, match="already holds Q/DQ"):
+        calibrate.calibrate(path, frames.CalibrationSet(synthetic=1), str(tmp_path / "o.onnx"),
+                            calibrate.CalibrateOptions())
+
+
+def test_outputs_that_prepare_does_not_produce_are_refused(tmp_path):
+    from onnx import TensorProto, helper
+
+    path = _model_with(
+        tmp_path, "flat.onnx", [helper.make_node("Flatten", ["x"], ["y"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 192])],
+        props={"prepared": {"passes": [], "unpool": "none"}})
+    with pytest.raises(ModelError, match="not what prepare produces"):
+        calibrate.calibrate(path, frames.CalibrationSet(synthetic=1), str(tmp_path / "o.onnx"),
+                            calibrate.CalibrateOptions())
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"method": "percentile", "percentile": 120}, "--percentile must be"),
+    ({"method": "percentile", "percentile": float("nan")}, "--percentile must be"),
+    ({"percentile": 99.0}, "--percentile goes with --method percentile"),
+    ({"method": "kl"}, "--method must be one of"),
+    ({"target": "cpu"}, "--target must be"),
+    ({"trt_version": "8"}, "a TensorRT release looks like"),
+])
+def test_options_that_cannot_be_right_are_refused(kwargs, message):
+    with pytest.raises(UsageError, match=message):
+        calibrate.CalibrateOptions(**kwargs)
+
+
+def test_no_cache_for_a_release_without_calibrators(raw_path, tmp_path):
+    with pytest.raises(UsageError, match="no calibrators"):
+        calibrate.calibrate(raw_path, frames.CalibrationSet(synthetic=1),
+                            str(tmp_path / "o.onnx"),
+                            calibrate.CalibrateOptions(trt_version="11.1.0"),
+                            cache=str(tmp_path / "o.calib"))
+    assert os.listdir(str(tmp_path)) == []
+
+
+@needs_quantization
+def test_a_set_of_only_unreadable_images_is_refused(raw_path, tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"not a png")
+    with pytest.raises(DataError, match="none of the 1 calibration images could be read"):
+        calibrate.calibrate(raw_path, frames.CalibrationSet(images=str(folder)),
+                            str(tmp_path / "o.onnx"), calibrate.CalibrateOptions())
+    assert sorted(os.listdir(str(tmp_path))) == ["broken"]
+
+
+def test_an_onnx_runtime_without_calibration_cache_path_is_refused_in_one_line(monkeypatch):
+    import onnxruntime.quantization as quantization
+
+    def quantize_static(model_input, model_output, calibration_data_reader=None):
+        raise AssertionError("not called")
+
+    monkeypatch.setattr(quantization, "quantize_static", quantize_static)
+    with pytest.raises(MissingDependencyError, match="calibrate needs a newer onnxruntime"):
+        calibrate._quantization()
