@@ -84,6 +84,42 @@ CASES = [
     ("prepare {ws}/model.onnx -o {ws}/nodir/p.onnx", 1, "does not exist"),
     ("prepare {ws}/model.onnx -o {ws}/p.onnx --report {ws}/images", 1, "is a folder"),
     ("prepare {ws}/corrupt.onnx -o {ws}/p.onnx", 1, "corrupt.onnx"),
+    ("prepare {ws}/model.onnx -o {ws}/p.onnx --fp16-io", 2, "--fp16-io goes with --fp16"),
+    # calibrate
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx", 2, "give one of --images dir"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --images {ws}/images --synthetic 2", 2,
+     "--images and --synthetic"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --images {ws}/empty-folder", 1,
+     "no images found"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --images {ws}/missing-folder", 1,
+     "no such folder"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --synthetic 2 --count 0", 2,
+     "--count must be 1 to"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --synthetic 0", 2, "--synthetic must be 1 to"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --synthetic 2 --percentile 120", 2,
+     "--percentile must be"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --synthetic 2 --method minmax --percentile 99",
+     2, "--percentile goes with --method percentile"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --synthetic 2 --method kl", 2, "--method"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --synthetic 2 --target cpu", 2, "--target"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --synthetic 2 --trt-version 8", 2,
+     "--trt-version"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --synthetic 2 --cache {ws}/q.calib "
+     "--trt-version 11.1", 2, "no calibrators"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --synthetic 2 --cache {ws}/q.calib "
+     "--target onnxruntime", 2, "--cache is tensorrt's"),
+    ("calibrate {ws}/qdq.onnx -o {ws}/q.onnx --synthetic 2", 1, "already holds q/dq"),
+    ("calibrate {ws}/flat-output.onnx -o {ws}/q.onnx --synthetic 2", 1,
+     "not what prepare produces"),
+    ("calibrate {ws}/missing.onnx -o {ws}/q.onnx --synthetic 2", 1, "missing.onnx"),
+    ("calibrate {ws}/fifo -o {ws}/q.onnx --synthetic 2", 1, "not a regular file"),
+    ("calibrate {ws}/model.onnx -o {ws}/model.onnx --synthetic 2", 2,
+     "is also the input model"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --cache {ws}/q.onnx --synthetic 2", 2,
+     "are the same path"),
+    ("calibrate {ws}/model.onnx -o /dev/full --synthetic 2", 1, "character device"),
+    ("calibrate {ws}/model.onnx -o {ws}/q.onnx --data {ws}/data --split bogus --count 2", 1,
+     "bogus"),
     # build (no TensorRT here: what is refused before TensorRT is needed, then the need)
     ("build {ws}/model.onnx --fp16 --int8", 2, "one of --fp16, --int8, --fp32"),
     ("build {ws}/model.onnx --trt-version 8.2", 2, "--print-trtexec"),
@@ -185,6 +221,40 @@ def _write(path, data):
         handle.write(data)
 
 
+def _tiny_model(nodes, output, initializers=(), props=None):
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, [1, 3, 8, 8])], [output], list(initializers))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    for key, value in (props or {}).items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = "edge_segnet." + key, json.dumps(value)
+    return model
+
+
+def _qdq_model():
+    """Already quantised: calibrate refuses it."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    return _tiny_model(
+        [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+         helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"])],
+        helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8]),
+        [numpy_helper.from_array(np.array(0.1, np.float32), "s"),
+         numpy_helper.from_array(np.array(0, np.int8), "z")])
+
+
+def _flat_output_model():
+    """Marked prepared, but its output is no 1xCxHxW logits nor a label map."""
+    from onnx import TensorProto, helper
+
+    return _tiny_model([helper.make_node("Flatten", ["x"], ["y"])],
+                       helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 192]),
+                       props={"prepared": {"passes": [], "unpool": "none"}})
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, small_basic_model_path):
     from edge_segnet.data import camvid
@@ -200,6 +270,8 @@ def workspace(tmp_path_factory, small_basic_model_path):
     _write(os.path.join(root, "labels-string.json"), b'{"labels": "sky"}')
     _write(os.path.join(root, "broken.json"), b'{"labels": [')
     _write(os.path.join(root, "three-labels.txt"), b"sky\nroad\ncar\n")
+    _write(os.path.join(root, "qdq.onnx"), _qdq_model().SerializeToString())
+    _write(os.path.join(root, "flat-output.onnx"), _flat_output_model().SerializeToString())
     np.savez(os.path.join(root, "weights.npz"), nothing=np.zeros(1))
     os.mkfifo(os.path.join(root, "fifo"))
     os.mkfifo(os.path.join(root, "fifo.onnx"))

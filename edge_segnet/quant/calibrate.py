@@ -448,7 +448,8 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
         fileio.write_bytes_atomic(cache, cache_text.encode("ascii"), "calibration cache")
     if summary_path:
         fileio.write_bytes_atomic(summary_path, (json.dumps(
-            {"calibration": record, "tensors": summary}, indent=1) + "\n").encode("utf-8"),
+            {"calibration": record, "images": calibration_set.names(), "tensors": summary},
+            indent=1) + "\n").encode("utf-8"),
             "calibration summary")
     return CalibrationResult(record, summary, agreement)
 

