@@ -366,7 +366,9 @@ def calibrate(
 
 @app.command()
 def build(
-    model: str = typer.Argument(..., help="The SegNet .onnx (a raw export or a prepared one)."),
+    model: str = typer.Argument(..., help="The SegNet .onnx (a raw export or a prepared one) "
+                                          "or a shipped model's name (its engine goes to the "
+                                          "current folder)."),
     fp16: bool = typer.Option(False, "--fp16", help="Half precision (every Jetson has it)."),
     int8: bool = typer.Option(False, "--int8", help="INT8 from a Q/DQ model or --calib-cache "
                                                    "(not on TX1, TX2, Nano)."),
@@ -405,6 +407,7 @@ def build(
     """Build a TensorRT engine (FP32/FP16/INT8) with the unpooling plugin, and its
     MODEL.engine.json description."""
     from edge_segnet.engine import builder, plan
+    from edge_segnet.models import shipped
 
     with reported_errors():
         chosen = [name for name, on in (("fp16", fp16), ("int8", int8), ("fp32", fp32)) if on]
@@ -413,6 +416,10 @@ def build(
         if trt_version and not print_trtexec:
             raise UsageError("--trt-version goes with --print-trtexec; a build uses the "
                              "installed TensorRT")
+        if model in shipped.DESCRIPTIONS and not os.path.exists(model):
+            # A shipped model's engine goes here, not into the installed package.
+            output = output or model + ".engine"
+            model = shipped.model_path(model)
         options = plan.BuildOptions(
             precision=chosen[0] if chosen else "fp32", output=output, input_size=input_size,
             unpool=unpool, plugin=plugin, calib_cache=calib_cache, workspace_mib=workspace,

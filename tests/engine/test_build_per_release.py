@@ -10,7 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from edge_segnet.engine import builder, cache, plan, plugin_library, sidecar
+from edge_segnet.engine import builder, cache, plan, plugin_library, sidecar, trt_compat
 from edge_segnet.engine.trt_compat import TensorRTError
 from edge_segnet.errors import UsageError
 from edge_segnet.models import zoo
@@ -417,3 +417,27 @@ def test_the_trtexec_line_refuses_what_the_target_s_trtexec_lacks(model_path, tm
     with pytest.raises(UsageError, match="--opt-level needs TensorRT 8.6"):
         builder.print_trtexec(model_path, plan.BuildOptions(
             output=str(tmp_path / "m.engine"), opt_level=3, trt_version="8.2"))
+
+
+@pytest.mark.parametrize("release, header", [("8.5.2", "TRT-8502-MinMaxCalibration"),
+                                             ("10.3.0", "TRT-100300-MinMaxCalibration")])
+def test_a_cache_is_replayed_under_the_installed_release_s_header_by_its_own_calibrator(
+        model_path, tmp_path, release, header):
+    """TensorRT ignores a cache headed for another release or another calibrator: the build
+    re-heads ours (the scales are ours, not TensorRT's) and replays it with the calibrator
+    class its algorithm names."""
+    from edge_segnet.quant import trt_cache
+
+    cache_path = write_cache_for(model_path, tmp_path / "m.calib", "8.5.2")
+    cache = trt_cache.read_cache(cache_path)
+    with open(cache_path, "w") as handle:
+        handle.write(trt_cache.format_cache(cache.amax(), (8, 2, 1), "MinMaxCalibration"))
+    trt, _ = _machine(release)
+    data, algorithm = builder._cache_for_this_release(trt, cache_path)
+    assert algorithm == "MinMaxCalibration"
+    replayed = trt_cache.parse_cache(data.decode("ascii"))
+    assert data.decode("ascii").splitlines()[0] == header
+    assert replayed.scales == cache.scales
+    calibrator = trt_compat.implicit_int8_calibrator(trt, data, algorithm)
+    assert isinstance(calibrator, trt.IInt8MinMaxCalibrator)
+    assert calibrator.read_calibration_cache() == data

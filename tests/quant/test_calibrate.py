@@ -267,3 +267,26 @@ def test_an_onnx_runtime_without_calibration_cache_path_is_refused_in_one_line(m
     monkeypatch.setattr(quantization, "quantize_static", quantize_static)
     with pytest.raises(MissingDependencyError, match="calibrate needs a newer onnxruntime"):
         calibrate._quantization()
+
+
+@needs_quantization
+def test_build_int8_takes_the_qdq_model_and_records_its_calibration(raw_path, tmp_path):
+    """The hand-off to build: the Q/DQ model needs no other preparing, builds with INT8 on a
+    (stand-in) TensorRT 10.3, and the engine's description carries the calibration record."""
+    from edge_segnet.engine import builder
+    from tests.engine.fake_cuda import FakeCuda
+    from tests.engine.fake_tensorrt import Scenario, make_fake_tensorrt
+
+    qdq = str(tmp_path / "native.int8.onnx")
+    calibrate.calibrate(raw_path, frames.CalibrationSet(synthetic=2), qdq,
+                        calibrate.CalibrateOptions(unpool_form="native", trt_version="10.3.0"))
+    gpu = ("Fake Orin (sm_87)", (8, 7))
+    cuda = FakeCuda(gpu)
+    trt = make_fake_tensorrt("10.3.0", Scenario(gpu_name=gpu[0], memory=cuda))
+    result = builder.build(qdq, plan.BuildOptions(precision="int8",
+                                                  output=str(tmp_path / "q.engine")),
+                           tensorrt=trt, cuda=cuda)
+    description = result.description
+    assert description["quantization"] == "qdq" and description["prepared_passes"] == []
+    assert description["calibration"]["frames"] == 2
+    assert description["calibration"]["method"] == "percentile"
