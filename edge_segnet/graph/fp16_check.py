@@ -66,27 +66,17 @@ def cpu_fp16_arithmetic():
 def check(float_model, half_model, frames=CHECK_FRAMES):
     """Compare the two graphs (ours may hold the unpooling op: it runs through its reference)
     on synthetic frames."""
-    from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
+    from edge_segnet.runtime import in_memory
     from edge_segnet.verify import synthetic_frames
 
     agree = pixels = 0
     worst = 0.0
-    with tempfile.TemporaryDirectory(prefix="edge-segnet-fp16.") as folder:
-        paths = []
-        for name, model in (("fp32", float_model), ("fp16", half_model)):
-            path = os.path.join(folder, name + ".onnx")
-            onnx.save(model, path)
-            paths.append(path)
-        full, half = (OnnxRuntimeSegmenter(path) for path in paths)
-        try:
-            want_logits = bool(full.logits_output and half.logits_output)
-            for frame in synthetic_frames(frames):
-                a, b = full.infer(frame, want_logits), half.infer(frame, want_logits)
-                agree += int((a.labels == b.labels).sum())
-                pixels += a.labels.size
-                if want_logits:
-                    worst = max(worst, float(np.abs(a.logits - b.logits).max()))
-        finally:
-            full.close()
-            half.close()
+    with in_memory.segmenters(float_model, half_model) as (full, half):
+        want_logits = bool(full.logits_output and half.logits_output)
+        for frame in synthetic_frames(frames):
+            a, b = full.infer(frame, want_logits), half.infer(frame, want_logits)
+            agree += int((a.labels == b.labels).sum())
+            pixels += a.labels.size
+            if want_logits:
+                worst = max(worst, float(np.abs(a.logits - b.logits).max()))
     return Fp16Check(100.0 * agree / pixels, worst, cpu_fp16_arithmetic(), frames)

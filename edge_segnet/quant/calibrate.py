@@ -20,13 +20,14 @@ import onnx
 
 from edge_segnet import fileio, inputs, optional
 from edge_segnet.errors import DataError, MissingDependencyError, ModelError, UsageError
-from edge_segnet.graph import UNPOOL_OP, heads, unpool
+from edge_segnet.graph import heads, unpool
 from edge_segnet.graph import prepare as prepare_module
 from edge_segnet.graph.batchnorm import fold_batchnorm
 from edge_segnet.graph.shapes import static_shapes
 from edge_segnet.models import metadata, zoo
 from edge_segnet.quant import frames as frames_module
 from edge_segnet.quant import trt_cache
+from edge_segnet.runtime import in_memory
 from edge_segnet.trt_facts import calibration_cache as cache_facts
 
 METHODS = ("entropy", "percentile", "minmax")
@@ -352,30 +353,6 @@ def _keep_model_identity(float_model, quantized):
     quantized.metadata_props.extend(float_model.metadata_props)
 
 
-def _agreement(float_model, quantized, feeds):
-    """Arg-max agreement (%) of the Q/DQ model with the float one on a few calibration frames,
-    both run on ONNX Runtime (our op through its reference)."""
-    from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
-
-    agree = total = 0
-    with tempfile.TemporaryDirectory(prefix="edge-segnet-agree.") as folder:
-        paths = []
-        for name, model in (("float", float_model), ("int8", quantized)):
-            path = os.path.join(folder, name + ".onnx")
-            onnx.save(model, path)
-            paths.append(path)
-        segmenters = [OnnxRuntimeSegmenter(path) for path in paths]
-        try:
-            for frame in feeds:
-                first, second = (segmenter.infer(frame).labels for segmenter in segmenters)
-                agree += int((first == second).sum())
-                total += first.size
-        finally:
-            for segmenter in segmenters:
-                segmenter.close()
-    return 100.0 * agree / total if total else None
-
-
 def calibrate(model_path, calibration_set, output, options, cache=None, summary_path=None,
               log=None, progress=None):
     """Write the Q/DQ model to ``output`` (and the TensorRT cache to ``cache``, the summary
@@ -439,8 +416,8 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
         "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     _record_in_metadata(quantized, record)
-    sample = list(_first_frames(calibration_set, 8))
-    agreement = _agreement(model, quantized, sample) if sample else None
+    # Both on ONNX Runtime (our op through its reference), on a few calibration frames.
+    agreement = in_memory.label_agreement(model, quantized, _first_frames(calibration_set, 8))
     record["agreement_with_float_percent"] = agreement
     _record_in_metadata(quantized, record)
     zoo.save(quantized, output)

@@ -86,3 +86,56 @@ def test_fp16_agrees_with_fp32_on_the_synthetic_scene_model_where_onnx_runtime_r
         agree += int((labels_half == labels).sum())
         pixels += labels.size
     assert agree / float(pixels) >= 0.995  # selftest's bar for FP16 engines
+
+
+def test_prepare_fp16_converts_checks_and_records_it(tmp_path):
+    pytest.importorskip("onnxruntime", reason="the FP16 check runs on ONNX Runtime")
+    from edge_segnet.models import metadata, shipped
+
+    options = prepare.PrepareOptions(embed_preprocess=True, input_type="float32", argmax=True,
+                                     keep_logits=True, fp16=True)
+    out = str(tmp_path / "half.onnx")
+    reports = prepare.prepare_file(shipped.synthetic_model_path(), out, options)
+    by_name = {report.name: report.changes for report in reports}
+    assert "fp16" in by_name and "I/O kept" in by_name["fp16"][0]
+    check = by_name["fp16-check"][0]
+    assert "label agreement" in check and "ONNX Runtime" in check
+    # which arithmetic ran is said, not assumed
+    assert "FP32 arithmetic" in check or "FP16 arithmetic" in check
+    model = onnx.load(out)
+    assert fp16.is_fp16(model)
+    assert metadata.ModelInfo.from_model(model).extra["prepared"]["fp16"] is True
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+
+
+def test_fp16_io_makes_the_float_input_and_logits_half_and_the_segmenter_feeds_them(
+        tmp_path):
+    pytest.importorskip("onnxruntime", reason="runs the FP16 graph on ONNX Runtime")
+    from edge_segnet.models import shipped
+    from edge_segnet.runtime import open_segmenter
+    from edge_segnet.verify import synthetic_frames
+
+    options = prepare.PrepareOptions(unpool_form="native", argmax=True, keep_logits=True,
+                                     fp16=True, fp16_io=True, check_fp16=False)
+    out = str(tmp_path / "half-io.onnx")
+    prepare.prepare_file(shipped.synthetic_model_path(), out, options)
+    model = onnx.load(out)
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT16
+    types = {value.name: value.type.tensor_type.elem_type for value in model.graph.output}
+    assert types["labels"] == onnx.TensorProto.INT32
+    assert onnx.TensorProto.FLOAT16 in types.values()
+    segmenter = open_segmenter(out)
+    result = segmenter.infer(next(synthetic_frames(1)), want_logits=True)
+    assert result.labels.shape == (128, 256) and result.logits.dtype.name == "float32"
+
+
+def test_a_model_prepared_in_fp16_is_not_converted_again_for_tensorrt_11(tmp_path):
+    from edge_segnet.engine import plan
+    from edge_segnet.models import shipped
+
+    out = str(tmp_path / "half.onnx")
+    prepare.prepare_file(shipped.synthetic_model_path(), out, prepare.PrepareOptions(
+        embed_preprocess=True, argmax=True, keep_logits=True, fp16=True, check_fp16=False,
+        trt_version="11.1"))
+    built = plan.plan(out, plan.BuildOptions(precision="fp16", trt_version="11.1"))
+    assert built.passes == []

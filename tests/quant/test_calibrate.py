@@ -55,19 +55,20 @@ def calibrated(raw_path, tmp_path_factory):
     return result, out
 
 
-def _producer_ops(model):
-    return {name: node.op_type for node in model.graph.node for name in node.output}
+def _graph_maps(model):
+    """(producer op by tensor, consumer ops by tensor)."""
+    consumers = collections.defaultdict(list)
+    for node in model.graph.node:
+        for name in node.input:
+            consumers[name].append(node.op_type)
+    return {name: node.op_type for node in model.graph.node for name in node.output}, consumers
 
 
 @needs_quantization
 def test_qdq_sits_on_conv_inputs_and_weights_and_nowhere_else(calibrated):
     result, out = calibrated
     model = onnx.load(out["q.onnx"])
-    producers = _producer_ops(model)
-    consumers = collections.defaultdict(list)
-    for node in model.graph.node:
-        for name in node.input:
-            consumers[name].append(node.op_type)
+    producers, consumers = _graph_maps(model)
     convs = [node for node in model.graph.node if node.op_type == "Conv"]
     assert convs
     for conv in convs:
@@ -169,11 +170,7 @@ def test_onnx_runtime_placement_quantises_outputs_for_the_cpu(raw_path, tmp_path
                                  calibrate.CalibrateOptions(method="minmax",
                                                             target="onnxruntime"))
     model = onnx.load(out)
-    producers = _producer_ops(model)
-    consumers = collections.defaultdict(list)
-    for node in model.graph.node:
-        for name in node.input:
-            consumers[name].append(node.op_type)
+    producers, consumers = _graph_maps(model)
     convs = [node for node in model.graph.node if node.op_type == "Conv"]
     assert any("QuantizeLinear" in consumers[conv.output[0]] for conv in convs)
     assert "MaxUnpool" in producers.values()  # the graph as given: ONNX Runtime's own op

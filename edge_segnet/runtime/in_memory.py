@@ -1,0 +1,38 @@
+"""Segmenters for models held in memory (a graph a pass just made), for the checks that
+compare one with another before anything is written."""
+
+import contextlib
+import os
+import tempfile
+
+import onnx
+
+
+@contextlib.contextmanager
+def segmenters(*models):
+    """One ONNX Runtime segmenter per model (ours through its reference where a graph holds
+    our unpooling op), closed on leaving."""
+    from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
+
+    opened = []
+    with tempfile.TemporaryDirectory(prefix="edge-segnet-check.") as folder:
+        try:
+            for index, model in enumerate(models):
+                path = os.path.join(folder, "model{}.onnx".format(index))
+                onnx.save(model, path)
+                opened.append(OnnxRuntimeSegmenter(path))
+            yield opened
+        finally:
+            for segmenter in opened:
+                segmenter.close()
+
+
+def label_agreement(model_a, model_b, frames):
+    """Percent of pixels both label alike over ``frames`` (None without frames)."""
+    agree = total = 0
+    with segmenters(model_a, model_b) as (first, second):
+        for frame in frames:
+            a, b = first.infer(frame).labels, second.infer(frame).labels
+            agree += int((a == b).sum())
+            total += a.size
+    return 100.0 * agree / total if total else None
