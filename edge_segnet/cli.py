@@ -246,7 +246,8 @@ def download(
 
 @app.command()
 def prepare(
-    model: str = typer.Argument(..., help="The SegNet .onnx to prepare."),
+    model: str = typer.Argument(..., help="The SegNet .onnx to prepare (or a shipped model's "
+                                          "name)."),
     output: str = typer.Option(..., "-o", "--output", help="The prepared .onnx to write."),
     input_size: str = typer.Option("128x256", "--input-size", help="HEIGHTxWIDTH."),
     unpool: str = typer.Option("plugin", "--unpool",
@@ -278,9 +279,11 @@ def prepare(
     static shapes, optional pre-processing, arg-max and FP16 in the graph)."""
     from edge_segnet import fileio
     from edge_segnet.graph import prepare as prepare_module
+    from edge_segnet.models import shipped
     from edge_segnet.sizes import parse_size
 
     with reported_errors():
+        model = shipped.resolve(model)
         fileio.check_outputs_apart([("-o", output), ("--report", report)], [("MODEL", model)])
         if report:
             fileio.check_writable_path(report, "report")

@@ -20,7 +20,7 @@ import onnx
 
 from edge_segnet import fileio, inputs, optional
 from edge_segnet.errors import DataError, MissingDependencyError, ModelError, UsageError
-from edge_segnet.graph import heads, unpool
+from edge_segnet.graph import fp16, heads, unpool
 from edge_segnet.graph import prepare as prepare_module
 from edge_segnet.graph.batchnorm import fold_batchnorm
 from edge_segnet.graph.shapes import static_shapes
@@ -130,10 +130,14 @@ def load_float_model(model_path, options, log):
     ``build`` prepares it (TensorRT target), BatchNormalization folded into its Conv."""
     model = zoo.load(model_path)
     with open(model_path, "rb") as handle:
-        source_sha256 = hashlib.sha256(handle.read()).hexdigest()
+        source_bytes = handle.read()
+    source_sha256 = hashlib.sha256(source_bytes).hexdigest()
     if has_qdq(model):
         raise ModelError("{} already holds Q/DQ (INT8) nodes".format(model_path),
                          hint="calibrate the float model it was made from")
+    if fp16.is_fp16(model):
+        raise ModelError("{} computes in FP16; INT8 scales come from the FP32 model".format(
+            model_path), hint="calibrate the model before prepare --fp16")
     info = metadata.ModelInfo.from_model(model)
     passes = []
     if options.target == "tensorrt" and not info.extra.get("prepared"):
@@ -143,8 +147,7 @@ def load_float_model(model_path, options, log):
             argmax=True, keep_logits=True,
             trt_version="{}.{}".format(*options.cache_version[:2]) if options.cache_version
             else None)
-        with open(model_path, "rb") as handle:
-            model, reports = prepare_module.prepare(model, prepare_options, handle.read())
+        model, reports = prepare_module.prepare(model, prepare_options, source_bytes)
         passes = [report.name for report in reports]
         log("prepared {} as build does ({}x{}, {} unpooling, preprocessing and arg-max in the "
             "graph)".format(model_path, size[0], size[1], options.unpool_form))

@@ -287,3 +287,16 @@ def test_build_int8_takes_the_qdq_model_and_records_its_calibration(raw_path, tm
     assert description["quantization"] == "qdq" and description["prepared_passes"] == []
     assert description["calibration"]["frames"] == 2
     assert description["calibration"]["method"] == "percentile"
+
+
+def test_an_fp16_model_is_refused(tmp_path):
+    pytest.importorskip("onnxconverter_common", reason="makes the FP16 model")
+    from edge_segnet.graph import prepare
+    from edge_segnet.models import shipped
+
+    half = str(tmp_path / "half.onnx")
+    prepare.prepare_file(shipped.synthetic_model_path(), half, prepare.PrepareOptions(
+        argmax=True, keep_logits=True, fp16=True, check_fp16=False))
+    with pytest.raises(ModelError, match="computes in FP16"):
+        calibrate.calibrate(half, frames.CalibrationSet(synthetic=1), str(tmp_path / "o.onnx"),
+                            calibrate.CalibrateOptions())
