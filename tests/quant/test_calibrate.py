@@ -300,3 +300,22 @@ def test_an_fp16_model_is_refused(tmp_path):
     with pytest.raises(ModelError, match="computes in FP16"):
         calibrate.calibrate(half, frames.CalibrationSet(synthetic=1), str(tmp_path / "o.onnx"),
                             calibrate.CalibrateOptions())
+
+
+@needs_quantization
+def test_the_command_writes_the_model_cache_and_summary_and_prints_the_clipped_tensors(
+        raw_path, tmp_path):
+    from typer.testing import CliRunner
+
+    from edge_segnet.cli import app
+
+    out, cache = str(tmp_path / "m.int8.onnx"), str(tmp_path / "m.calib")
+    result = CliRunner().invoke(app, ["calibrate", raw_path, "--synthetic", "3", "--method",
+                                      "minmax", "-o", out, "--cache", cache,
+                                      "--trt-version", "10.3.0"])
+    assert result.exit_code == 0, result.output
+    assert "tensors calibrated on 3 frames (minmax)" in result.output
+    assert "wrote {} and {}".format(out, cache) in result.output
+    assert trt_cache.read_cache(cache).version == (10, 3, 0)
+    record = metadata.ModelInfo.from_model(onnx.load(out)).extra["calibration"]
+    assert record["method"] == "minmax" and record["cache_header"].startswith("TRT-100300-")
