@@ -150,8 +150,7 @@ def prepare(model, options, source_bytes=None):
         _timed(reports, "argmax", lambda: heads.add_argmax(model, options.keep_logits) or [
             "output is the int32 label map{}".format(
                 " (logits kept as a second output)" if options.keep_logits else "")])
-    if options.fp16:
-        _fp16_pass(model, options, reports)
+    float_model = _fp16_pass(model, options, reports) if options.fp16 else None
     _timed(reports, "opset", lambda: [note for note in [opset.lower(model)] if note])
     _timed(reports, "shapes", lambda: annotate(model) and [])
     check_prepared(model)
@@ -178,24 +177,32 @@ def prepare(model, options, source_bytes=None):
                                        architecture=info.architecture,
                                        color_order=info.color_order, extra=extra)
     metadata.set_props(model, prepared_info.to_props())
+    if float_model is not None and options.check_fp16:
+        # After the metadata: both graphs must be fed as the frames' format says.
+        metadata.set_props(float_model, prepared_info.to_props())
+        _check_fp16(float_model, model, reports)
     return model, reports
 
 
 def _fp16_pass(model, options, reports):
-    """FP16 by the model's types (what TensorRT 11 builds FP16 from), then measured against
-    the FP32 graph on the CPU when ONNX Runtime is there."""
-    from edge_segnet import optional
-    from edge_segnet.graph import fp16, fp16_check
+    """FP16 by the model's types (what TensorRT 11 builds FP16 from); returns the FP32 graph
+    it came from, to measure the result against."""
+    from edge_segnet.graph import fp16
 
     float_model = onnx.ModelProto()
     float_model.CopyFrom(model)
     _timed(reports, "fp16", lambda: [fp16.convert(model, keep_io_types=not options.fp16_io)])
-    if not options.check_fp16:
-        return
+    return float_model
+
+
+def _check_fp16(float_model, model, reports):
+    """The FP16 graph against the FP32 one on the CPU, when ONNX Runtime is there."""
+    from edge_segnet import optional
+    from edge_segnet.graph import fp16_check
+
     if optional.try_import("onnxruntime") is None:
         reports.append(PassReport("fp16-check", ["not run: onnxruntime is not installed"], 0.0))
         return
-    annotate(model)
     _timed(reports, "fp16-check",
            lambda: [fp16_check.check(float_model, model).describe()])
 

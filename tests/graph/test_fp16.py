@@ -99,7 +99,11 @@ def test_prepare_fp16_converts_checks_and_records_it(tmp_path):
     by_name = {report.name: report.changes for report in reports}
     assert "fp16" in by_name and "I/O kept" in by_name["fp16"][0]
     check = by_name["fp16-check"][0]
-    assert "label agreement" in check and "ONNX Runtime" in check
+    # The synthetic-scene model on synthetic frames, both fed as the metadata says (a check
+    # before the metadata is written feeds the graphs wrongly: 93% here).
+    import re
+
+    assert float(re.search(r"label agreement ([0-9.]+)%", check).group(1)) >= 99.5
     # which arithmetic ran is said, not assumed
     assert "FP32 arithmetic" in check or "FP16 arithmetic" in check
     model = onnx.load(out)
