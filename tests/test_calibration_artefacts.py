@@ -68,7 +68,12 @@ def test_the_summary_matches_the_model():
         record = metadata.ModelInfo.from_model(onnx.load(_path(name, ".int8.onnx"))).extra[
             "calibration"]
         assert summary["calibration"]["float_model_sha256"] == record["float_model_sha256"]
-        assert all(0 <= row["clipped_fraction"] < 0.01 for row in summary["tensors"])
+        for row in summary["tensors"]:
+            # Percentile 99.99 clips about 0.01% of the values, except where many values sit
+            # at the very top of the range (saturated pixels: 255 in the frame); those are
+            # clipped by a hair, not cut off.
+            assert 0 <= row["clipped_fraction"] < 0.001 or \
+                row["observed_amax"] <= 1.01 * row["amax"], row
 
 
 def test_int8_labels_real_streets_as_fp32_does(camvid_mini):
