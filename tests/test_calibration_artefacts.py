@@ -38,7 +38,7 @@ def test_the_qdq_model_was_made_from_the_shipped_model_of_today(name):
     assert record["target"] == "tensorrt" and record["method"] == "percentile"
     with open(os.path.join(ROOT, name, "images.txt")) as handle:
         images = [line for line in handle.read().splitlines() if line]
-    assert len(images) == record["frames"] + record["skipped"] and len(images) >= 300
+    assert len(images) == record["frames"] >= 300
     if name == shipped.CAMVID:  # calibrated on train, never on the test split
         assert all(image.startswith(("0001TP", "0006R0", "0016E5")) for image in images)
 
@@ -73,7 +73,7 @@ def test_the_summary_matches_the_model():
             # at the very top of the range (saturated pixels: 255 in the frame); those are
             # clipped by a hair, not cut off.
             assert 0 <= row["clipped_fraction"] < 0.001 or \
-                row["observed_amax"] <= 1.01 * row["amax"], row
+                row["observed_amax"] <= 1.002 * row["amax"], row
 
 
 def test_int8_labels_real_streets_as_fp32_does(camvid_mini):

@@ -10,7 +10,6 @@ from edge_segnet.engine import cuda_memory, plan as plan_module, plugin_library,
 from edge_segnet.engine import trt_compat
 from edge_segnet.engine.trt_compat import TensorRTError
 from edge_segnet.errors import EdgeSegnetError, UsageError
-from edge_segnet.quant import trt_cache
 from edge_segnet.trt_facts import calibration_cache as cache_facts
 from edge_segnet.trt_facts import gpus, releases, trtexec
 
@@ -106,9 +105,9 @@ def _configure(tensorrt, builder, options, built_plan, log):
     if workspace:
         trt_compat.set_workspace(tensorrt, config, workspace)
     calibrator = None
-    if built_plan.quantization == "calibration-cache":
+    if built_plan.calibration_cache is not None:
         calibrator = trt_compat.implicit_int8_calibrator(
-            tensorrt, *_cache_for_this_release(tensorrt, options.calib_cache))
+            tensorrt, *_cache_for_this_release(tensorrt, built_plan.calibration_cache))
     flags = trt_compat.set_precision(tensorrt, config, built_plan.precision, calibrator)
     if options.opt_level is not None:
         trt_compat.set_optimization_level(tensorrt, config, options.opt_level)
@@ -127,10 +126,18 @@ def _configure(tensorrt, builder, options, built_plan, log):
     return config, flags, workspace, calibrator
 
 
-def _cache_for_this_release(tensorrt, cache_path):
+def _trtexec_release(options, built_plan):
+    """The exact release trtexec will be: --trt-version as given, else the installed one,
+    else the planned major.minor (patch 0)."""
+    installed = optional.try_import("tensorrt")
+    text = options.trt_version or (installed.__version__ if installed is not None else
+                                   "{}.{}".format(*built_plan.target_version))
+    return cache_facts.parse_full_version(text, "--trt-version")
+
+
+def _cache_for_this_release(tensorrt, cache):
     """The cache's scales under the header of the installed release (TensorRT ignores a cache
     headed for another one); returns (bytes, calibration algorithm of the header)."""
-    cache = trt_cache.read_cache(cache_path)
     version = cache_facts.parse_full_version(tensorrt.__version__, "installed TensorRT")
     return cache.with_header(version).encode("ascii"), cache.algorithm
 
@@ -146,6 +153,16 @@ def print_trtexec(model_path, options):
     if os.path.abspath(onnx_path) == os.path.abspath(model_path):
         raise UsageError("the graph for trtexec would overwrite {}".format(model_path))
     fileio.write_bytes_atomic(onnx_path, built_plan.model_bytes(), what="the graph for trtexec")
+    calib = options.calib_cache
+    if built_plan.calibration_cache is not None:
+        # trtexec reads the cache as it is: give it one headed for its own release.
+        release = _trtexec_release(options, built_plan)
+        calib = os.path.splitext(output)[0] + ".trtexec.calib"
+        if os.path.abspath(calib) in (os.path.abspath(model_path),
+                                      os.path.abspath(options.calib_cache)):
+            raise UsageError("the cache for trtexec would overwrite {}".format(calib))
+        fileio.write_bytes_atomic(calib, built_plan.calibration_cache.with_header(
+            release).encode("ascii"), what="the calibration cache for trtexec")
     plugin = None
     if built_plan.needs_plugin:
         plugin = options.plugin or next((path for path in plugin_library.candidate_paths()
@@ -153,7 +170,7 @@ def print_trtexec(model_path, options):
                                        plugin_library.LIBRARY_NAME)
     return onnx_path, trtexec.command(
         built_plan.target_version, onnx_path, output, built_plan.precision,
-        options.workspace_mib, plugin, options.calib_cache, options.dla_core,
+        options.workspace_mib, plugin, calib, options.dla_core,
         options.gpu_fallback, options.opt_level, options.timing_cache, options.verbose)
 
 

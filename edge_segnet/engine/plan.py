@@ -111,7 +111,7 @@ class BuildPlan(object):
     """The graph to build and what was done to get it."""
 
     def __init__(self, model, source_sha256, passes, unpool, input_size, target_version,
-                 precision, quantization):
+                 precision, quantization, calibration_cache=None):
         self.model = model
         self.source_sha256 = source_sha256
         self.passes = passes
@@ -120,6 +120,7 @@ class BuildPlan(object):
         self.target_version = target_version
         self.precision = precision
         self.quantization = quantization
+        self.calibration_cache = calibration_cache  # a parsed trt_cache.Cache, or None
         self.info = metadata.ModelInfo.from_model(model)
         self.input_format = self.info.extra.get("input_format", heads.FORMAT_NORMALIZED)
 
@@ -163,9 +164,16 @@ def _quantization(model, options, version):
         if _has_qdq(model):
             raise UsageError("the model is already quantised (Q/DQ nodes); --calib-cache "
                              "goes with a float model")
+        from edge_segnet.graph import fp16
+
+        if fp16.is_fp16(model):
+            raise UsageError("the model computes in FP16; --calib-cache goes with its FP32 "
+                             "model")
+        if os.path.isdir(options.calib_cache):
+            raise ModelError("--calib-cache {} is a folder; give the cache file".format(
+                options.calib_cache))
         if not os.path.isfile(options.calib_cache):
             raise ModelError("calibration cache not found: {}".format(options.calib_cache))
-        trt_cache.read_cache(options.calib_cache)  # malformed: said now, not by TensorRT
         return "calibration-cache"
     if _has_qdq(model):
         return "qdq"
@@ -185,6 +193,9 @@ def plan(model_path, options, version=None):
     info = metadata.ModelInfo.from_model(model)
     prepared = info.extra.get("prepared")
     quantization = _quantization(model, options, version)
+    # Read once; a malformed cache is said now, not by TensorRT minutes later.
+    cache = trt_cache.read_cache(options.calib_cache) if quantization == \
+        "calibration-cache" else None
     passes = []
     if prepared:
         recorded_form = prepared.get("unpool")
@@ -217,13 +228,12 @@ def plan(model_path, options, version=None):
 
         if not fp16.is_fp16(model):  # prepare --fp16 made it so already
             passes.append(fp16.convert(model))
-    if quantization == "calibration-cache":
-        check_cache_covers(model, trt_cache.read_cache(options.calib_cache),
-                           options.calib_cache)
+    if cache is not None:
+        check_cache_covers(model, cache, options.calib_cache)
     parser_ops.check_parseable(model, version,
                                plugin_ops=(UNPOOL_OP,) if unpool == "plugin" else ())
     return BuildPlan(model, hashlib.sha256(source_bytes).hexdigest(), passes, unpool,
-                     input_size, version, options.precision, quantization)
+                     input_size, version, options.precision, quantization, cache)
 
 
 def check_cache_covers(model, cache, cache_path):
@@ -231,9 +241,10 @@ def check_cache_covers(model, cache, cache_path):
     would build a slow engine with only warnings: refuse it. The tensors that matter most are
     the inputs of the convolutions (where the INT8 kernels read)."""
     initializers = {init.name for init in model.graph.initializer}
+    frame_convs = {id(node) for node in heads.preprocess_convs(model)}  # kept float on purpose
     conv_inputs = {node.input[0] for node in model.graph.node
                    if node.op_type in ("Conv", "ConvTranspose") and node.input[0] not in
-                   initializers}
+                   initializers and id(node) not in frame_convs}
     if not cache.scales:
         raise ModelError("calibration cache {} holds no tensor scales".format(cache_path),
                          hint="write one with edge-segnet calibrate --cache")

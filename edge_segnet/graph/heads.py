@@ -24,8 +24,18 @@ FORMAT_BGR_FLOAT = "bgr_float_nchw"        # frame values 0..255 as float, plana
 # frame values from host-normalised ones.
 FRAME_INPUT = "frame"
 
+# The name of the 1x1 convolution embed_preprocess adds (fresh names add "_2", ...).
+PREPROCESS_NODE = "preprocess"
+
 # Caffe's LRN WITHIN_CHANNEL on the input, as SegNet-Basic's "norm" layer applies it.
 LCN_SIZE, LCN_ALPHA, LCN_BETA = 5, 1e-4, 0.75
+
+
+def preprocess_convs(model):
+    """The convolutions embed_preprocess put in front of the network: they read the frame's
+    raw values, which INT8 would cut to 7 bits, and cost nothing worth quantising."""
+    return [node for node in model.graph.node if node.op_type == "Conv" and (
+        node.name == PREPROCESS_NODE or node.name.startswith(PREPROCESS_NODE + "_"))]
 
 
 def _single_input(model):
@@ -92,7 +102,7 @@ def embed_preprocess(model, mean, std, color_order="RGB", input_type="uint8",
     nodes.append(helper.make_node(
         "Conv", [planar, const("preprocess.weight", weights),
                  const("preprocess.bias", offset.astype(np.float32))],
-        [normalised], kernel_shape=[1, 1], name=index.fresh("preprocess")))
+        [normalised], kernel_shape=[1, 1], name=index.fresh(PREPROCESS_NODE)))
     if normalization == "lcn":
         nodes.extend(_lcn_nodes(index, normalised, network_input, const))
     graph = model.graph

@@ -189,6 +189,11 @@ def _fp16_pass(model, options, reports):
     it came from, to measure the result against."""
     from edge_segnet.graph import fp16
 
+    if any(node.op_type in ("QuantizeLinear", "DequantizeLinear") for node in model.graph.node):
+        raise ModelError("--fp16: the model holds Q/DQ (INT8) nodes", hint="convert the float "
+                         "model, or build the INT8 one with build --int8")
+    if fp16.is_fp16(model):
+        raise ModelError("--fp16: the model computes in FP16 already")
     float_model = onnx.ModelProto()
     float_model.CopyFrom(model)
     _timed(reports, "fp16", lambda: [fp16.convert(model, keep_io_types=not options.fp16_io)])

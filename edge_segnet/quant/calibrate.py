@@ -18,7 +18,7 @@ import tempfile
 import numpy as np
 import onnx
 
-from edge_segnet import fileio, inputs, optional
+from edge_segnet import fileio, optional
 from edge_segnet.errors import DataError, MissingDependencyError, ModelError, UsageError
 from edge_segnet.graph import fp16, heads, unpool
 from edge_segnet.graph import prepare as prepare_module
@@ -46,6 +46,8 @@ QDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
 # neighbours (MaxPool, Relu, Conv).
 CACHE_OPS = ("Conv", "ConvTranspose", "BatchNormalization", "Relu", "MaxPool", "Add", "Sub",
              "Mul", "Concat", "AveragePool", "Clip", "LeakyRelu", "Sigmoid")
+# Calibration frames the INT8 model is compared with the float one on, as a first sanity check.
+AGREEMENT_FRAMES = 8
 # The calibration metadata key beside the model's other edge_segnet.* properties.
 CALIBRATION_KEY = "calibration"
 
@@ -286,8 +288,9 @@ def _amax(tensor_data):
 
 
 def _clipped_fraction(histogram, amax):
-    """Share of the calibration values whose magnitude lies beyond the range kept (the
-    calibrators' histograms are of absolute values)."""
+    """Share of the calibration values whose magnitude lies beyond the range kept. The
+    percentile calibrator's histograms are of |x|, the entropy calibrator's of x: both tails
+    count."""
     if histogram is None:
         return 0.0
     counts, edges = histogram
@@ -295,7 +298,7 @@ def _clipped_fraction(histogram, amax):
     if total == 0:
         return 0.0
     centres = (edges[:-1] + edges[1:]) / 2.0
-    return float(counts[centres > amax].sum()) / total
+    return float(counts[np.abs(centres) > amax].sum()) / total
 
 
 def summarize(ranges, histograms, names):
@@ -306,7 +309,7 @@ def summarize(ranges, histograms, names):
             continue
         amax = _amax(ranges.data[name])
         histogram = histograms.get(name)
-        observed = float(histogram[1][-1]) if histogram is not None else amax
+        observed = float(np.abs(histogram[1]).max()) if histogram is not None else amax
         rows.append({"tensor": name, "amax": amax, "observed_amax": max(observed, amax),
                      "scale": amax / trt_cache.INT8_MAX,
                      "clipped_fraction": _clipped_fraction(histogram, amax)})
@@ -327,6 +330,8 @@ def _quantize(model, ranges, options, work_dir):
         op_types = ["Conv", "ConvTranspose"]
         extra.update({"OpTypesToExcludeOutputQuantization": op_types, "QuantizeBias": False,
                       "AddQDQPairToWeight": True})
+    # The frame's raw values stay float: the normalisation in front of the network.
+    excluded = [node.name for node in heads.preprocess_convs(model)]
     source_path = os.path.join(work_dir, "float.onnx")
     output_path = os.path.join(work_dir, "qdq.onnx")
     onnx.save(model, source_path)
@@ -335,6 +340,7 @@ def _quantize(model, ranges, options, work_dir):
             source_path, output_path, calibration_cache_path=ranges_path,
             calibrate_method=_method_enum(quantization, options.method),
             quant_format=quantization.QuantFormat.QDQ, op_types_to_quantize=op_types,
+            nodes_to_exclude=excluded,
             per_channel=True, reduce_range=False,
             activation_type=quantization.QuantType.QInt8,
             weight_type=quantization.QuantType.QInt8, extra_options=extra)
@@ -361,7 +367,6 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
     """Write the Q/DQ model to ``output`` (and the TensorRT cache to ``cache``, the summary
     JSON to ``summary_path``); returns a CalibrationResult."""
     log = log or (lambda message: None)
-    inputs.check_regular_file(model_path, "model", ModelError, hint="give an .onnx model")
     if not os.path.exists(model_path):
         raise ModelError("model file not found: {}".format(model_path))
     fileio.check_outputs_apart([("-o", output), ("--cache", cache),
@@ -397,8 +402,10 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
     summary = summarize(ranges, histograms, names)
     cache_text = None
     if cache:
-        cache_text = trt_cache.format_cache({row["tensor"]: row["amax"] for row in summary},
-                                            cache_version)
+        # No scale for the frame's raw values: TensorRT then keeps the normalisation in float.
+        raw = {node.input[0] for node in heads.preprocess_convs(model)}
+        cache_text = trt_cache.format_cache({row["tensor"]: row["amax"] for row in summary
+                                             if row["tensor"] not in raw}, cache_version)
     qdq_pairs = sum(1 for node in quantized.graph.node if node.op_type == "QuantizeLinear")
     record = {
         "method": options.method,
@@ -420,8 +427,10 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
     }
     _record_in_metadata(quantized, record)
     # Both on ONNX Runtime (our op through its reference), on a few calibration frames.
-    agreement = in_memory.label_agreement(model, quantized, _first_frames(calibration_set, 8))
+    agreement, compared = in_memory.label_agreement(
+        model, quantized, _first_frames(calibration_set, AGREEMENT_FRAMES))
     record["agreement_with_float_percent"] = agreement
+    record["agreement_frames"] = compared
     _record_in_metadata(quantized, record)
     zoo.save(quantized, output)
     if cache_text is not None:
@@ -484,6 +493,6 @@ def format_summary(result, limit=12):
     if len(rows) > limit:
         lines.append("... {} more (all in --summary)".format(len(rows) - limit))
     if result.agreement is not None:
-        lines.append("label agreement with the float model on 8 calibration frames: "
-                     "{:.2f}%".format(result.agreement))
+        lines.append("label agreement with the float model on {} calibration frames: "
+                     "{:.2f}%".format(result.record["agreement_frames"], result.agreement))
     return "\n".join(lines)

@@ -54,7 +54,7 @@ class CalibrationSet(object):
             raise UsageError("--count must be 1 to {}; got {}".format(MAX_COUNT, count))
         if synthetic is not None and not 1 <= synthetic <= MAX_COUNT:
             raise UsageError("--synthetic must be 1 to {}; got {}".format(MAX_COUNT, synthetic))
-        self.skipped, self.first_skipped = 0, None
+        self.skipped_paths = set()
         self.synthetic, self.seed = synthetic, seed
         if synthetic is not None:
             self.paths = None
@@ -79,13 +79,23 @@ class CalibrationSet(object):
         self.total = len(self.paths)
         self.description = "{} of {} images in {}".format(self.total, len(available), where)
 
+    @property
+    def skipped(self):
+        return len(self.skipped_paths)
+
+    @property
+    def first_skipped(self):
+        return min(self.skipped_paths) if self.skipped_paths else None
+
     def names(self):
-        """What was calibrated on, as recorded beside the model (relative paths)."""
+        """What was calibrated on (relative paths; files that could not be read are left
+        out), as recorded beside the model."""
         if self.paths is None:
             return ["synthetic:{}:{}".format(self.seed, i) for i in range(self.total)]
         common = os.path.commonpath([os.path.abspath(p) for p in self.paths]) \
             if len(self.paths) > 1 else os.path.dirname(os.path.abspath(self.paths[0]))
-        return [os.path.relpath(os.path.abspath(p), common) for p in self.paths]
+        return [os.path.relpath(os.path.abspath(p), common) for p in self.paths
+                if p not in self.skipped_paths]
 
     def frames(self):
         if self.paths is None:
@@ -100,8 +110,7 @@ class CalibrationSet(object):
             if inputs.is_regular_file(path):
                 image = cv2.imread(path, cv2.IMREAD_COLOR)
             if image is None or image.size == 0:
-                self.skipped += 1
-                self.first_skipped = self.first_skipped or path
+                self.skipped_paths.add(path)
                 continue
             yield image
 

@@ -54,8 +54,10 @@ def parse_cache(text, where="calibration cache"):
     for number, line in enumerate(lines[1:], start=2):
         # Names may hold ': ' themselves (TensorRT's "(Unnamed Layer* 8) [Constant]_output").
         name, sep, value = line.rpartition(": ")
+        value = value.strip()
         try:
-            scale = struct.unpack(">f", bytes.fromhex(value.strip()))[0] if sep else None
+            scale = struct.unpack(">f", bytes.fromhex(value))[0] \
+                if sep and len(value) == 8 else None
         except ValueError:
             scale = None
         if scale is None or not name or not math.isfinite(scale) or scale < 0:

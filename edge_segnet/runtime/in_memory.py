@@ -28,11 +28,13 @@ def segmenters(*models):
 
 
 def label_agreement(model_a, model_b, frames):
-    """Percent of pixels both label alike over ``frames`` (None without frames)."""
-    agree = total = 0
+    """(percent of pixels both label alike, frames compared) over ``frames``; (None, 0)
+    without frames."""
+    agree = total = count = 0
     with segmenters(model_a, model_b) as (first, second):
         for frame in frames:
             a, b = first.infer(frame).labels, second.infer(frame).labels
             agree += int((a == b).sum())
             total += a.size
-    return 100.0 * agree / total if total else None
+            count += 1
+    return (100.0 * agree / total if total else None), count

@@ -433,7 +433,7 @@ def test_a_cache_is_replayed_under_the_installed_release_s_header_by_its_own_cal
     with open(cache_path, "w") as handle:
         handle.write(trt_cache.format_cache(cache.amax(), (8, 2, 1), "MinMaxCalibration"))
     trt, _ = _machine(release)
-    data, algorithm = builder._cache_for_this_release(trt, cache_path)
+    data, algorithm = builder._cache_for_this_release(trt, trt_cache.read_cache(cache_path))
     assert algorithm == "MinMaxCalibration"
     replayed = trt_cache.parse_cache(data.decode("ascii"))
     assert data.decode("ascii").splitlines()[0] == header

@@ -157,6 +157,7 @@ def test_a_cache_made_for_another_graph_is_refused_before_tensorrt(raw_model, tm
     ("", "is empty"),
     ("calibration\nx: 3c010204\n", "does not start with a TensorRT header"),
     ("TRT-8201-EntropyCalibration2\nx: zz\n", "line 2"),
+    ("TRT-8201-EntropyCalibration2\nx: 3c01\n", "line 2"),
 ])
 def test_an_unusable_cache_is_refused_naming_what_is_wrong(raw_model, tmp_path, text, message):
     cache = tmp_path / "bad.calib"

@@ -143,3 +143,26 @@ def test_a_model_prepared_in_fp16_is_not_converted_again_for_tensorrt_11(tmp_pat
         trt_version="11.1"))
     built = plan.plan(out, plan.BuildOptions(precision="fp16", trt_version="11.1"))
     assert built.passes == []
+
+
+@pytest.mark.parametrize("made_by", ["calibration", "fp16"])
+def test_prepare_fp16_refuses_a_model_that_is_not_fp32(tmp_path, made_by):
+    import os
+
+    from edge_segnet.errors import ModelError
+    from edge_segnet.models import shipped
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if made_by == "calibration":
+        source = os.path.join(root, "calibration", "segnet-basic-synthetic",
+                              "segnet-basic-synthetic.int8.onnx")
+        message = "holds Q/DQ"
+    else:
+        source = str(tmp_path / "half.onnx")
+        prepare.prepare_file(shipped.synthetic_model_path(), source, prepare.PrepareOptions(
+            argmax=True, fp16=True, check_fp16=False))
+        message = "computes in FP16 already"
+    with pytest.raises(ModelError, match=message):
+        prepare.prepare_file(source, str(tmp_path / "again.onnx"),
+                             prepare.PrepareOptions(fp16=True))
+    assert not os.path.exists(str(tmp_path / "again.onnx"))

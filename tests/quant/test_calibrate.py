@@ -69,7 +69,11 @@ def test_qdq_sits_on_conv_inputs_and_weights_and_nowhere_else(calibrated):
     result, out = calibrated
     model = onnx.load(out["q.onnx"])
     producers, consumers = _graph_maps(model)
-    convs = [node for node in model.graph.node if node.op_type == "Conv"]
+    from edge_segnet.graph import heads
+
+    frame_convs = heads.preprocess_convs(model)
+    convs = [node for node in model.graph.node if node.op_type == "Conv" and
+             node not in frame_convs]
     assert convs
     for conv in convs:
         # data and weight dequantised, bias left in float
@@ -83,9 +87,13 @@ def test_qdq_sits_on_conv_inputs_and_weights_and_nowhere_else(calibrated):
             assert set(consumers[node.output[0]]) == {"Conv"}
         if node.op_type == "Relu":
             assert producers.get(node.input[0]) == "Conv"
-    # our op, the arg-max head and the normalisation stay in float
+    # our op, the arg-max head and the normalisation (the frame's raw values) stay in float
+    from edge_segnet.graph import heads
+
+    preprocess = heads.preprocess_convs(model)
+    assert len(preprocess) == 1
     for node in model.graph.node:
-        if node.op_type in (UNPOOL_OP, "ArgMax"):
+        if node.op_type in (UNPOOL_OP, "ArgMax") or node in preprocess:
             assert all(producers.get(name) != "DequantizeLinear" for name in node.input)
     assert not any(node.op_type == "BatchNormalization" for node in model.graph.node)
     # weights stay float under a Q->DQ pair: TensorRT 8.x imports no INT8 initializers
@@ -131,9 +139,13 @@ def test_the_cache_holds_the_same_scales_as_the_qdq_model(calibrated, raw_path):
     model = onnx.load(out["q.onnx"])
     inits = {init.name: onnx.numpy_helper.to_array(init) for init in model.graph.initializer}
     producers = {name: node for node in model.graph.node for name in node.output}
+    from edge_segnet.graph import heads
+
+    frame_convs = heads.preprocess_convs(model)
+    assert all(node.input[0] not in cache.scales for node in frame_convs)  # kept float
     checked = 0
     for node in model.graph.node:
-        if node.op_type != "Conv":
+        if node.op_type != "Conv" or node in frame_convs:
             continue
         quantize = producers[producers[node.input[0]].input[0]]
         scale = float(inits[quantize.input[1]])

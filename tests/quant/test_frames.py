@@ -36,6 +36,9 @@ def test_unreadable_images_are_skipped_and_counted(tmp_path):
     read = list(chosen.frames())
     assert len(read) == 5 and chosen.skipped == 2
     assert chosen.first_skipped.endswith("f01.png")
+    names = chosen.names()
+    assert len(names) == 5 and "f01.png" not in names and os.path.join("nested", "f00.png") \
+        in names
 
 
 @pytest.mark.parametrize("kwargs, error, message", [

@@ -53,6 +53,8 @@ def test_the_cache_parses_back_to_the_same_scales_under_any_header():
     ("", "is empty"),
     ("TRT-8201-Entropy\nx: 3c010204\n", "does not start with a TensorRT header"),
     ("TRT-8201-EntropyCalibration2\nx 3c010204\n", "line 2"),
+    ("TRT-8201-EntropyCalibration2\nx: 3c01\n", "line 2"),
+    ("TRT-8201-EntropyCalibration2\nx: 3c0102040a\n", "line 2"),
     ("TRT-8201-EntropyCalibration2\nx: 7fc00000\n", "line 2"),  # NaN
     ("TRT-8201-EntropyCalibration2\n: 3c010204\n", "line 2"),
 ])
