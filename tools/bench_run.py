@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
-"""The run pipeline on this machine: ONNX Runtime + SegNet-Basic 128x256 + a 1280x720 video.
+"""Does ``run`` give the model its whole machine? The run's FPS on a 1280x720 video against the
+model's own rate, measured in the same rounds.
 
-Prints, in one run: the model's own time (bare session.run on a prepared tensor), the
-pipeline's per-stage times, the non-inference work per frame (pre- and post-processing,
-overlay, output: everything but the model call; printed again with the source's decoding,
-which the capture thread does) against 8 ms, the overlay at
-720p against 3 ms, and the pipeline's FPS against 0.9 x 1/(model time).
+Each round, in a random order: the model alone (the bare session call on a prepared tensor,
+as many calls as the video has frames: its own rate), the same again (the control: the ratio
+of the two shows the machine's noise, which should be within +-3 %), and ``run`` on the video
+(decoding, pre-processing, inference, post-processing, overlay, optional mp4 output). One
+segmenter serves all three, so the same session and threads run the model in each. Prints the
+per-round ratio run / model as median [min, max] (goal >= 0.95), and the run's per-stage
+medians.
 
-    python3 tools/bench_run.py [--frames 120] [--output none|mp4]
+    python3 tools/bench_run.py [--model segnet-basic-synthetic] [--frames 60] [--rounds 5]
+        [--output none|mp4] [--threads N]
 """
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -22,70 +27,88 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from edge_segnet import runner  # noqa: E402
 from edge_segnet.data.synthetic import StreetScene  # noqa: E402
-from edge_segnet.models import zoo  # noqa: E402
 from edge_segnet.runtime import open_segmenter  # noqa: E402
 from edge_segnet.video import sinks, sources  # noqa: E402
 from edge_segnet.viz.overlay import Painter  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import interleave  # noqa: E402
 
-def make_video(path, frames):
+try:
+    from edge_segnet.run_setup import loop_threads  # the run's library threads, as `run` sets them
+except ImportError:  # before issue 15
+    loop_threads = None
+
+
+def make_video(path, frames, size=(720, 1280)):
     import cv2
 
     scene = StreetScene((360, 640), seed=5)
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (1280, 720))
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (size[1], size[0]))
     for t in range(frames):
-        writer.write(cv2.resize(scene.render(t)[0], (1280, 720)))
+        writer.write(cv2.resize(scene.render(t)[0], (size[1], size[0])))
     writer.release()
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=120)
+    parser.add_argument("--model", default="segnet-basic-synthetic",
+                        help="an .onnx or a shipped model's name")
+    parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--output", default="none", choices=("none", "mp4"))
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-run-")
-    model = os.path.join(folder, "segnet-basic.onnx")
-    zoo.save(zoo.create("segnet-basic"), model)
-    video = os.path.join(folder, "drive720p.avi")
+    video = os.path.join(folder, "drive720p.mp4")
     make_video(video, args.frames)
-    segmenter = open_segmenter(model, threads=args.threads)
+    if loop_threads is not None:
+        loop_threads()
+    segmenter = open_segmenter(args.model, threads=args.threads)
     frame = sources.open_source(video).read()
     tensor = segmenter.prepare_input(frame)
     for _ in range(5):
         segmenter.run_tensor(tensor)
-    bare = []
-    for _ in range(30):
-        start = time.perf_counter()
-        segmenter.run_tensor(tensor)
-        bare.append((time.perf_counter() - start) * 1e3)
-    model_ms = float(np.median(bare))
-    outputs = [sinks.VideoFileSink(os.path.join(folder, "out.mp4"), 30.0)] \
-        if args.output == "mp4" else []
-    summary = runner.run(segmenter, sources.open_source(video), outputs,
-                         Painter(segmenter.info.labels.colors_bgr))
-    stats = summary.stats()
-    medians = {stage: s.median for stage, s in stats.items()}
-    def per_frame(stages):
-        return float(np.median(np.sum([summary.stage_ms[stage] for stage in stages], axis=0)))
+    painter = Painter(segmenter.info.labels.colors_bgr)
+    summaries = []
 
-    ours = per_frame(("preprocess", "postprocess", "overlay", "output"))
-    with_decode = per_frame(("capture", "preprocess", "postprocess", "overlay", "output"))
+    def model_alone():
+        start = time.perf_counter()
+        for _ in range(args.frames):
+            segmenter.run_tensor(tensor)
+        return args.frames / (time.perf_counter() - start)
+
+    def whole_run():
+        outputs = [sinks.VideoFileSink(os.path.join(folder, "out.mp4"), 30.0)] \
+            if args.output == "mp4" else []
+        summary = runner.run(segmenter, sources.open_source(video), outputs, painter)
+        summaries.append(summary)
+        return summary.fps
+
+    def progress(index, values):
+        print("round {}: {}".format(index, ", ".join(
+            "{} {:.2f} FPS".format(name, value) for name, value in sorted(values.items()))),
+            flush=True)
+
     import onnxruntime
 
-    print("ONNX Runtime {} on {} cores; SegNet-Basic 128x256; {} frames of 1280x720; output: {}"
-          .format(onnxruntime.__version__, os.cpu_count(), summary.frames, args.output))
-    print(summary.format_text())
-    print("model alone (bare session.run):  median {:.1f} ms -> {:.2f} FPS".format(
-        model_ms, 1000.0 / model_ms))
-    print("non-inference work per frame:    median {:.2f} ms (goal <= 8): pre/post-processing, "
-          "overlay, output".format(ours))
-    print("  with the video's decoding:     median {:.2f} ms (in the capture thread)".format(
-        with_decode))
-    print("overlay at 720p:                 median {:.2f} ms (goal <= 3)".format(
-        medians["overlay"]))
-    print("pipeline: {:.2f} FPS = {:.3f} x 1/(model time) (goal >= 0.9)".format(
-        summary.fps, summary.fps * model_ms / 1000.0))
+    print("ONNX Runtime {} on {} cores, {} threads; {} on {} frames of 1280x720 mp4; output: "
+          "{}; {} rounds".format(onnxruntime.__version__, os.cpu_count(),
+                                 getattr(segmenter, "threads", "default"), segmenter.describe(),
+                                 args.frames, args.output, args.rounds), flush=True)
+    values = interleave.rounds({"model": model_alone, "model-again": model_alone,
+                                "run": whole_run}, args.rounds, args.seed, progress)
+    print(interleave.control_line(values, "model", "model-again"))
+    print("FPS, median [min, max]: model alone {}, run {}".format(
+        interleave.spread(values["model"], 2), interleave.spread(values["run"], 2)))
+    print("ratio run / model per round: {} (goal >= 0.95)".format(
+        interleave.spread(interleave.ratios(values, "run", "model"))))
+    print("run's stages, ms per frame (median of the rounds' medians):")
+    for stage in runner.STAGES:
+        medians = [float(np.median(s.stage_ms[stage])) for s in summaries if s.stage_ms[stage]]
+        if medians:
+            print("  {:<15} {:7.2f}".format(stage, statistics.median(medians)))
 
 
 if __name__ == "__main__":
