@@ -11,7 +11,7 @@ import queue
 import threading
 import time
 
-from edge_segnet import signals
+from edge_segnet import optional, signals
 from edge_segnet.errors import DataError, EdgeSegnetError, OutputError
 from edge_segnet.profile.stats import LatencyStats
 from edge_segnet.video.capture import CaptureThread, Outcome
@@ -21,11 +21,37 @@ STAGES = ("capture", "capture_wait", "preprocess", "inference", "postprocess", "
 
 
 class RunOptions(object):
-    def __init__(self, max_frames=None, duration=None, realtime=False, hud=None):
+    """``opencv_threads``: OpenCV's threads during the run (None: leave OpenCV's own). One by
+    default: OpenCV's work (decoding, resizing, drawing) already runs beside the network on
+    the capture and output threads, and a pool of its own on every core would fight ONNX
+    Runtime's threads for them (tools/bench_run.py --compare-opencv-threads measures it)."""
+
+    def __init__(self, max_frames=None, duration=None, realtime=False, hud=None,
+                 opencv_threads=1):
         self.max_frames = max_frames
         self.duration = duration
         self.realtime = realtime
         self.hud = hud  # callable(stats text) -> None, or None
+        self.opencv_threads = opencv_threads
+
+
+class _OpenCVThreads(object):
+    """OpenCV's thread count for the run, restored afterwards."""
+
+    def __init__(self, count):
+        self.count, self.cv2, self.before = count, None, None
+
+    def __enter__(self):
+        if self.count is not None:
+            self.cv2 = optional.try_import("cv2")
+        if self.cv2 is not None:
+            self.before = self.cv2.getNumThreads()
+            self.cv2.setNumThreads(self.count)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.cv2 is not None:
+            self.cv2.setNumThreads(self.before)
 
 
 class RunSummary(object):
@@ -161,6 +187,11 @@ def run(segmenter, source, sinks, painter, options=None):
     asks to stop ('q' in the window). Sinks are closed on every path, so the files hold what
     was processed; a source that fails mid-run (a camera unplugged) ends the run cleanly."""
     options = options or RunOptions()
+    with _OpenCVThreads(options.opencv_threads):
+        return _run(segmenter, source, sinks, painter, options)
+
+
+def _run(segmenter, source, sinks, painter, options):
     stage_ms = {stage: [] for stage in STAGES}
     lock = threading.Lock()
     live = getattr(source, "live", False) or options.realtime

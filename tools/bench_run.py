@@ -10,8 +10,13 @@ segmenter serves all three, so the same session and threads run the model in eac
 per-round ratio run / model as median [min, max] (goal >= 0.95), and the run's per-stage
 medians.
 
+``--compare-opencv-threads`` adds a run with OpenCV's own thread pool (the loop sets OpenCV to
+one thread); ``--compare-ort-threads N`` adds the model alone and the run on a second session
+with N intra-op threads; ``--compare-no-spinning`` the same on a session whose idle threads
+sleep instead of spinning. Each of these is one more variant in the same shuffled rounds.
+
     python3 tools/bench_run.py [--model segnet-basic-synthetic] [--frames 60] [--rounds 5]
-        [--output none|mp4] [--threads N]
+        [--output none|mp4] [--threads N] [--compare-opencv-threads] [--compare-ort-threads N]
 """
 
 import argparse
@@ -34,11 +39,6 @@ from edge_segnet.viz.overlay import Painter  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interleave  # noqa: E402
 
-try:
-    from edge_segnet.run_setup import loop_threads  # the run's library threads, as `run` sets them
-except ImportError:  # before issue 15
-    loop_threads = None
-
 
 def make_video(path, frames, size=(720, 1280)):
     import cv2
@@ -59,12 +59,13 @@ def main():
     parser.add_argument("--output", default="none", choices=("none", "mp4"))
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compare-opencv-threads", action="store_true")
+    parser.add_argument("--compare-ort-threads", type=int, default=None)
+    parser.add_argument("--compare-no-spinning", action="store_true")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-run-")
     video = os.path.join(folder, "drive720p.mp4")
     make_video(video, args.frames)
-    if loop_threads is not None:
-        loop_threads()
     segmenter = open_segmenter(args.model, threads=args.threads)
     frame = sources.open_source(video).read()
     tensor = segmenter.prepare_input(frame)
@@ -73,18 +74,35 @@ def main():
     painter = Painter(segmenter.info.labels.colors_bgr)
     summaries = []
 
-    def model_alone():
+    def model_alone(segmenter=segmenter):
         start = time.perf_counter()
         for _ in range(args.frames):
             segmenter.run_tensor(tensor)
         return args.frames / (time.perf_counter() - start)
 
-    def whole_run():
+    def whole_run(segmenter=segmenter, options=None, keep=True):
         outputs = [sinks.VideoFileSink(os.path.join(folder, "out.mp4"), 30.0)] \
             if args.output == "mp4" else []
-        summary = runner.run(segmenter, sources.open_source(video), outputs, painter)
-        summaries.append(summary)
+        summary = runner.run(segmenter, sources.open_source(video), outputs, painter, options)
+        if keep:
+            summaries.append(summary)
         return summary.fps
+
+    variants = {"model": model_alone, "model-again": model_alone, "run": whole_run}
+    if args.compare_opencv_threads:
+        variants["run, OpenCV's own threads"] = lambda: whole_run(
+            options=runner.RunOptions(opencv_threads=None), keep=False)
+    if args.compare_ort_threads:
+        other = open_segmenter(args.model, threads=args.compare_ort_threads)
+        name = "{} ORT threads".format(args.compare_ort_threads)
+        variants["model, " + name] = lambda: model_alone(other)
+        variants["run, " + name] = lambda: whole_run(other, keep=False)
+    if args.compare_no_spinning:
+        from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
+
+        calm = OnnxRuntimeSegmenter(segmenter.model_path, threads=args.threads, spinning=False)
+        variants["model, no spinning"] = lambda: model_alone(calm)
+        variants["run, no spinning"] = lambda: whole_run(calm, keep=False)
 
     def progress(index, values):
         print("round {}: {}".format(index, ", ".join(
@@ -95,15 +113,23 @@ def main():
 
     print("ONNX Runtime {} on {} cores, {} threads; {} on {} frames of 1280x720 mp4; output: "
           "{}; {} rounds".format(onnxruntime.__version__, os.cpu_count(),
-                                 getattr(segmenter, "threads", "default"), segmenter.describe(),
+                                 getattr(segmenter, "threads", "ORT's default"),
+                                 segmenter.describe(),
                                  args.frames, args.output, args.rounds), flush=True)
-    values = interleave.rounds({"model": model_alone, "model-again": model_alone,
-                                "run": whole_run}, args.rounds, args.seed, progress)
+    values = interleave.rounds(variants, args.rounds, args.seed, progress)
     print(interleave.control_line(values, "model", "model-again"))
-    print("FPS, median [min, max]: model alone {}, run {}".format(
-        interleave.spread(values["model"], 2), interleave.spread(values["run"], 2)))
+    print("FPS, median [min, max]:")
+    for name in variants:
+        print("  {:<32} {}".format(name, interleave.spread(values[name], 2)))
     print("ratio run / model per round: {} (goal >= 0.95)".format(
         interleave.spread(interleave.ratios(values, "run", "model"))))
+    for name in variants:
+        if name.startswith("run, "):
+            print("ratio {} / run per round: {}".format(name, interleave.spread(
+                interleave.ratios(values, name, "run"))))
+        if name.startswith("model, "):
+            print("ratio {} / model per round: {}".format(name, interleave.spread(
+                interleave.ratios(values, name, "model"))))
     print("run's stages, ms per frame (median of the rounds' medians):")
     for stage in runner.STAGES:
         medians = [float(np.median(s.stage_ms[stage])) for s in summaries if s.stage_ms[stage]]

@@ -35,10 +35,13 @@ def machine_threads():
         return max(1, os.cpu_count() or 1)
 
 
-def session_options(ort, threads=None):
+def session_options(ort, threads=None, spinning=True):
     """Options for single-frame latency: one frame at a time, all graph optimisations,
-    ``threads`` intra-op threads (None: every core this process may use)."""
+    ``threads`` intra-op threads (None: every core this process may use); ``spinning`` False
+    puts idle pool threads to sleep at once instead of busy-waiting for the next op."""
     options = ort.SessionOptions()
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.inter_op_num_threads = 1
@@ -55,7 +58,7 @@ def providers(ort):
 class OnnxRuntimeSegmenter(Segmenter):
     backend_name = "onnxruntime"
 
-    def __init__(self, model_path, threads=None, output_name=None):
+    def __init__(self, model_path, threads=None, output_name=None, spinning=True):
         super().__init__()
         if threads is not None and threads < 1:
             raise UsageError("--threads must be at least 1; got {}".format(threads))
@@ -65,7 +68,8 @@ class OnnxRuntimeSegmenter(Segmenter):
 
         def make_session(proto):
             return ort.InferenceSession(proto.SerializeToString(),
-                                        sess_options=session_options(ort, self.threads),
+                                        sess_options=session_options(ort, self.threads,
+                                                                     spinning),
                                         providers=providers(ort))
 
         try:
