@@ -12,11 +12,12 @@ medians.
 
 ``--compare-opencv-threads`` adds a run with OpenCV's own thread pool (the loop sets OpenCV to
 one thread); ``--compare-ort-threads N`` adds the model alone and the run on a second session
-with N intra-op threads; ``--compare-no-spinning`` the same on a session whose idle threads
-sleep instead of spinning. Each of these is one more variant in the same shuffled rounds.
+with N intra-op threads; ``--compare-spinning`` the same on a session whose idle threads
+busy-wait (ORT's default) instead of sleeping. Each of these is one more variant in the same shuffled rounds.
 
     python3 tools/bench_run.py [--model segnet-basic-synthetic] [--frames 60] [--rounds 5]
         [--output none|mp4] [--threads N] [--compare-opencv-threads] [--compare-ort-threads N]
+        [--compare-spinning]
 """
 
 import argparse
@@ -61,7 +62,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compare-opencv-threads", action="store_true")
     parser.add_argument("--compare-ort-threads", type=int, default=None)
-    parser.add_argument("--compare-no-spinning", action="store_true")
+    parser.add_argument("--compare-spinning", action="store_true")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-run-")
     video = os.path.join(folder, "drive720p.mp4")
@@ -97,12 +98,12 @@ def main():
         name = "{} ORT threads".format(args.compare_ort_threads)
         variants["model, " + name] = lambda: model_alone(other)
         variants["run, " + name] = lambda: whole_run(other, keep=False)
-    if args.compare_no_spinning:
+    if args.compare_spinning:
         from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
 
-        calm = OnnxRuntimeSegmenter(segmenter.model_path, threads=args.threads, spinning=False)
-        variants["model, no spinning"] = lambda: model_alone(calm)
-        variants["run, no spinning"] = lambda: whole_run(calm, keep=False)
+        busy = OnnxRuntimeSegmenter(segmenter.model_path, threads=args.threads, spinning=True)
+        variants["model, ORT spinning"] = lambda: model_alone(busy)
+        variants["run, ORT spinning"] = lambda: whole_run(busy, keep=False)
 
     def progress(index, values):
         print("round {}: {}".format(index, ", ".join(

@@ -173,6 +173,7 @@ def _measure(model_path, segmenter, options, warn, warnings, log, baseline):
     threads = getattr(segmenter, "threads", None)
     if threads is not None:
         conditions["threads"] = threads
+        conditions["spinning"] = segmenter.spinning
     for message in condition_warnings:
         warn(message)
     if stats.unstable:
@@ -227,4 +228,4 @@ def _layers(segmenter, tensor):
                          "outside ONNX Runtime; profile the model prepared with --unpool native")
     return layers_module.profile_onnxruntime(
         model.SerializeToString(), {segmenter.input_name: tensor}, 20,
-        lambda: session_options(ort, None), providers(ort))
+        lambda: session_options(ort, segmenter.threads), providers(ort))

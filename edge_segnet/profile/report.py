@@ -8,7 +8,7 @@ from edge_segnet import fileio, optional
 from edge_segnet.profile import layers as layers_module
 
 _CONDITION_KEYS = ("board", "jetpack", "l4t", "nvpmodel", "jetson_clocks", "gpu_clock_mhz",
-                   "emc_clock_mhz", "backend", "threads", "precision", "input_size",
+                   "emc_clock_mhz", "backend", "threads", "spinning", "precision", "input_size",
                    "frame_size", "tensorrt", "onnxruntime", "cuda_driver", "cuda_runtime",
                    "model_sha256")
 

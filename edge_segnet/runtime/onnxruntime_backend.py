@@ -35,10 +35,15 @@ def machine_threads():
         return max(1, os.cpu_count() or 1)
 
 
-def session_options(ort, threads=None, spinning=True):
+def session_options(ort, threads=None, spinning=False):
     """Options for single-frame latency: one frame at a time, all graph optimisations,
-    ``threads`` intra-op threads (None: every core this process may use); ``spinning`` False
-    puts idle pool threads to sleep at once instead of busy-waiting for the next op."""
+    ``threads`` intra-op threads (None: every core this process may use).
+
+    ``spinning`` off: idle pool threads sleep at once instead of busy-waiting for the next op.
+    Busy-waiting threads hold cores that the run's capture and output threads (and the rest of
+    the board) need: on a 2-core machine with other load the model alone ran 1.35x (ORT 1.32)
+    to 1.45x (ORT 1.10) faster without it, the run 1.33x to 1.42x (tools/bench_run.py
+    --compare-spinning)."""
     options = ort.SessionOptions()
     if not spinning:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -58,13 +63,14 @@ def providers(ort):
 class OnnxRuntimeSegmenter(Segmenter):
     backend_name = "onnxruntime"
 
-    def __init__(self, model_path, threads=None, output_name=None, spinning=True):
+    def __init__(self, model_path, threads=None, output_name=None, spinning=False):
         super().__init__()
         if threads is not None and threads < 1:
             raise UsageError("--threads must be at least 1; got {}".format(threads))
         ort = optional.require("onnxruntime", "the ONNX Runtime backend")
         model = zoo.load(model_path)
         self.threads = int(threads) if threads else machine_threads()
+        self.spinning = spinning
 
         def make_session(proto):
             return ort.InferenceSession(proto.SerializeToString(),
