@@ -250,9 +250,9 @@ def prepare(
     output: str = typer.Option(..., "-o", "--output", help="The prepared .onnx to write."),
     input_size: str = typer.Option("128x256", "--input-size", help="HEIGHTxWIDTH."),
     unpool: str = typer.Option("plugin", "--unpool",
-                               help="plugin (our TensorRT op) or native (standard ops; on "
-                                    "ONNX Runtime's CPU 10-17% slower than the original "
-                                    "export, which stays the model for the CPU)."),
+                               help="plugin (our TensorRT op) or native (standard ops, for "
+                                    "TensorRT; on ONNX Runtime's CPU slower than the original "
+                                    "export, which stays the model to run on a CPU)."),
     embed_preprocess: bool = typer.Option(False, "--embed-preprocess",
                                           help="The graph takes the frame and normalises it."),
     input_type: str = typer.Option("auto", "--input-type",

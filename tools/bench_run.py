@@ -13,11 +13,12 @@ medians.
 ``--compare-opencv-threads`` adds a run with OpenCV's own thread pool (the loop sets OpenCV to
 one thread); ``--compare-ort-threads N`` adds the model alone and the run on a second session
 with N intra-op threads; ``--compare-spinning`` the same on a session whose idle threads
-busy-wait (ORT's default) instead of sleeping. Each of these is one more variant in the same shuffled rounds.
+busy-wait (ORT's default) instead of sleeping; ``--compare-inline`` a run whose pre-processing
+and arg-max run on the inference thread, as the loop did before. Each of these is one more variant in the same shuffled rounds.
 
     python3 tools/bench_run.py [--model segnet-basic-synthetic] [--frames 60] [--rounds 5]
         [--output none|mp4] [--threads N] [--compare-opencv-threads] [--compare-ort-threads N]
-        [--compare-spinning]
+        [--compare-spinning] [--compare-inline]
 """
 
 import argparse
@@ -39,6 +40,23 @@ from edge_segnet.viz.overlay import Painter  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interleave  # noqa: E402
+
+
+class _Inline(object):
+    """The segmenter as the loop used it before: pre-processing, network and arg-max in series
+    on the thread running the network (the capture and output threads only pass frames)."""
+
+    def __init__(self, segmenter):
+        self.segmenter = segmenter
+
+    def prepare_input(self, frame):
+        return frame
+
+    def run_prepared(self, frame):
+        return self.segmenter.infer(frame).labels, None
+
+    def segmentation(self, raw):
+        return self.segmenter.segmentation(raw)
 
 
 def make_video(path, frames, size=(720, 1280)):
@@ -63,6 +81,7 @@ def main():
     parser.add_argument("--compare-opencv-threads", action="store_true")
     parser.add_argument("--compare-ort-threads", type=int, default=None)
     parser.add_argument("--compare-spinning", action="store_true")
+    parser.add_argument("--compare-inline", action="store_true")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-run-")
     video = os.path.join(folder, "drive720p.mp4")
@@ -98,6 +117,9 @@ def main():
         name = "{} ORT threads".format(args.compare_ort_threads)
         variants["model, " + name] = lambda: model_alone(other)
         variants["run, " + name] = lambda: whole_run(other, keep=False)
+    if args.compare_inline:
+        variants["run, pre/post on the inference thread"] = lambda: whole_run(
+            _Inline(segmenter), keep=False)
     if args.compare_spinning:
         from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
 
