@@ -5,6 +5,10 @@ frame t, and an output thread post-processes (arg-max), draws and writes frame t
 waits on a display, and the main thread runs nothing but the network, so the model gets its
 rate. Every stage is timed, and so is glass-to-glass latency: from a frame's capture to its
 hand-over to the sinks.
+
+Live sources are the exception for pre-processing: a camera faster than the model replaces
+most frames before they are taken, and preparing each would spend a core's time on frames
+nobody uses, so the main thread prepares the one it takes.
 """
 
 import queue
@@ -198,7 +202,8 @@ def _run(segmenter, source, sinks, painter, options):
     # Files: two frames read ahead are enough to overlap decoding with inference; more would
     # only add queueing to the glass-to-glass latency.
     capture = CaptureThread(_Paced(source) if options.realtime else source,
-                            newest_only=live, depth=2, prepare=segmenter.prepare_input).start()
+                            newest_only=live, depth=2,
+                            prepare=None if live else segmenter.prepare_input).start()
     output = _Output(segmenter, painter, sinks, stage_ms, lock, newest_only=live,
                      decorate=options.hud)
     frames, ended_by = 0, "end of source"
@@ -220,6 +225,10 @@ def _run(segmenter, source, sinks, painter, options):
             waited = (time.perf_counter() - wait_start) * 1e3
             if frame.error is not None:
                 raise frame.error
+            if frame.prepare_ms is None:  # a live source's frame
+                preparing = time.perf_counter()
+                frame.tensor = segmenter.prepare_input(frame.image)
+                frame.prepare_ms = (time.perf_counter() - preparing) * 1e3
             started_inference = time.perf_counter()
             raw = segmenter.run_prepared(frame.tensor)
             inferred = (time.perf_counter() - started_inference) * 1e3

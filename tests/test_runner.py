@@ -74,6 +74,36 @@ def test_the_main_thread_runs_only_the_network(small_basic_model_path, frame, pa
     assert len(summary.stage_ms["preprocess"]) == len(summary.stage_ms["postprocess"]) == 3
 
 
+def test_a_live_sources_frames_are_prepared_only_when_taken(small_basic_model_path, frame,
+                                                           painter, monkeypatch):
+    # A camera faster than the model replaces most frames: preparing each would be wasted.
+    class Camera(_ListSource):
+        live = True
+
+        def read(self):
+            time.sleep(0.002)
+            return _ListSource.read(self)
+
+    segmenter = open_segmenter(small_basic_model_path)
+    calls = {"prepare": 0, "run": 0}
+    prepare, run_prepared = segmenter.prepare_input, segmenter.run_prepared
+
+    def counting_prepare(image):
+        calls["prepare"] += 1
+        return prepare(image)
+
+    def slow_run(tensor, want_logits=False):
+        calls["run"] += 1
+        time.sleep(0.03)
+        return run_prepared(tensor, want_logits)
+
+    monkeypatch.setattr(segmenter, "prepare_input", counting_prepare)
+    monkeypatch.setattr(segmenter, "run_prepared", slow_run)
+    summary = runner.run(segmenter, Camera([frame] * 40), [_ListSink()], painter)
+    assert summary.dropped > 10
+    assert calls["prepare"] == calls["run"] == summary.frames
+
+
 def test_a_bad_frame_fails_the_run_with_its_error(small_basic_model_path, frame, painter):
     source, sink = _ListSource([frame, frame[:, :, 0].astype(np.float32)]), _ListSink()
     with pytest.raises(DataError, match="uint8"):
