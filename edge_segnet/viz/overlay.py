@@ -22,10 +22,10 @@ def colorize(labels, palette_bgr):
     return palette[labels]
 
 
-def _table(values, dtype, fill=0):
-    """A cv2.LUT table of 256 entries: ``values`` first, ``fill`` after (ids beyond them)."""
+def _table(values, dtype):
+    """A cv2.LUT table of 256 entries: ``values`` first, zeros (black) after them."""
     values = np.asarray(values, dtype=dtype)[:256]
-    table = np.full((256,) + values.shape[1:], fill, dtype)
+    table = np.zeros((256,) + values.shape[1:], dtype)
     table[:len(values)] = values
     return table.reshape((1, 256) + values.shape[1:])
 
