@@ -35,8 +35,10 @@ class Painter(object):
 
     Each draw is what a plain OpenCV version would do, and costs what it costs: cv2.LUT from
     class ids to colors at model resolution, one cv2.resize to the frame, one cv2.addWeighted.
-    Ignored classes add one small LUT and resize of a mask and one masked copy of the frame's
-    pixels (``nearest``), or a per-pixel weight blend (``linear``, whose edges are soft).
+    Ignored classes (``nearest``) are drawn in a sentinel color, a byte value no drawn class
+    has in any channel, so that one cv2.compare of the resized colors finds their pixels and
+    one masked copy puts the frame's back: no second resize. With ``linear`` (soft edges) they
+    fade in per-pixel weights resized like the colors.
     """
 
     def __init__(self, palette_bgr, mode="overlay", alpha=0.5, label_filter="nearest",
@@ -64,6 +66,15 @@ class Painter(object):
         weights[[i for i in ignore if i < 256]] = 0.0
         self._weights = weights.reshape(1, 256)
         self._frame_weights = (1.0 - weights).reshape(1, 256)
+        self._sentinel, self._blend_colors = None, self._colors
+        if ignore and label_filter == "nearest":
+            drawn = [i for i in range(len(self.palette)) if i not in ignore]
+            used = set(self.palette[drawn].ravel().tolist()) | {0}  # 0: ids beyond the palette
+            free = [value for value in range(256) if value not in used]
+            if free:  # more than 85 drawn classes may use every byte value: then _keep
+                self._sentinel = free[0]
+                self._blend_colors = self._colors.copy()
+                self._blend_colors[0, [i for i in ignore if i < 256]] = self._sentinel
 
     def _resize(self, image, width, height):
         if image.shape[:2] == (height, width):
@@ -84,7 +95,8 @@ class Painter(object):
         ids = self._ids(labels)
         if ids is None:
             return self._draw_many(frame_bgr, labels)
-        mask = self._resize(cv2.LUT(cv2.merge((ids, ids, ids)), self._colors), width, height)
+        colors = self._blend_colors if self.mode == "overlay" else self._colors
+        mask = self._resize(cv2.LUT(cv2.merge((ids, ids, ids)), colors), width, height)
         if self.mode == "mask":
             return mask
         if self.mode == "side-by-side":
@@ -94,7 +106,12 @@ class Painter(object):
         if self.label_filter == "linear":
             return self._weighted(frame_bgr, mask, ids, width, height)
         blended = cv2.addWeighted(frame_bgr, 1.0 - self.alpha, mask, self.alpha, 0.0)
-        keep = self._resize(cv2.LUT(ids, self._keep), width, height)
+        if self._sentinel is not None:
+            # Per channel: the sentinel's pixels are 255 in all three, every other pixel 0.
+            keep = cv2.compare(mask.reshape(height, -1), self._sentinel, cv2.CMP_EQ).reshape(
+                height, width, 3)
+        else:
+            keep = self._resize(cv2.LUT(ids, self._keep), width, height)
         cv2.copyTo(frame_bgr, keep, blended)
         return blended
 

@@ -99,6 +99,22 @@ def test_ignored_classes_keep_the_frames_pixels_and_the_others_blend_as_usual(sc
     assert np.array_equal(drawn[~ignored], plain[~ignored])
 
 
+def test_ignored_classes_are_found_without_a_sentinel_when_every_byte_is_a_color():
+    # 86 drawn classes whose colors use all 256 byte values: no sentinel, the mask is resized.
+    palette = np.vstack([np.arange(258).reshape(86, 3) % 256, [[1, 2, 3]]])
+    rng = np.random.RandomState(1)
+    frame = rng.randint(0, 256, (40, 60, 3)).astype(np.uint8)
+    labels = rng.randint(0, 87, (10, 15)).astype(np.int32)
+    painter = overlay.Painter(palette, "overlay", 0.5, ignore=(86,))
+    assert painter._sentinel is None
+    drawn = painter.draw(frame, labels)
+    ignored = np.all(_plain(frame, labels, palette, "mask") == palette[86], axis=2)
+    assert ignored.any()
+    assert np.array_equal(drawn[ignored], frame[ignored])
+    plain = _plain(frame, labels, palette, "overlay")
+    assert np.array_equal(drawn[~ignored], plain[~ignored])
+
+
 def test_with_the_linear_filter_ignored_classes_fade_in_per_pixel_weights(scene):
     import cv2
 
