@@ -66,6 +66,7 @@ class Painter(object):
         weights[[i for i in ignore if i < 256]] = 0.0
         self._weights = weights.reshape(1, 256)
         self._frame_weights = (1.0 - weights).reshape(1, 256)
+        self._scratch = {}  # reused images that never leave draw(): no fresh pages per frame
         self._sentinel, self._blend_colors = None, self._colors
         if ignore and label_filter == "nearest":
             drawn = [i for i in range(len(self.palette)) if i not in ignore]
@@ -76,16 +77,31 @@ class Painter(object):
                 self._blend_colors = self._colors.copy()
                 self._blend_colors[0, [i for i in ignore if i < 256]] = self._sentinel
 
-    def _resize(self, image, width, height):
+    def _resize(self, image, width, height, scratch=None):
         if image.shape[:2] == (height, width):
             return image
-        return self.cv2.resize(image, (width, height), interpolation=self._interpolation)
+        return self.cv2.resize(image, (width, height), dst=self._buffer(
+            scratch, (height, width) + image.shape[2:], image.dtype),
+            interpolation=self._interpolation)
+
+    def _buffer(self, name, shape, dtype):
+        """A scratch image kept between draws (None: let OpenCV allocate one)."""
+        if name is None:
+            return None
+        buffer = self._scratch.get(name)
+        if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+            buffer = self._scratch[name] = np.empty(shape, dtype)
+        return buffer
 
     def _ids(self, labels):
         """The label map as uint8 for cv2.LUT, or None when an id does not fit in a byte."""
         if labels.dtype == np.uint8:
             return labels
-        if labels.size and (labels.min() < 0 or labels.max() > 255):
+        if labels.dtype.kind in "iu" and labels.dtype.itemsize in (4, 8):
+            # One pass: negative ids wrap to huge unsigned ones.
+            if (labels.view("u{}".format(labels.dtype.itemsize)) > 255).any():
+                return None
+        elif labels.size and (labels.min() < 0 or labels.max() > 255):
             return None
         return labels.astype(np.uint8)
 
@@ -95,8 +111,11 @@ class Painter(object):
         ids = self._ids(labels)
         if ids is None:
             return self._draw_many(frame_bgr, labels)
-        colors = self._blend_colors if self.mode == "overlay" else self._colors
-        mask = self._resize(cv2.LUT(cv2.merge((ids, ids, ids)), colors), width, height)
+        overlay_mode = self.mode == "overlay"
+        colors = self._blend_colors if overlay_mode else self._colors
+        # The colors are returned in the other modes, so only the overlay's are scratch.
+        mask = self._resize(cv2.LUT(cv2.merge((ids, ids, ids)), colors), width, height,
+                            "colors" if overlay_mode else None)
         if self.mode == "mask":
             return mask
         if self.mode == "side-by-side":
@@ -108,10 +127,11 @@ class Painter(object):
         blended = cv2.addWeighted(frame_bgr, 1.0 - self.alpha, mask, self.alpha, 0.0)
         if self._sentinel is not None:
             # Per channel: the sentinel's pixels are 255 in all three, every other pixel 0.
-            keep = cv2.compare(mask.reshape(height, -1), self._sentinel, cv2.CMP_EQ).reshape(
+            keep = cv2.compare(mask.reshape(height, -1), self._sentinel, cv2.CMP_EQ,
+                               dst=self._buffer("keep", (height, width * 3), np.uint8)).reshape(
                 height, width, 3)
         else:
-            keep = self._resize(cv2.LUT(ids, self._keep), width, height)
+            keep = self._resize(cv2.LUT(ids, self._keep), width, height, "keep")
         cv2.copyTo(frame_bgr, keep, blended)
         return blended
 
