@@ -93,22 +93,28 @@ def main():
         segmenter.run_tensor(tensor)
     painter = Painter(segmenter.info.labels.colors_bgr)
     summaries = []
+    cpu_ms = {"model": [], "run": []}  # this process's CPU time per frame, all threads
 
-    def model_alone(segmenter=segmenter):
-        start = time.perf_counter()
+    def model_alone(segmenter=segmenter, cpu=None):
+        start, used = time.perf_counter(), time.process_time()
         for _ in range(args.frames):
             segmenter.run_tensor(tensor)
+        if cpu is not None:
+            cpu.append((time.process_time() - used) * 1e3 / args.frames)
         return args.frames / (time.perf_counter() - start)
 
     def whole_run(segmenter=segmenter, options=None, keep=True):
         outputs = [sinks.VideoFileSink(os.path.join(folder, "out.mp4"), 30.0)] \
             if args.output == "mp4" else []
+        used = time.process_time()
         summary = runner.run(segmenter, sources.open_source(video), outputs, painter, options)
         if keep:
             summaries.append(summary)
+            cpu_ms["run"].append((time.process_time() - used) * 1e3 / summary.frames)
         return summary.fps
 
-    variants = {"model": model_alone, "model-again": model_alone, "run": whole_run}
+    variants = {"model": lambda: model_alone(cpu=cpu_ms["model"]), "model-again": model_alone,
+                "run": whole_run}
     if args.compare_opencv_threads:
         variants["run, OpenCV's own threads"] = lambda: whole_run(
             options=runner.RunOptions(opencv_threads=None), keep=False)
@@ -153,6 +159,9 @@ def main():
         if name.startswith("model, "):
             print("ratio {} / model per round: {}".format(name, interleave.spread(
                 interleave.ratios(values, name, "model"))))
+    print("CPU time per frame (all threads), median [min, max]: model alone {} ms, run {} ms "
+          "(the run's own work: decoding, pre/post-processing, overlay, threads)".format(
+              interleave.spread(cpu_ms["model"], 1), interleave.spread(cpu_ms["run"], 1)))
     print("run's stages, ms per frame (median of the rounds' medians):")
     for stage in runner.STAGES:
         medians = [float(np.median(s.stage_ms[stage])) for s in summaries if s.stage_ms[stage]]
