@@ -251,7 +251,9 @@ def prepare(
     output: str = typer.Option(..., "-o", "--output", help="The prepared .onnx to write."),
     input_size: str = typer.Option("128x256", "--input-size", help="HEIGHTxWIDTH."),
     unpool: str = typer.Option("plugin", "--unpool",
-                               help="plugin (our TensorRT op) or native (standard ops)."),
+                               help="plugin (our TensorRT op) or native (standard ops, for "
+                                    "TensorRT; on ONNX Runtime's CPU slower than the original "
+                                    "export, which stays the model to run on a CPU)."),
     embed_preprocess: bool = typer.Option(False, "--embed-preprocess",
                                           help="The graph takes the frame and normalises it."),
     input_type: str = typer.Option("auto", "--input-type",
@@ -382,7 +384,9 @@ def build(
                                              help="HEIGHTxWIDTH (default: the model's, "
                                                   "else 128x256)."),
     unpool: Optional[str] = typer.Option(None, "--unpool",
-                                         help="plugin (default) or native (no plugin needed)."),
+                                         help="plugin (default) or native (no plugin needed; "
+                                              "for TensorRT only: on the CPU run the original "
+                                              "export)."),
     plugin: Optional[str] = typer.Option(None, "--plugin",
                                          help="The plugin library (libedge_segnet_plugins.so)."),
     calib_cache: Optional[str] = typer.Option(None, "--calib-cache",
@@ -470,7 +474,8 @@ def verify(
     min_agreement: float = typer.Option(100.0, "--min-agreement",
                                         help="Smallest allowed arg-max agreement, percent."),
     json_path: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
+    threads: Optional[int] = typer.Option(None, "--threads",
+                                          help="ONNX Runtime threads (default: every core)."),
     backend: str = typer.Option("auto", "--backend",
                                 help="For the second model: auto (from the file), onnxruntime, "
                                      "or tensorrt (an .onnx is built into the engine cache)."),
@@ -520,7 +525,8 @@ def evaluate(
         None, "--predictions", help="Folder for each image's label map (class-id PNG at the "
                                     "model's resolution, named by the image; a subfolder per "
                                     "model when there are several)."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
+    threads: Optional[int] = typer.Option(None, "--threads",
+                                          help="ONNX Runtime threads (default: every core)."),
     backend: str = typer.Option("auto", "--backend",
                                 help="auto (from the file), onnxruntime, or tensorrt."),
 ):
@@ -577,17 +583,23 @@ def profile(
                                                 help="Compare the median with this figure."),
     compare: Optional[str] = typer.Option(None, "--compare",
                                           help="Compare with an earlier --json report."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
+    frame_size: str = typer.Option("720x1280", "--frame-size",
+                                   help="HEIGHTxWIDTH of the camera's frames, which "
+                                        "pre-processing resizes (default 720p)."),
+    threads: Optional[int] = typer.Option(None, "--threads",
+                                          help="ONNX Runtime threads (default: every core)."),
 ):
     """Latency with its spread, conditions, per-layer times and board power."""
     from edge_segnet import fileio
     from edge_segnet.profile import profiler, report as report_module
+    from edge_segnet.sizes import parse_size
 
     with reported_errors():
         options = profiler.ProfileOptions(
             backend=backend, iterations=iterations, duration=duration, warmup=warmup,
             per_layer=per_layer, tegrastats_on=tegrastats_on, cuda_graph=cuda_graph,
-            threads=threads, baseline_ms=baseline_ms, compare=compare)
+            threads=threads, baseline_ms=baseline_ms, compare=compare,
+            frame_size=parse_size(frame_size, "--frame-size"))
         fileio.check_outputs_apart([("--json", json_path), ("--csv", csv_path),
                                     ("--plot", plot)], [("MODEL", model), ("--compare", compare)])
         for path, what in ((json_path, "report"), (csv_path, "CSV"), (plot, "plot")):
@@ -644,7 +656,8 @@ def run(
     max_frames: Optional[int] = typer.Option(None, "--max-frames",
                                              help="Stop after this many frames."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Stop after seconds."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime threads."),
+    threads: Optional[int] = typer.Option(None, "--threads",
+                                          help="ONNX Runtime threads (default: every core)."),
     backend: str = typer.Option("auto", "--backend",
                                 help="auto (engine: TensorRT, .onnx: ONNX Runtime), onnxruntime, "
                                      "or tensorrt (an .onnx is built into the engine cache)."),

@@ -100,6 +100,8 @@ def build_run(camera=None, source=None, model=None, size=(None, None), fps=None,
         raise UsageError("--max-frames must be at least 1; got {}".format(max_frames))
     if duration is not None and not duration > 0:
         raise UsageError("--duration must be more than 0 seconds; got {}".format(duration))
+    if threads is not None and threads < 1:
+        raise UsageError("--threads must be at least 1; got {}".format(threads))
     uri = camera if camera is not None else source if source is not None else sources.SYNTHETIC
     sources.parse_source(uri)  # a malformed URI is refused before the model is loaded
     if serve:

@@ -1,15 +1,21 @@
 """The frame loop: capture, inference and drawing/output overlap.
 
-The capture thread reads frame t+1 while the main thread runs the model on frame t, and an
-output thread draws and writes frame t-1; nothing waits on a display. Every stage is timed,
-and so is glass-to-glass latency: from a frame's capture to its hand-over to the sinks.
+The capture thread reads and pre-processes frame t+1 while the main thread runs the model on
+frame t, and an output thread post-processes (arg-max), draws and writes frame t-1; nothing
+waits on a display, and the main thread runs nothing but the network, so the model gets its
+rate. Every stage is timed, and so is glass-to-glass latency: from a frame's capture to its
+hand-over to the sinks.
+
+Live sources are the exception for pre-processing: a camera faster than the model replaces
+most frames before they are taken, and preparing each would spend a core's time on frames
+nobody uses, so the main thread prepares the one it takes.
 """
 
 import queue
 import threading
 import time
 
-from edge_segnet import signals
+from edge_segnet import optional, signals
 from edge_segnet.errors import DataError, EdgeSegnetError, OutputError
 from edge_segnet.profile.stats import LatencyStats
 from edge_segnet.video.capture import CaptureThread, Outcome
@@ -19,11 +25,37 @@ STAGES = ("capture", "capture_wait", "preprocess", "inference", "postprocess", "
 
 
 class RunOptions(object):
-    def __init__(self, max_frames=None, duration=None, realtime=False, hud=None):
+    """``opencv_threads``: OpenCV's threads during the run (None: leave OpenCV's own). One by
+    default: OpenCV's work (decoding, resizing, drawing) already runs beside the network on
+    the capture and output threads, and a pool of its own on every core would fight ONNX
+    Runtime's threads for them (tools/bench_run.py --compare-opencv-threads measures it)."""
+
+    def __init__(self, max_frames=None, duration=None, realtime=False, hud=None,
+                 opencv_threads=1):
         self.max_frames = max_frames
         self.duration = duration
         self.realtime = realtime
         self.hud = hud  # callable(stats text) -> None, or None
+        self.opencv_threads = opencv_threads
+
+
+class _OpenCVThreads(object):
+    """OpenCV's thread count for the run, restored afterwards."""
+
+    def __init__(self, count):
+        self.count, self.cv2, self.before = count, None, None
+
+    def __enter__(self):
+        if self.count is not None:
+            self.cv2 = optional.try_import("cv2")
+        if self.cv2 is not None:
+            self.before = self.cv2.getNumThreads()
+            self.cv2.setNumThreads(self.count)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.cv2 is not None:
+            self.cv2.setNumThreads(self.before)
 
 
 class RunSummary(object):
@@ -93,7 +125,8 @@ class _Paced(object):
 class _Output(object):
     """The output thread: draw, then hand the frame to every sink."""
 
-    def __init__(self, painter, sinks, stage_ms, lock, newest_only, decorate=None):
+    def __init__(self, segmenter, painter, sinks, stage_ms, lock, newest_only, decorate=None):
+        self.segmenter = segmenter
         self.painter, self.sinks, self.stage_ms, self.lock = painter, sinks, stage_ms, lock
         self.decorate = decorate
         self.queue = queue.Queue(maxsize=2)
@@ -122,8 +155,10 @@ class _Output(object):
             item = self.queue.get()
             if item is None:
                 return
-            frame, labels, captured_at = item
+            frame, raw, captured_at = item
             try:
+                posted = time.perf_counter()
+                labels = self.segmenter.segmentation(raw).labels
                 start = time.perf_counter()
                 drawn = self.painter.draw(frame.image, labels)
                 if self.decorate is not None:
@@ -137,6 +172,7 @@ class _Output(object):
                         self.stop_requested = True
                 done = time.perf_counter()
                 with self.lock:
+                    self.stage_ms["postprocess"].append((start - posted) * 1e3)
                     self.stage_ms["overlay"].append((drawn_at - start) * 1e3)
                     self.stage_ms["output"].append((done - drawn_at) * 1e3)
                     self.stage_ms["glass_to_glass"].append((drawn_at - captured_at) * 1e3)
@@ -155,14 +191,21 @@ def run(segmenter, source, sinks, painter, options=None):
     asks to stop ('q' in the window). Sinks are closed on every path, so the files hold what
     was processed; a source that fails mid-run (a camera unplugged) ends the run cleanly."""
     options = options or RunOptions()
+    with _OpenCVThreads(options.opencv_threads):
+        return _run(segmenter, source, sinks, painter, options)
+
+
+def _run(segmenter, source, sinks, painter, options):
     stage_ms = {stage: [] for stage in STAGES}
     lock = threading.Lock()
     live = getattr(source, "live", False) or options.realtime
     # Files: two frames read ahead are enough to overlap decoding with inference; more would
     # only add queueing to the glass-to-glass latency.
     capture = CaptureThread(_Paced(source) if options.realtime else source,
-                            newest_only=live, depth=2).start()
-    output = _Output(painter, sinks, stage_ms, lock, newest_only=live, decorate=options.hud)
+                            newest_only=live, depth=2,
+                            prepare=None if live else segmenter.prepare_input).start()
+    output = _Output(segmenter, painter, sinks, stage_ms, lock, newest_only=live,
+                     decorate=options.hud)
     frames, ended_by = 0, "end of source"
     started = time.perf_counter()
     try:
@@ -180,13 +223,21 @@ def run(segmenter, source, sinks, painter, options=None):
             if outcome == Outcome.END:
                 break
             waited = (time.perf_counter() - wait_start) * 1e3
-            result = segmenter.infer(frame.image)
+            if frame.error is not None:
+                raise frame.error
+            if frame.prepare_ms is None:  # a live source's frame
+                preparing = time.perf_counter()
+                frame.tensor = segmenter.prepare_input(frame.image)
+                frame.prepare_ms = (time.perf_counter() - preparing) * 1e3
+            started_inference = time.perf_counter()
+            raw = segmenter.run_prepared(frame.tensor)
+            inferred = (time.perf_counter() - started_inference) * 1e3
             with lock:
                 stage_ms["capture"].append(frame.read_ms)
                 stage_ms["capture_wait"].append(waited)
-                for stage, value in segmenter.last_timings_ms.items():
-                    stage_ms[stage].append(value)
-            output.put((frame, result.labels, frame.captured_at))
+                stage_ms["preprocess"].append(frame.prepare_ms)
+                stage_ms["inference"].append(inferred)
+            output.put((frame, raw, frame.captured_at))
             frames += 1
         else:
             ended_by = "max frames"

@@ -180,6 +180,9 @@ CASES = [
     ("profile {ws}/model.onnx --compare {ws}/notes.txt", 1, "notes.txt"),
     ("profile {ws}/model.onnx --baseline-ms -5", 2, "--baseline-ms"),
     ("profile {ws}/model.onnx --backend bogus", 2, "--backend"),
+    ("profile {ws}/model.onnx --threads 0", 2, "--threads must be at least 1"),
+    ("profile {ws}/model.onnx --frame-size 0x0", 2, "--frame-size sides must be between"),
+    ("profile {ws}/model.onnx --frame-size 720p", 2, "--frame-size must be heightxwidth"),
     ("profile {ws}/fifo", 1, "not a regular file"),
     ("profile {ws}/model.onnx --csv /dev/full", 1, "character device"),
     # run
@@ -209,6 +212,8 @@ CASES = [
     ("run --source synthetic -o {ws}/out.mp4", 2, "--max-frames or --duration"),
     ("run --backend bogus --max-frames 1", 2, "--backend"),
     ("run --threads -1 --max-frames 1", 2, "--threads"),
+    ("run --threads 0 --max-frames 1", 2, "--threads must be at least 1"),
+    ("eval {ws}/model.onnx --data {ws}/data --threads 0", 2, "--threads must be at least 1"),
     ("run --bogus", 2, "no such option"),
     # the command line itself
     ("nosuch", 2, "no such command"),

@@ -1,9 +1,11 @@
+import threading
 import time
 
 import numpy as np
 import pytest
 
 from edge_segnet import runner
+from edge_segnet.errors import DataError
 from edge_segnet.models.labels import camvid
 from edge_segnet.runtime import open_segmenter
 from edge_segnet.viz.overlay import Painter
@@ -54,6 +56,61 @@ def test_every_file_frame_goes_through_and_everything_is_closed(small_basic_mode
     assert "5 frames" in summary.format_text() and summary.ended_by == "end of source"
 
 
+def test_the_main_thread_runs_only_the_network(small_basic_model_path, frame, painter,
+                                               monkeypatch):
+    # Pre-processing on the capture thread, arg-max on the output thread: between two
+    # inferences the loop does nothing else, so the model keeps its rate.
+    segmenter = open_segmenter(small_basic_model_path)
+    threads = {}
+    for name in ("prepare_input", "run_prepared", "segmentation"):
+        def spy(*args, _name=name, _call=getattr(segmenter, name)):
+            threads.setdefault(_name, set()).add(threading.current_thread().name)
+            return _call(*args)
+        monkeypatch.setattr(segmenter, name, spy)
+    summary = runner.run(segmenter, _ListSource([frame] * 3), [_ListSink()], painter)
+    assert summary.frames == 3
+    assert threads == {"prepare_input": {"capture"}, "run_prepared": {"MainThread"},
+                       "segmentation": {"output"}}
+    assert len(summary.stage_ms["preprocess"]) == len(summary.stage_ms["postprocess"]) == 3
+
+
+def test_a_live_sources_frames_are_prepared_only_when_taken(small_basic_model_path, frame,
+                                                           painter, monkeypatch):
+    # A camera faster than the model replaces most frames: preparing each would be wasted.
+    class Camera(_ListSource):
+        live = True
+
+        def read(self):
+            time.sleep(0.002)
+            return _ListSource.read(self)
+
+    segmenter = open_segmenter(small_basic_model_path)
+    calls = {"prepare": 0, "run": 0}
+    prepare, run_prepared = segmenter.prepare_input, segmenter.run_prepared
+
+    def counting_prepare(image):
+        calls["prepare"] += 1
+        return prepare(image)
+
+    def slow_run(tensor, want_logits=False):
+        calls["run"] += 1
+        time.sleep(0.03)
+        return run_prepared(tensor, want_logits)
+
+    monkeypatch.setattr(segmenter, "prepare_input", counting_prepare)
+    monkeypatch.setattr(segmenter, "run_prepared", slow_run)
+    summary = runner.run(segmenter, Camera([frame] * 40), [_ListSink()], painter)
+    assert summary.dropped > 10
+    assert calls["prepare"] == calls["run"] == summary.frames
+
+
+def test_a_bad_frame_fails_the_run_with_its_error(small_basic_model_path, frame, painter):
+    source, sink = _ListSource([frame, frame[:, :, 0].astype(np.float32)]), _ListSink()
+    with pytest.raises(DataError, match="uint8"):
+        runner.run(open_segmenter(small_basic_model_path), source, [sink], painter)
+    assert source.closed and sink.closed
+
+
 def test_max_frames_stops_early(small_basic_model_path, frame, painter):
     sink = _ListSink()
     summary = runner.run(open_segmenter(small_basic_model_path), _ListSource([frame] * 5),
@@ -65,15 +122,15 @@ def test_an_interrupt_still_closes_the_sinks(small_basic_model_path, frame, pain
                                             monkeypatch):
     segmenter = open_segmenter(small_basic_model_path)
     calls = {"count": 0}
-    infer = segmenter.infer
+    run_prepared = segmenter.run_prepared
 
-    def interrupted(image, want_logits=False):
+    def interrupted(tensor, want_logits=False):
         calls["count"] += 1
         if calls["count"] == 3:
             raise KeyboardInterrupt
-        return infer(image, want_logits)
+        return run_prepared(tensor, want_logits)
 
-    monkeypatch.setattr(segmenter, "infer", interrupted)
+    monkeypatch.setattr(segmenter, "run_prepared", interrupted)
     sink = _ListSink()
     summary = runner.run(segmenter, _ListSource([frame] * 5), [sink], painter)
     assert summary.frames == 2 and sink.closed and summary.ended_by == "interrupt"
@@ -90,13 +147,13 @@ def test_a_live_source_with_a_slow_model_drops_stale_frames(small_basic_model_pa
             return _ListSource.read(self)
 
     segmenter = open_segmenter(small_basic_model_path)
-    infer = segmenter.infer
+    run_prepared = segmenter.run_prepared
 
-    def slow(image, want_logits=False):
+    def slow(tensor, want_logits=False):
         time.sleep(0.03)
-        return infer(image, want_logits)
+        return run_prepared(tensor, want_logits)
 
-    monkeypatch.setattr(segmenter, "infer", slow)
+    monkeypatch.setattr(segmenter, "run_prepared", slow)
     sink = _ListSink()
     summary = runner.run(segmenter, Camera([frame] * 40), [sink], painter)
     assert summary.captured == 40 and summary.dropped > 10

@@ -145,6 +145,7 @@ def main():
     counts = sorted({0, 1, args.clients})
     loops = (("write", False), ("blend+write", True))
     fps = {(loop, count): [] for loop, _ in loops for count in counts}
+    fps[("write", "0 again")] = []  # the control: no client twice, its ratio is the noise
     encoded = {count: [] for count in counts}
     if args.paced_fps > 0:
         loops += (("paced", None),)
@@ -153,9 +154,10 @@ def main():
         height, width, args.rounds, args.seconds, counts))
     try:
         for round_index in range(args.rounds):
-            order = [(loop, run_like, count) for loop, run_like in loops for count in counts]
+            order = [(loop, run_like, count, count) for loop, run_like in loops
+                     for count in counts] + [("write", False, 0, "0 again")]
             rng.shuffle(order)
-            for loop, run_like, count in order:
+            for loop, run_like, count, key in order:
                 process = _connect(server, count)
                 try:
                     if run_like is None:
@@ -169,7 +171,7 @@ def main():
                                               args.seconds)
                 finally:
                     _disconnect(server, process)
-                fps[(loop, count)].append(value)
+                fps[(loop, key)].append(value)
             print("round {}: ".format(round_index + 1) + ", ".join(
                 "{} {}c {:.0f}/s".format(loop, count, fps[(loop, count)][-1])
                 for loop, run_like in loops if run_like is not None for count in counts))
@@ -185,6 +187,9 @@ def main():
         if count:
             print("  JPEGs encoded (once each, whatever the clients) with {:>3} clients: {} /s"
                   .format(count, _summary(encoded[count])))
+    control = [a / b for a, b in zip(fps[("write", "0 again")], fps[("write", 0)])]
+    print("control: write with 0 clients twice, ratio per round {} (noise; goal within "
+          "+-3%)".format(_summary(control)))
     print("slowdown ratio per round (frames/s with 0 clients / with N), median [min, max]:")
     for loop, _ in loops:
         for count in counts:

@@ -3,13 +3,18 @@
 native form with pre-processing and arg-max in the graph, and how long ``prepare`` takes, in
 one run.
 
-Each variant is timed on the same input in its own block after a warm-up (one session at a
-time: idle sessions' spinning thread pools would otherwise steal the two cores). Latency is
-``session.run`` only: the embed-preprocess+argmax variant takes the frame's bytes (float32
-planes for TensorRT 8.2) and returns the label map, the others take the normalised tensor and
-return logits.
+The variants are timed in rounds, each round running every variant (``--iterations`` calls,
+median milliseconds) in a random order, with the original timed twice as the control: timed
+in blocks of their own, the variants once compared the machine's drift more than the graphs
+(the prepared graph read 0.52x the original's time; interleaved it was 1.10-1.16x). Ratios are
+per round, printed as median [min, max]. All sessions are open at once; their idle threads
+sleep (as every session edge-segnet opens), so they do not take the cores from the one
+running. Latency is ``session.run`` only: the embed-preprocess+argmax variant takes the
+frame's bytes (float32 planes for TensorRT 8.2) and returns the label map, the others take
+the normalised tensor and return logits.
 
-    python3 tools/bench_prepare.py [--iterations 30] [--models segnet-basic segnet-vgg16]
+    python3 tools/bench_prepare.py [--iterations 10] [--rounds 9]
+        [--models segnet-basic segnet-vgg16]
 """
 
 import argparse
@@ -27,18 +32,25 @@ from edge_segnet.models import zoo  # noqa: E402
 from edge_segnet.runtime import preprocess  # noqa: E402
 from edge_segnet.runtime.onnxruntime_backend import providers, session_options  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import interleave  # noqa: E402
 
-def _time(session, feed, iterations, warmup):
-    samples = []
-    for index in range(warmup + iterations):
-        start = time.perf_counter()
+
+def _timer(session, feed, iterations, warmup):
+    for _ in range(warmup):
         session.run(None, feed)
-        if index >= warmup:
+
+    def measure():
+        samples = []
+        for _ in range(iterations):
+            start = time.perf_counter()
+            session.run(None, feed)
             samples.append((time.perf_counter() - start) * 1e3)
-    return np.median(samples), np.percentile(samples, 90)
+        return float(np.median(samples))
+    return measure
 
 
-def bench(name, iterations, warmup):
+def bench(name, iterations, warmup, rounds, seed):
     import onnxruntime
 
     size = zoo.DEFAULT_INPUT_SIZE
@@ -56,37 +68,43 @@ def bench(name, iterations, warmup):
     frame = preprocess.resize(StreetScene((360, 480), seed=0).render(0)[0], size)
     normalised = preprocess.Normalizer((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))(frame)
     raw = frame.transpose(2, 0, 1)[None].astype(np.float32)
-    rows = []
+    timers = {}
     for label, (model, seconds) in variants.items():
         session = onnxruntime.InferenceSession(model.SerializeToString(),
                                                sess_options=session_options(onnxruntime),
                                                providers=providers(onnxruntime))
         feed = {session.get_inputs()[0].name: raw if "embed" in label else normalised}
-        median, p90 = _time(session, feed, iterations, warmup)
-        rows.append((label, median, p90, seconds))
-        del session
-    return rows
+        timers[label] = _timer(session, feed, iterations, warmup)
+    timers["original again"] = timers["original"]
+    values = interleave.rounds(timers, rounds, seed)
+    return values, {label: seconds for label, (_, seconds) in variants.items()}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=sorted(zoo.SPECS))
-    parser.add_argument("--iterations", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     import onnxruntime
 
-    print("ONNX Runtime {} on {} cores; 1x3x128x256; {} iterations after {} warm-up".format(
-        onnxruntime.__version__, os.cpu_count(), args.iterations, args.warmup))
-    print("{:<14} {:<22} {:>10} {:>9} {:>10} {:>12}".format(
-        "model", "graph", "median ms", "p90 ms", "vs orig", "prepare s"))
+    print("ONNX Runtime {} on {} cores; 1x3x128x256; {} rounds, each variant {} calls per round "
+          "(median) after {} warm-up, in a random order".format(
+              onnxruntime.__version__, os.cpu_count(), args.rounds, args.iterations,
+              args.warmup))
+    print("{:<14} {:<22} {:>26} {:>26} {:>10}".format(
+        "model", "graph", "ms per call, med [min,max]", "vs original, med [min,max]",
+        "prepare s"))
     for name in args.models:
-        rows = bench(name, args.iterations, args.warmup)
-        base = rows[0][1]
-        for label, median, p90, seconds in rows:
-            print("{:<14} {:<22} {:>10.1f} {:>9.1f} {:>10.3f} {:>12}".format(
-                name, label, median, p90, median / base,
-                "-" if label == "original" else "{:.2f}".format(seconds)))
+        values, seconds = bench(name, args.iterations, args.warmup, args.rounds, args.seed)
+        for label in values:
+            print("{:<14} {:<22} {:>26} {:>26} {:>10}".format(
+                name, label, interleave.spread(values[label], 1),
+                interleave.spread(interleave.ratios(values, label, "original")),
+                "{:.2f}".format(seconds[label]) if seconds.get(label) else "-"))
+        print(interleave.control_line(values, "original", "original again"))
 
 
 if __name__ == "__main__":

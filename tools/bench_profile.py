@@ -1,77 +1,83 @@
 #!/usr/bin/env python3
-"""Does ``profile`` report what the model costs? Its median on ONNX Runtime beside a bare
-``InferenceSession.run`` loop over the same model and input, measured in one run.
+"""Does ``profile`` report what the model costs, and do its stages add up to its total? Its
+median inference time on ONNX Runtime beside a bare ``InferenceSession.run`` loop over the
+same model, measured in the same rounds.
 
-Rounds of a bare loop then a profile, one session alive at a time (two sessions' spinning
-thread pools would slow each other on a small CPU); this machine's speed drifts by several
-percent over a minute, so the rounds interleave the two and the medians of all samples of each
-are compared. Goal: within 3%.
+Each round runs, in a random order: the bare loop, the bare loop again (the control: the
+ratio of the two is the machine's noise, which should be within +-3 %), and a ``profile``
+(its own session, on a frame of --frame-size). Ratios are per round, printed as median [min,
+max]. Goals: profile / bare within 3 %; every profile's stage means summing to its per-frame
+total within 3 %.
 
-    python3 tools/bench_profile.py [--model M.onnx] [--rounds 6] [--iterations 30]
+    python3 tools/bench_profile.py [--model segnet-basic-synthetic] [--rounds 7]
+        [--iterations 20] [--frame-size 720x1280]
 """
 
 import argparse
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from edge_segnet.models import zoo  # noqa: E402
-from edge_segnet.profile import profiler  # noqa: E402
+from edge_segnet.models import shipped  # noqa: E402
+from edge_segnet.profile import profiler, report as report_module  # noqa: E402
 from edge_segnet.runtime import open_segmenter  # noqa: E402
-from edge_segnet.runtime.onnxruntime_backend import providers, session_options  # noqa: E402
+from edge_segnet.sizes import parse_size  # noqa: E402
 
-
-def bare_samples(path, tensor, iterations, warmup):
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(path, sess_options=session_options(onnxruntime),
-                                           providers=providers(onnxruntime))
-    feed = {session.get_inputs()[0].name: tensor}
-    for _ in range(warmup):
-        session.run(None, feed)
-    samples = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        session.run(None, feed)
-        samples.append((time.perf_counter() - start) * 1e3)
-    return samples
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import interleave  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="default: SegNet-Basic at 128x256")
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--iterations", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--model", default="segnet-basic-synthetic",
+                        help="an .onnx or a shipped model's name")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--frame-size", default="720x1280")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     import onnxruntime
 
-    path = args.model
-    if path is None:
-        path = os.path.join(tempfile.mkdtemp(), "segnet-basic.onnx")
-        zoo.save(zoo.create("segnet-basic"), path)
+    path = shipped.resolve(args.model)
+    frame_size = parse_size(args.frame_size, "--frame-size")
     segmenter = open_segmenter(path)
-    tensor = segmenter.prepare_input(np.full(tuple(segmenter.input_size) + (3,), 128, np.uint8))
-    del segmenter
-    bare, ours = [], []
-    for _ in range(args.rounds):
-        bare.extend(bare_samples(path, tensor, args.iterations, args.warmup))
-        report = profiler.profile(path, profiler.ProfileOptions(iterations=args.iterations,
-                                                                warmup=args.warmup))
-        ours.extend(report["samples_ms"])
-    bare_median, ours_median = float(np.median(bare)), float(np.median(ours))
-    print("ONNX Runtime {} on {} cores, {} ({} rounds of {} runs each)".format(
-        onnxruntime.__version__, os.cpu_count(), os.path.basename(path), args.rounds,
-        args.iterations))
-    print("bare InferenceSession.run median: {:.2f} ms".format(bare_median))
-    print("edge-segnet profile median:       {:.2f} ms".format(ours_median))
-    print("ratio profile/bare: {:.4f} ({:+.1f}%; goal within 3%)".format(
-        ours_median / bare_median, 100 * (ours_median / bare_median - 1)))
+    frame = np.random.RandomState(0).randint(0, 256, frame_size + (3,)).astype(np.uint8)
+    tensor = segmenter.prepare_input(frame)
+    for _ in range(args.warmup):
+        segmenter.run_tensor(tensor)
+    shares = []
+
+    def bare():
+        samples = []
+        for _ in range(args.iterations):
+            start = time.perf_counter()
+            segmenter.run_tensor(tensor)
+            samples.append((time.perf_counter() - start) * 1e3)
+        return float(np.median(samples))
+
+    def profiled():
+        report = profiler.profile(path, profiler.ProfileOptions(
+            iterations=args.iterations, warmup=args.warmup, frame_size=frame_size))
+        shares.append(report_module.stages_share(report))
+        return report["latency_ms"]["median"]
+
+    values = interleave.rounds({"bare": bare, "bare again": bare, "profile": profiled},
+                               args.rounds, args.seed)
+    print("ONNX Runtime {} on {} cores, {} threads, {}; {} rounds of {} runs each, frames "
+          "{}x{}".format(onnxruntime.__version__, os.cpu_count(), segmenter.threads,
+                         os.path.basename(path), args.rounds, args.iterations, *frame_size))
+    print(interleave.control_line(values, "bare", "bare again"))
+    print("median ms: bare InferenceSession.run {}, profile's inference {}".format(
+        interleave.spread(values["bare"], 2), interleave.spread(values["profile"], 2)))
+    print("ratio profile / bare per round: {} (goal within 3%)".format(
+        interleave.spread(interleave.ratios(values, "profile", "bare"))))
+    print("profile's stage means / its per-frame mean, every run: {} (goal within 3%)".format(
+        ", ".join("{:.4f}".format(share) for share in shares)))
 
 
 if __name__ == "__main__":

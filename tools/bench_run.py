@@ -1,17 +1,29 @@
 #!/usr/bin/env python3
-"""The run pipeline on this machine: ONNX Runtime + SegNet-Basic 128x256 + a 1280x720 video.
+"""Does ``run`` give the model its whole machine? The run's FPS on a 1280x720 video against the
+model's own rate, measured in the same rounds.
 
-Prints, in one run: the model's own time (bare session.run on a prepared tensor), the
-pipeline's per-stage times, the non-inference work per frame (pre- and post-processing,
-overlay, output: everything but the model call; printed again with the source's decoding,
-which the capture thread does) against 8 ms, the overlay at
-720p against 3 ms, and the pipeline's FPS against 0.9 x 1/(model time).
+Each round, in a random order: the model alone (the bare session call on a prepared tensor,
+as many calls as the video has frames: its own rate), the same again (the control: the ratio
+of the two shows the machine's noise, which should be within +-3 %), and ``run`` on the video
+(decoding, pre-processing, inference, post-processing, overlay, optional mp4 output). One
+segmenter serves all three, so the same session and threads run the model in each. Prints the
+per-round ratio run / model as median [min, max] (goal >= 0.95), and the run's per-stage
+medians.
 
-    python3 tools/bench_run.py [--frames 120] [--output none|mp4]
+``--compare-opencv-threads`` adds a run with OpenCV's own thread pool (the loop sets OpenCV to
+one thread); ``--compare-ort-threads N`` adds the model alone and the run on a second session
+with N intra-op threads; ``--compare-spinning`` the same on a session whose idle threads
+busy-wait (ORT's default) instead of sleeping; ``--compare-inline`` a run whose pre-processing
+and arg-max run on the inference thread, as the loop did before. Each of these is one more variant in the same shuffled rounds.
+
+    python3 tools/bench_run.py [--model segnet-basic-synthetic] [--frames 60] [--rounds 5]
+        [--output none|mp4] [--threads N] [--compare-opencv-threads] [--compare-ort-threads N]
+        [--compare-spinning] [--compare-inline]
 """
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -22,70 +34,139 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from edge_segnet import runner  # noqa: E402
 from edge_segnet.data.synthetic import StreetScene  # noqa: E402
-from edge_segnet.models import zoo  # noqa: E402
 from edge_segnet.runtime import open_segmenter  # noqa: E402
 from edge_segnet.video import sinks, sources  # noqa: E402
 from edge_segnet.viz.overlay import Painter  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import interleave  # noqa: E402
 
-def make_video(path, frames):
+
+class _Inline(object):
+    """The segmenter as the loop used it before: pre-processing, network and arg-max in series
+    on the thread running the network (the capture and output threads only pass frames)."""
+
+    def __init__(self, segmenter):
+        self.segmenter = segmenter
+
+    def prepare_input(self, frame):
+        return frame
+
+    def run_prepared(self, frame):
+        return self.segmenter.infer(frame).labels, None
+
+    def segmentation(self, raw):
+        return self.segmenter.segmentation(raw)
+
+
+def make_video(path, frames, size=(720, 1280)):
     import cv2
 
     scene = StreetScene((360, 640), seed=5)
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (1280, 720))
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (size[1], size[0]))
     for t in range(frames):
-        writer.write(cv2.resize(scene.render(t)[0], (1280, 720)))
+        writer.write(cv2.resize(scene.render(t)[0], (size[1], size[0])))
     writer.release()
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=120)
+    parser.add_argument("--model", default="segnet-basic-synthetic",
+                        help="an .onnx or a shipped model's name")
+    parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--output", default="none", choices=("none", "mp4"))
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compare-opencv-threads", action="store_true")
+    parser.add_argument("--compare-ort-threads", type=int, default=None)
+    parser.add_argument("--compare-spinning", action="store_true")
+    parser.add_argument("--compare-inline", action="store_true")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-run-")
-    model = os.path.join(folder, "segnet-basic.onnx")
-    zoo.save(zoo.create("segnet-basic"), model)
-    video = os.path.join(folder, "drive720p.avi")
+    video = os.path.join(folder, "drive720p.mp4")
     make_video(video, args.frames)
-    segmenter = open_segmenter(model, threads=args.threads)
+    segmenter = open_segmenter(args.model, threads=args.threads)
     frame = sources.open_source(video).read()
     tensor = segmenter.prepare_input(frame)
     for _ in range(5):
         segmenter.run_tensor(tensor)
-    bare = []
-    for _ in range(30):
-        start = time.perf_counter()
-        segmenter.run_tensor(tensor)
-        bare.append((time.perf_counter() - start) * 1e3)
-    model_ms = float(np.median(bare))
-    outputs = [sinks.VideoFileSink(os.path.join(folder, "out.mp4"), 30.0)] \
-        if args.output == "mp4" else []
-    summary = runner.run(segmenter, sources.open_source(video), outputs,
-                         Painter(segmenter.info.labels.colors_bgr))
-    stats = summary.stats()
-    medians = {stage: s.median for stage, s in stats.items()}
-    def per_frame(stages):
-        return float(np.median(np.sum([summary.stage_ms[stage] for stage in stages], axis=0)))
+    painter = Painter(segmenter.info.labels.colors_bgr)
+    summaries = []
+    cpu_ms = {"model": [], "run": []}  # this process's CPU time per frame, all threads
 
-    ours = per_frame(("preprocess", "postprocess", "overlay", "output"))
-    with_decode = per_frame(("capture", "preprocess", "postprocess", "overlay", "output"))
+    def model_alone(segmenter=segmenter, cpu=None):
+        start, used = time.perf_counter(), time.process_time()
+        for _ in range(args.frames):
+            segmenter.run_tensor(tensor)
+        if cpu is not None:
+            cpu.append((time.process_time() - used) * 1e3 / args.frames)
+        return args.frames / (time.perf_counter() - start)
+
+    def whole_run(segmenter=segmenter, options=None, keep=True):
+        outputs = [sinks.VideoFileSink(os.path.join(folder, "out.mp4"), 30.0)] \
+            if args.output == "mp4" else []
+        used = time.process_time()
+        summary = runner.run(segmenter, sources.open_source(video), outputs, painter, options)
+        if keep:
+            summaries.append(summary)
+            cpu_ms["run"].append((time.process_time() - used) * 1e3 / summary.frames)
+        return summary.fps
+
+    variants = {"model": lambda: model_alone(cpu=cpu_ms["model"]), "model-again": model_alone,
+                "run": whole_run}
+    if args.compare_opencv_threads:
+        variants["run, OpenCV's own threads"] = lambda: whole_run(
+            options=runner.RunOptions(opencv_threads=None), keep=False)
+    if args.compare_ort_threads:
+        other = open_segmenter(args.model, threads=args.compare_ort_threads)
+        name = "{} ORT threads".format(args.compare_ort_threads)
+        variants["model, " + name] = lambda: model_alone(other)
+        variants["run, " + name] = lambda: whole_run(other, keep=False)
+    if args.compare_inline:
+        variants["run, pre/post on the inference thread"] = lambda: whole_run(
+            _Inline(segmenter), keep=False)
+    if args.compare_spinning:
+        from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
+
+        busy = OnnxRuntimeSegmenter(segmenter.model_path, threads=args.threads, spinning=True)
+        variants["model, ORT spinning"] = lambda: model_alone(busy)
+        variants["run, ORT spinning"] = lambda: whole_run(busy, keep=False)
+
+    def progress(index, values):
+        print("round {}: {}".format(index, ", ".join(
+            "{} {:.2f} FPS".format(name, value) for name, value in sorted(values.items()))),
+            flush=True)
+
     import onnxruntime
 
-    print("ONNX Runtime {} on {} cores; SegNet-Basic 128x256; {} frames of 1280x720; output: {}"
-          .format(onnxruntime.__version__, os.cpu_count(), summary.frames, args.output))
-    print(summary.format_text())
-    print("model alone (bare session.run):  median {:.1f} ms -> {:.2f} FPS".format(
-        model_ms, 1000.0 / model_ms))
-    print("non-inference work per frame:    median {:.2f} ms (goal <= 8): pre/post-processing, "
-          "overlay, output".format(ours))
-    print("  with the video's decoding:     median {:.2f} ms (in the capture thread)".format(
-        with_decode))
-    print("overlay at 720p:                 median {:.2f} ms (goal <= 3)".format(
-        medians["overlay"]))
-    print("pipeline: {:.2f} FPS = {:.3f} x 1/(model time) (goal >= 0.9)".format(
-        summary.fps, summary.fps * model_ms / 1000.0))
+    print("ONNX Runtime {} on {} cores, {} threads; {} on {} frames of 1280x720 mp4; output: "
+          "{}; {} rounds".format(onnxruntime.__version__, os.cpu_count(),
+                                 getattr(segmenter, "threads", "ORT's default"),
+                                 segmenter.describe(),
+                                 args.frames, args.output, args.rounds), flush=True)
+    values = interleave.rounds(variants, args.rounds, args.seed, progress)
+    print(interleave.control_line(values, "model", "model-again"))
+    print("FPS, median [min, max]:")
+    for name in variants:
+        print("  {:<32} {}".format(name, interleave.spread(values[name], 2)))
+    print("ratio run / model per round: {} (goal >= 0.95)".format(
+        interleave.spread(interleave.ratios(values, "run", "model"))))
+    for name in variants:
+        if name.startswith("run, "):
+            print("ratio {} / run per round: {}".format(name, interleave.spread(
+                interleave.ratios(values, name, "run"))))
+        if name.startswith("model, "):
+            print("ratio {} / model per round: {}".format(name, interleave.spread(
+                interleave.ratios(values, name, "model"))))
+    print("CPU time per frame (all threads), median [min, max]: model alone {} ms, run {} ms "
+          "(the run's own work: decoding, pre/post-processing, overlay, threads)".format(
+              interleave.spread(cpu_ms["model"], 1), interleave.spread(cpu_ms["run"], 1)))
+    print("run's stages, ms per frame (median of the rounds' medians):")
+    for stage in runner.STAGES:
+        medians = [float(np.median(s.stage_ms[stage])) for s in summaries if s.stage_ms[stage]]
+        if medians:
+            print("  {:<15} {:7.2f}".format(stage, statistics.median(medians)))
 
 
 if __name__ == "__main__":

@@ -2,10 +2,10 @@
 """ONNX Runtime latency of the zoo models through the Segmenter beside a bare
 ``InferenceSession.run`` loop on the same model and input, measured in one run.
 
-The two are timed in alternation (one call of each per round) so that clock drift and other
-load hit both alike, on the same InferenceSession: two sessions would each keep a spinning
-thread pool and slow each other down on a small CPU. Percentiles are numpy's default (linear
-interpolation).
+Each round makes one call of each, in a random order, so that clock drift and other load hit
+both alike, on the same InferenceSession; the bare call is made twice per round as the
+control (its two timings should agree within +-3 %). Ratios are per round, printed as median
+[min, max].
 
     python3 tools/bench_segmenter.py [--iterations 40] [--models segnet-basic segnet-vgg16]
 """
@@ -24,10 +24,16 @@ from edge_segnet.data.synthetic import StreetScene  # noqa: E402
 from edge_segnet.models import zoo  # noqa: E402
 from edge_segnet.runtime import open_segmenter  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import interleave  # noqa: E402
 
-def _stats(samples_ms):
-    samples = np.asarray(samples_ms)
-    return np.median(samples), np.percentile(samples, 90)
+
+def _timed(call):
+    def measure():
+        start = time.perf_counter()
+        call()
+        return (time.perf_counter() - start) * 1e3
+    return measure
 
 
 def bench(name, iterations, warmup, frame_size, threads):
@@ -39,17 +45,12 @@ def bench(name, iterations, warmup, frame_size, threads):
     frame, _ = StreetScene(frame_size, seed=0).render(0)
     tensor = segmenter.prepare_input(frame)
     feed = {bare.get_inputs()[0].name: tensor}
-    segmenter_ms, bare_ms = [], []
-    for index in range(warmup + iterations):
-        start = time.perf_counter()
+    for _ in range(warmup):
         segmenter.infer(frame)
-        middle = time.perf_counter()
         bare.run(None, feed)
-        end = time.perf_counter()
-        if index >= warmup:
-            segmenter_ms.append((middle - start) * 1e3)
-            bare_ms.append((end - middle) * 1e3)
-    return _stats(segmenter_ms), _stats(bare_ms)
+    return interleave.rounds({"Segmenter": _timed(lambda: segmenter.infer(frame)),
+                              "bare": _timed(lambda: bare.run(None, feed)),
+                              "bare again": _timed(lambda: bare.run(None, feed))}, iterations)
 
 
 def main():
@@ -63,15 +64,17 @@ def main():
 
     print("ONNX Runtime {} on {} cores; input 1x3x128x256; {} iterations after {} warm-up".format(
         onnxruntime.__version__, os.cpu_count(), args.iterations, args.warmup))
-    print("{:<14} {:>9} {:>22} {:>22} {:>16}".format(
-        "model", "frame", "Segmenter med/p90 ms", "bare run med/p90 ms", "overhead ratio"))
+    print("{:<14} {:>9} {:>22} {:>22} {:>24} {:>24}".format(
+        "model", "frame", "Segmenter ms med [range]", "bare run ms med [range]",
+        "overhead ratio med [range]", "control ratio med [range]"))
     for name in args.models:
         for frame_size in ((128, 256), (720, 1280)):
-            (seg_med, seg_p90), (bare_med, bare_p90) = bench(
-                name, args.iterations, args.warmup, frame_size, args.threads)
-            print("{:<14} {:>9} {:>10.1f} / {:<9.1f} {:>10.1f} / {:<9.1f} {:>16.3f}".format(
-                name, "{}x{}".format(*frame_size), seg_med, seg_p90, bare_med, bare_p90,
-                seg_med / bare_med))
+            values = bench(name, args.iterations, args.warmup, frame_size, args.threads)
+            print("{:<14} {:>9} {:>22} {:>22} {:>24} {:>24}".format(
+                name, "{}x{}".format(*frame_size), interleave.spread(values["Segmenter"], 1),
+                interleave.spread(values["bare"], 1),
+                interleave.spread(interleave.ratios(values, "Segmenter", "bare")),
+                interleave.spread(interleave.ratios(values, "bare again", "bare"))))
 
 
 if __name__ == "__main__":

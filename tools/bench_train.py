@@ -6,7 +6,8 @@ channels_last, torch.compile) run through the loop's own ``Session.step`` on the
 split. Variants are interleaved in a random order in every repeat, so drift (thermal, another
 job on the machine) falls on all of them; the summary gives the median and spread of images/s
 and the ratio to ``baseline`` (the loader and loop as they were: PNG decoding in the main
-process, contiguous tensors, eager) paired within each repeat.
+process, contiguous tensors, eager) paired within each repeat; ``baseline-again`` is the
+control (the same settings twice: its ratio should be within +-3 % of 1).
 
     python3 tools/bench_train.py --data /tmp/CamVid --threads 1 --steps 2 --repeats 3
 
@@ -30,13 +31,14 @@ from edge_segnet.models.torch_segnet import torch  # noqa: E402
 
 VARIANTS = {
     "baseline": {},
+    "baseline-again": {},  # the control: the same as baseline, its ratio is the noise (+-3 %)
     "cache": {"cache": True},
     "workers": {"workers": 1},
     "cache+workers": {"cache": True, "workers": 1},
     "channels-last": {"channels_last": True},
     "compile": {"compile": True},
 }
-DEFAULT_VARIANTS = "baseline,cache,workers,cache+workers,channels-last"
+DEFAULT_VARIANTS = "baseline,baseline-again,cache,workers,cache+workers,channels-last"
 
 
 def make_config(args, settings, cache_dir):

@@ -5,7 +5,9 @@ bytes, measured in one run (CUDA events, median of repeated launches).
 The kernel reads the values (N*C*H*W/4 elements) and the pooled tensor (N*C*H*W) and writes
 the output (N*C*H*W): 2.25 tensor-sizes of traffic. The copy baseline moves the same number
 of bytes (read + write) with cudaMemcpyDeviceToDevice; the goal is >= 80% of its rate on
-large tensors.
+large tensors. For each shape, ``--rounds`` rounds time the kernel, the copy and the copy again
+(the control: within +-3 % of the copy) in a random order, each the median of ``--repeats``
+launches; the ratio is per round, printed as median [min, max].
 
     python3 tools/bench_unpool_kernel.py [--build-dir /tmp/edge-segnet-kernels] [--archs 90]
 
@@ -21,6 +23,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from edge_segnet.engine import unpool_kernels  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import interleave  # noqa: E402
 
 SHAPES = [(1, 64, 128, 256), (1, 64, 360, 480), (8, 64, 360, 480), (16, 64, 512, 1024)]
 
@@ -43,6 +48,7 @@ def main():
     parser.add_argument("--build-dir", default="/tmp/edge-segnet-kernels")
     parser.add_argument("--archs", default=None, help="CUDA architectures (default: the GPU's)")
     parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     import cupy as cp
 
@@ -53,8 +59,9 @@ def main():
     kernels = unpool_kernels.UnpoolKernels(unpool_kernels.build(args.build_dir, archs=archs))
     print("GPU {} (sm_{}), kernel built for {}, median of {} launches".format(
         cp.cuda.runtime.getDeviceProperties(0)["name"].decode(), capability, archs, args.repeats))
-    print("{:<22} {:<8} {:>10} {:>12} {:>12} {:>8}".format(
-        "shape", "type", "kernel ms", "kernel GB/s", "copy GB/s", "ratio"))
+    print("{:<22} {:<8} {:>10} {:>12} {:>12} {:>22} {:>22}".format(
+        "shape", "type", "kernel ms", "kernel GB/s", "copy GB/s", "ratio med [min, max]",
+        "control med [min, max]"))
     for shape in SHAPES:
         for dtype in (np.float32, np.float16, np.int8):
             n, c, height, width = shape
@@ -65,15 +72,23 @@ def main():
             moved = (values.nbytes + pooled.nbytes + output.nbytes)
             source = cp.empty(moved // 2, dtype=np.uint8)
             target = cp.empty_like(source)
-            kernel_ms = _median_ms(cp, lambda: kernels.launch(
-                values.data.ptr, pooled.data.ptr, output.data.ptr, shape, dtype), args.repeats)
-            copy_ms = _median_ms(cp, lambda: target.data.copy_from_device(
-                source.data, source.nbytes), args.repeats)
-            kernel_rate = moved / kernel_ms / 1e6
-            copy_rate = 2 * source.nbytes / copy_ms / 1e6
-            print("{:<22} {:<8} {:>10.4f} {:>12.1f} {:>12.1f} {:>8.2f}".format(
-                "x".join(str(s) for s in shape), np.dtype(dtype).name, kernel_ms, kernel_rate,
-                copy_rate, kernel_rate / copy_rate))
+            def kernel():
+                return moved / _median_ms(cp, lambda: kernels.launch(
+                    values.data.ptr, pooled.data.ptr, output.data.ptr, shape, dtype),
+                    args.repeats) / 1e6
+
+            def copy():
+                return 2 * source.nbytes / _median_ms(cp, lambda: target.data.copy_from_device(
+                    source.data, source.nbytes), args.repeats) / 1e6
+
+            rates = interleave.rounds({"kernel": kernel, "copy": copy, "copy again": copy},
+                                      args.rounds)
+            kernel_rate = float(np.median(rates["kernel"]))
+            print("{:<22} {:<8} {:>10.4f} {:>12.1f} {:>12.1f} {:>22} {:>22}".format(
+                "x".join(str(s) for s in shape), np.dtype(dtype).name, moved / kernel_rate / 1e6,
+                kernel_rate, float(np.median(rates["copy"])),
+                interleave.spread(interleave.ratios(rates, "kernel", "copy")),
+                interleave.spread(interleave.ratios(rates, "copy again", "copy"))))
 
 
 if __name__ == "__main__":

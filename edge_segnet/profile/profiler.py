@@ -15,13 +15,14 @@ from edge_segnet.profile.stats import LatencyStats
 from edge_segnet.runtime import BACKENDS, open_segmenter
 
 SCHEMA_VERSION = 1
+DEFAULT_FRAME_SIZE = (720, 1280)  # a 720p camera: what pre-processing resizes from
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema.json")
 
 
 class ProfileOptions(object):
     def __init__(self, backend="auto", iterations=None, duration=None, warmup=10,
                  per_layer=False, tegrastats_on=False, cuda_graph=False, threads=None,
-                 baseline_ms=None, compare=None):
+                 baseline_ms=None, compare=None, frame_size=DEFAULT_FRAME_SIZE):
         if backend not in BACKENDS:
             raise UsageError("--backend must be one of {}; got {!r}".format(
                 ", ".join(BACKENDS), backend))
@@ -33,6 +34,8 @@ class ProfileOptions(object):
             raise UsageError("--duration must be more than 0 seconds; got {}".format(duration))
         if warmup < 0:
             raise UsageError("--warmup must be 0 or more; got {}".format(warmup))
+        if threads is not None and threads < 1:
+            raise UsageError("--threads must be at least 1; got {}".format(threads))
         if baseline_ms is not None and compare is not None:
             raise UsageError("give --baseline-ms or --compare, not both")
         if baseline_ms is not None and not baseline_ms > 0:
@@ -47,6 +50,7 @@ class ProfileOptions(object):
         self.threads = threads
         self.baseline_ms = baseline_ms
         self.compare = compare
+        self.frame_size = tuple(frame_size)
 
 
 def time_loop(call, iterations, duration=None):
@@ -125,7 +129,9 @@ def _measure(model_path, segmenter, options, warn, warnings, log, baseline):
             raise UsageError("--cuda-graph needs the TensorRT backend (CUDA graphs of an "
                              "engine)")
         segmenter.enable_cuda_graph()
-    frame = np.full(tuple(segmenter.input_size) + (3,), 128, np.uint8)
+    # A camera's frame, so pre-processing resizes as in a run; noise, so that nothing in the
+    # pipeline takes a shortcut on a flat picture.
+    frame = np.random.RandomState(0).randint(0, 256, options.frame_size + (3,)).astype(np.uint8)
     tensor = segmenter.prepare_input(frame)
     reader = None
     if options.tegrastats:
@@ -134,32 +140,40 @@ def _measure(model_path, segmenter, options, warn, warnings, log, baseline):
         else:
             warn("tegrastats not found (it exists on Jetson boards only): no power or load "
                  "figures")
+    stages = {"preprocess": [], "inference": [], "postprocess": []}
+    totals = []
     try:
         # Warm-up and timing can each take minutes on a board: say which is under way.
         log("warming up: {} runs on {}".format(options.warmup, segmenter.describe()))
         for _ in range(options.warmup):
-            segmenter.run_tensor(tensor)
+            segmenter.infer(frame)
         gpu_samples = []
 
         def timed_run():
-            segmenter.run_tensor(tensor)
+            # The stages and the total of the same call: they add up by construction.
+            start = time.perf_counter()
+            segmenter.infer(frame)
+            totals.append((time.perf_counter() - start) * 1e3)
+            for stage in stages:
+                stages[stage].append(segmenter.last_timings_ms[stage])
             if on_gpu:
                 gpu_samples.append(segmenter.last_gpu_ms)
 
         log("timing: {}".format("{:g} s".format(options.duration) if options.duration
                                 else "{} runs".format(options.iterations)))
-        samples = time_loop(timed_run, options.iterations, options.duration)
-        stages = {"preprocess": [], "inference": [], "postprocess": []}
-        for _ in range(min(len(samples), 50)):
-            segmenter.infer(frame)
-            for stage in stages:
-                stages[stage].append(segmenter.last_timings_ms[stage])
+        time_loop(timed_run, options.iterations, options.duration)
+        samples = stages["inference"]
     finally:
         power_samples = reader.stop() if reader else None
     stats = LatencyStats(samples)
     conditions, condition_warnings = conditions_module.collect(
         model_path, "tensorrt" if on_gpu else "onnxruntime", segmenter.precision,
         segmenter.input_size)
+    conditions["frame_size"] = list(options.frame_size)
+    threads = getattr(segmenter, "threads", None)
+    if threads is not None:
+        conditions["threads"] = threads
+        conditions["spinning"] = segmenter.spinning
     for message in condition_warnings:
         warn(message)
     if stats.unstable:
@@ -172,6 +186,7 @@ def _measure(model_path, segmenter, options, warn, warnings, log, baseline):
         "iterations": len(samples),
         "warmup": options.warmup,
         "latency_ms": stats.to_json(),
+        "total_ms": LatencyStats(totals).to_json(),
         "stages_ms": {stage: LatencyStats(values).to_json() for stage, values in
                       stages.items()},
         "samples_ms": [round(value, 4) for value in samples],
@@ -213,4 +228,4 @@ def _layers(segmenter, tensor):
                          "outside ONNX Runtime; profile the model prepared with --unpool native")
     return layers_module.profile_onnxruntime(
         model.SerializeToString(), {segmenter.input_name: tensor}, 20,
-        lambda: session_options(ort, None), providers(ort))
+        lambda: session_options(ort, segmenter.threads), providers(ort))

@@ -8,8 +8,9 @@ from edge_segnet import fileio, optional
 from edge_segnet.profile import layers as layers_module
 
 _CONDITION_KEYS = ("board", "jetpack", "l4t", "nvpmodel", "jetson_clocks", "gpu_clock_mhz",
-                   "emc_clock_mhz", "backend", "precision", "input_size", "tensorrt",
-                   "onnxruntime", "cuda_driver", "cuda_runtime", "model_sha256")
+                   "emc_clock_mhz", "backend", "threads", "spinning", "precision", "input_size",
+                   "frame_size", "tensorrt", "onnxruntime", "cuda_driver", "cuda_runtime",
+                   "model_sha256")
 
 
 def format_text(report):
@@ -23,9 +24,18 @@ def format_text(report):
                  "{mean:.2f}, min {min:.2f}, p90 {p90:.2f}, p95 {p95:.2f}, p99 {p99:.2f}, max "
                  "{max:.2f}, std {std:.2f} (cv {cv:.1%}), {throughput:.1f} frames/s".format(
                      warmup=report["warmup"], **latency))
-    for stage, stats in report.get("stages_ms", {}).items():
-        lines.append("  {:<11} median {:.2f} ms, p90 {:.2f}".format(stage, stats["median"],
-                                                                    stats["p90"]))
+    total = report.get("total_ms")
+    stages = report.get("stages_ms", {})
+    if total:
+        lines.append("per frame  mean {:.2f} ms, median {:.2f}, p90 {:.2f}: pre-processing of a "
+                     "{} frame, the model, post-processing, in the same runs; the stages' means "
+                     "sum to {:.1%} of it".format(
+                         total["mean"], total["median"], total["p90"], "x".join(
+                             str(side) for side in report["conditions"].get("frame_size", ())),
+                         stages_share(report)))
+    for stage, stats in stages.items():
+        lines.append("  {:<11} mean {:.2f} ms, median {:.2f}, p90 {:.2f}".format(
+            stage, stats["mean"], stats["median"], stats["p90"]))
     power = report.get("tegrastats")
     if power:
         parts = []
@@ -49,6 +59,14 @@ def format_text(report):
     for warning in report["warnings"]:
         lines.append("warning: " + warning)
     return "\n".join(lines)
+
+
+def stages_share(report):
+    """The stages' mean times over the mean time per frame: means add up, medians need not
+    (a stage's slow runs are not the other stages' slow runs)."""
+    total = report["total_ms"]["mean"]
+    return sum(stats["mean"] for stats in report["stages_ms"].values()) / total \
+        if total > 0 else 1.0
 
 
 def write_json(report, path):

@@ -1,5 +1,7 @@
 """The ONNX Runtime backend: runs any SegNet ``.onnx`` on the CPU (or ORT's CUDA provider)."""
 
+import os
+
 import numpy as np
 
 from edge_segnet import optional
@@ -20,14 +22,37 @@ def _is_integer(value):
     return value.type in ("tensor(int32)", "tensor(int64)", "tensor(uint8)")
 
 
-def session_options(ort, threads=None):
-    """Options for single-frame latency: one frame at a time, all graph optimisations."""
+def machine_threads():
+    """The cores this process may run on: the intra-op thread count used unless --threads.
+
+    ONNX Runtime's own default (intra_op_num_threads 0) is not that in JetPack 4.6's ORT 1.10:
+    its POSIX environment assumes two hardware threads per core and takes
+    hardware_concurrency() / 2 (``GetThreadAffinityMasks`` in core/platform/posix/env.cc), and
+    with one such "core" creates no pool at all (``CreateThreadPoolHelper`` in
+    core/util/thread_utils.cc). Jetson CPUs have no SMT, so it ran on half of a Nano's or
+    TX2's 4 cores, and on one core of a 2-core machine."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def session_options(ort, threads=None, spinning=False):
+    """Options for single-frame latency: one frame at a time, all graph optimisations,
+    ``threads`` intra-op threads (None: every core this process may use).
+
+    ``spinning`` off: idle pool threads sleep at once instead of busy-waiting for the next op.
+    Busy-waiting threads hold cores that the run's capture and output threads (and the rest of
+    the board) need: on a 2-core machine with other load the model alone ran 1.35x (ORT 1.32)
+    to 1.45x (ORT 1.10) faster without it, the run 1.33x to 1.42x (tools/bench_run.py
+    --compare-spinning)."""
     options = ort.SessionOptions()
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.inter_op_num_threads = 1
-    if threads:
-        options.intra_op_num_threads = int(threads)
+    options.intra_op_num_threads = int(threads) if threads else machine_threads()
     options.log_severity_level = 3
     return options
 
@@ -41,16 +66,19 @@ class OnnxRuntimeSegmenter(Segmenter):
     backend_name = "onnxruntime"
     _input_dtype = None
 
-    def __init__(self, model_path, threads=None, output_name=None):
+    def __init__(self, model_path, threads=None, output_name=None, spinning=False):
         super().__init__()
         if threads is not None and threads < 1:
             raise UsageError("--threads must be at least 1; got {}".format(threads))
         ort = optional.require("onnxruntime", "the ONNX Runtime backend")
         model = zoo.load(model_path)
+        self.threads = int(threads) if threads else machine_threads()
+        self.spinning = spinning
 
         def make_session(proto):
             return ort.InferenceSession(proto.SerializeToString(),
-                                        sess_options=session_options(ort, threads),
+                                        sess_options=session_options(ort, self.threads,
+                                                                     spinning),
                                         providers=providers(ort))
 
         try:

@@ -59,21 +59,38 @@ class Segmenter(abc.ABC):
         return self._normalizer(resized)
 
     def infer(self, frame, want_logits=False):
+        """Pre-processing, the network and post-processing of one frame, each timed into
+        ``last_timings_ms``."""
         start = time.perf_counter()
         tensor = self.prepare_input(frame)
         prepared = time.perf_counter()
-        labels, logits = self._run(tensor, want_logits)
+        raw = self.run_prepared(tensor, want_logits)
         ran = time.perf_counter()
-        if labels is None:
-            labels = labels_from_logits(logits)
-        else:
-            labels = labels.reshape(self.input_size).astype(np.int32, copy=False)
+        result = self.segmentation(raw, want_logits)
         done = time.perf_counter()
         self.last_timings_ms = {
             "preprocess": (prepared - start) * 1e3,
             "inference": (ran - prepared) * 1e3,
             "postprocess": (done - ran) * 1e3,
         }
+        return result
+
+    def run_prepared(self, tensor, want_logits=False):
+        """The network alone on ``prepare_input``'s tensor; its result goes to
+        ``segmentation``, which may run on another thread (the run loop's output thread)."""
+        start = time.perf_counter()
+        raw = self._run(tensor, want_logits)
+        self.last_timings_ms = {"inference": (time.perf_counter() - start) * 1e3}
+        return raw
+
+    def segmentation(self, raw, want_logits=False):
+        """The Segmentation of one ``run_prepared`` result: the label map (arg-max of the
+        logits when the graph has no arg-max head)."""
+        labels, logits = raw
+        if labels is None:
+            labels = labels_from_logits(logits)
+        else:
+            labels = labels.reshape(self.input_size).astype(np.int32, copy=False)
         return Segmentation(labels, logits if want_logits else None)
 
     def _output_names(self, want_logits):

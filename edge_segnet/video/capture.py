@@ -4,6 +4,9 @@ Live sources (cameras, streams) hand over only the newest frame: a slow model ne
 stale picture, and the frames it could not take are dropped and counted. Files and folders hand
 over every frame in order (the reader waits for the consumer) unless told to play in real time.
 Each frame carries the time it was captured, for glass-to-glass latency.
+
+Given ``prepare`` (the segmenter's pre-processing), the thread also turns each frame into the
+network's input tensor, so that the thread running the network only runs the network.
 """
 
 import collections
@@ -12,13 +15,16 @@ import time
 
 
 class CapturedFrame(object):
-    """A frame, its number, when it was captured, and how long reading it took (decoding)."""
+    """A frame, its number, when it was captured, how long reading it took (decoding) and,
+    with ``prepare``, its input tensor, how long that took, or the error preparing it raised
+    (the consumer raises it: a bad frame fails the run as it would on the consumer's thread)."""
 
-    __slots__ = ("image", "index", "captured_at", "read_ms")
+    __slots__ = ("image", "index", "captured_at", "read_ms", "tensor", "prepare_ms", "error")
 
     def __init__(self, image, index, captured_at, read_ms=0.0):
         self.image, self.index, self.captured_at = image, index, captured_at
         self.read_ms = read_ms
+        self.tensor, self.prepare_ms, self.error = None, None, None
 
 
 class Outcome(object):
@@ -32,8 +38,9 @@ class CaptureThread(object):
     queue of ``depth`` frames that the reader waits on when full (files: nothing lost).
     """
 
-    def __init__(self, source, newest_only, depth=4, clock=time.perf_counter):
+    def __init__(self, source, newest_only, depth=4, clock=time.perf_counter, prepare=None):
         self.source = source
+        self.prepare = prepare
         self.newest_only = newest_only
         self.depth = 1 if newest_only else max(1, depth)
         self.clock = clock
@@ -59,6 +66,12 @@ class CaptureThread(object):
                     break
                 now = self.clock()
                 frame = CapturedFrame(image, self.captured, now, (now - start) * 1e3)
+                if self.prepare is not None:
+                    try:
+                        frame.tensor = self.prepare(image)
+                    except Exception as exc:
+                        frame.error = exc
+                    frame.prepare_ms = (self.clock() - now) * 1e3
                 with self._condition:
                     if self.newest_only:
                         if self._frames:

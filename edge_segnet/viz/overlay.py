@@ -22,8 +22,24 @@ def colorize(labels, palette_bgr):
     return palette[labels]
 
 
+def _table(values, dtype):
+    """A cv2.LUT table of 256 entries: ``values`` first, zeros (black) after them."""
+    values = np.asarray(values, dtype=dtype)[:256]
+    table = np.zeros((256,) + values.shape[1:], dtype)
+    table[:len(values)] = values
+    return table.reshape((1, 256) + values.shape[1:])
+
+
 class Painter(object):
-    """Draws one frame's labels in the chosen mode. Validates its options once."""
+    """Draws one frame's labels in the chosen mode. Validates its options once.
+
+    Each draw is what a plain OpenCV version would do, and costs what it costs: cv2.LUT from
+    class ids to colors at model resolution, one cv2.resize to the frame, one cv2.addWeighted.
+    Ignored classes (``nearest``) are drawn in a sentinel color, a byte value no drawn class
+    has in any channel, so that one cv2.compare of the resized colors finds their pixels and
+    one masked copy puts the frame's back: no second resize. With ``linear`` (soft edges) they
+    fade in per-pixel weights resized like the colors.
+    """
 
     def __init__(self, palette_bgr, mode="overlay", alpha=0.5, label_filter="nearest",
                  ignore=()):
@@ -36,34 +52,110 @@ class Painter(object):
             raise UsageError("--filter must be one of {}; got {!r}".format(", ".join(FILTERS),
                                                                            label_filter))
         self.cv2 = optional.require("cv2", "drawing overlays")
-        self.palette = np.asarray(palette_bgr, dtype=np.uint8)
+        self.palette = np.asarray(palette_bgr, dtype=np.uint8).reshape(-1, 3)
         self.mode, self.alpha, self.label_filter = mode, alpha, label_filter
-        # Ignored classes are drawn with weight 0: a per-class alpha looked up like the colors.
-        self.class_alpha = np.full(max(len(self.palette), 1), alpha, np.float32)
-        for class_id in ignore:
-            if 0 <= class_id < len(self.class_alpha):
-                self.class_alpha[class_id] = 0.0
+        self._interpolation = self.cv2.INTER_NEAREST if label_filter == "nearest" else \
+            self.cv2.INTER_LINEAR
+        self._colors = _table(self.palette, np.uint8)
+        ignore = sorted({int(i) for i in ignore if 0 <= int(i) < max(len(self.palette), 1)})
+        self.ignore = ignore
+        keep = np.zeros(256, np.uint8)
+        keep[[i for i in ignore if i < 256]] = 255
+        self._keep = keep.reshape(1, 256)
+        weights = np.full(256, alpha, np.float32)
+        weights[[i for i in ignore if i < 256]] = 0.0
+        self._weights = weights.reshape(1, 256)
+        self._frame_weights = (1.0 - weights).reshape(1, 256)
+        self._scratch = {}  # reused images that never leave draw(): no fresh pages per frame
+        self._sentinel, self._blend_colors = None, self._colors
+        if ignore and label_filter == "nearest":
+            drawn = [i for i in range(len(self.palette)) if i not in ignore]
+            used = set(self.palette[drawn].ravel().tolist()) | {0}  # 0: ids beyond the palette
+            free = [value for value in range(256) if value not in used]
+            if free:  # more than 85 drawn classes may use every byte value: then _keep
+                self._sentinel = free[0]
+                self._blend_colors = self._colors.copy()
+                self._blend_colors[0, [i for i in ignore if i < 256]] = self._sentinel
 
-    def _resize(self, image, width, height):
+    def _resize(self, image, width, height, scratch=None):
         if image.shape[:2] == (height, width):
             return image
-        flag = self.cv2.INTER_NEAREST if self.label_filter == "nearest" else \
-            self.cv2.INTER_LINEAR
-        return self.cv2.resize(image, (width, height), interpolation=flag)
+        return self.cv2.resize(image, (width, height), dst=self._buffer(
+            scratch, (height, width) + image.shape[2:], image.dtype),
+            interpolation=self._interpolation)
+
+    def _buffer(self, name, shape, dtype):
+        """A scratch image kept between draws (None: let OpenCV allocate one)."""
+        if name is None:
+            return None
+        buffer = self._scratch.get(name)
+        if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+            buffer = self._scratch[name] = np.empty(shape, dtype)
+        return buffer
+
+    def _ids(self, labels):
+        """The label map as uint8 for cv2.LUT, or None when an id does not fit in a byte."""
+        if labels.dtype == np.uint8:
+            return labels
+        if labels.dtype.kind in "iu" and labels.dtype.itemsize in (4, 8):
+            # One pass: negative ids wrap to huge unsigned ones.
+            if (labels.view("u{}".format(labels.dtype.itemsize)) > 255).any():
+                return None
+        elif labels.size and (labels.min() < 0 or labels.max() > 255):
+            return None
+        return labels.astype(np.uint8)
 
     def draw(self, frame_bgr, labels):
+        cv2 = self.cv2
         height, width = frame_bgr.shape[:2]
+        ids = self._ids(labels)
+        if ids is None:
+            return self._draw_many(frame_bgr, labels)
+        overlay_mode = self.mode == "overlay"
+        colors = self._blend_colors if overlay_mode else self._colors
+        # The colors are returned in the other modes, so only the overlay's are scratch.
+        mask = self._resize(cv2.LUT(cv2.merge((ids, ids, ids)), colors), width, height,
+                            "colors" if overlay_mode else None)
+        if self.mode == "mask":
+            return mask
+        if self.mode == "side-by-side":
+            return cv2.hconcat((frame_bgr, mask))
+        if not self.ignore:
+            return cv2.addWeighted(frame_bgr, 1.0 - self.alpha, mask, self.alpha, 0.0)
+        if self.label_filter == "linear":
+            return self._weighted(frame_bgr, mask, ids, width, height)
+        blended = cv2.addWeighted(frame_bgr, 1.0 - self.alpha, mask, self.alpha, 0.0)
+        if self._sentinel is not None:
+            # Per channel: the sentinel's pixels are 255 in all three, every other pixel 0.
+            keep = cv2.compare(mask.reshape(height, -1), self._sentinel, cv2.CMP_EQ,
+                               dst=self._buffer("keep", (height, width * 3), np.uint8)).reshape(
+                height, width, 3)
+        else:
+            keep = self._resize(cv2.LUT(ids, self._keep), width, height, "keep")
+        cv2.copyTo(frame_bgr, keep, blended)
+        return blended
+
+    def _weighted(self, frame_bgr, mask, ids, width, height):
+        """Per-pixel weights resized like the colors: soft edges around ignored classes."""
+        cv2 = self.cv2
+        weights = self._resize(cv2.LUT(ids, self._weights), width, height)
+        frame_weights = self._resize(cv2.LUT(ids, self._frame_weights), width, height)
+        return cv2.blendLinear(frame_bgr, mask, frame_weights, weights)
+
+    def _draw_many(self, frame_bgr, labels):
+        """Ids that do not fit cv2.LUT's byte (over 256 classes, or negative): numpy's
+        lookup, slower, same colors; ids beyond the palette are black."""
+        height, width = frame_bgr.shape[:2]
+        labels = np.where(labels < 0, len(self.palette), labels)
         mask = self._resize(colorize(labels, self.palette), width, height)
         if self.mode == "mask":
             return mask
         if self.mode == "side-by-side":
-            return np.concatenate([frame_bgr, mask], axis=1)
-        if not (self.class_alpha != self.alpha).any():
-            return self.cv2.addWeighted(frame_bgr, 1.0 - self.alpha, mask, self.alpha, 0.0)
-        weights = self._resize(self.class_alpha[np.clip(labels, 0, len(self.class_alpha) - 1)],
-                               width, height)[:, :, None]
-        blended = frame_bgr * (1.0 - weights) + mask * weights
-        return blended.astype(np.uint8)
+            return self.cv2.hconcat((frame_bgr, mask))
+        alpha = np.full(int(labels.max(initial=0)) + 1, self.alpha, np.float32)
+        alpha[[i for i in self.ignore if i < len(alpha)]] = 0.0
+        weights = self._resize(alpha[labels], width, height)
+        return self.cv2.blendLinear(frame_bgr, mask, 1.0 - weights, weights)
 
 
 def overlay(frame_bgr, labels, palette_bgr, alpha=0.5, label_filter="nearest"):

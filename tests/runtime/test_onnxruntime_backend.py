@@ -115,3 +115,28 @@ def test_prepare_input_matches_resize_then_normalize(small_basic_model_path, fra
     expected = preprocess.Normalizer(segmenter.info.mean, segmenter.info.std)(
         preprocess.resize(frame, (36, 52)))
     assert np.array_equal(segmenter.prepare_input(frame), expected)
+
+
+def test_sessions_use_every_core_unless_told_and_idle_threads_sleep(small_basic_model_path,
+                                                                    monkeypatch):
+    # ORT 1.10's own default is hardware_concurrency() / 2: one thread on a 2-core machine.
+    from edge_segnet.runtime import onnxruntime_backend
+
+    seen = []
+    real = onnxruntime_backend.session_options
+    monkeypatch.setattr(onnxruntime_backend, "session_options",
+                        lambda *args, **kwargs: seen.append(real(*args, **kwargs)) or seen[-1])
+    monkeypatch.setattr(onnxruntime_backend, "machine_threads", lambda: 3)
+    assert open_segmenter(small_basic_model_path).threads == 3
+    assert open_segmenter(small_basic_model_path, threads=1).threads == 1
+    assert [options.intra_op_num_threads for options in seen] == [3, 1]
+    assert all(options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+               for options in seen)
+
+
+def test_the_machine_threads_are_the_cores_this_process_may_run_on():
+    import os
+
+    from edge_segnet.runtime.onnxruntime_backend import machine_threads
+
+    assert machine_threads() == len(os.sched_getaffinity(0))

@@ -51,3 +51,89 @@ def test_bad_alpha_and_filter_are_usage_errors(labels):
         overlay.overlay(frame, labels, camvid().colors_bgr, alpha=1.5)
     with pytest.raises(UsageError, match="--filter must be one of"):
         overlay.overlay(frame, labels, camvid().colors_bgr, label_filter="cubic")
+
+
+def _plain(frame, labels, palette, mode, alpha=0.5, interpolation=None):
+    """What a plain OpenCV overlay gives: numpy's palette lookup, one resize, one blend."""
+    import cv2
+
+    colors = np.asarray(palette, np.uint8)[labels]
+    mask = cv2.resize(colors, (frame.shape[1], frame.shape[0]),
+                      interpolation=interpolation or cv2.INTER_NEAREST)
+    if mode == "mask":
+        return mask
+    if mode == "side-by-side":
+        return np.concatenate([frame, mask], axis=1)
+    return cv2.addWeighted(frame, 1.0 - alpha, mask, alpha, 0.0)
+
+
+@pytest.fixture
+def scene():
+    rng = np.random.RandomState(0)
+    frame = rng.randint(0, 256, (72, 128, 3)).astype(np.uint8)
+    labels = rng.randint(0, 12, (16, 32)).astype(np.int32)
+    return frame, labels
+
+
+@pytest.mark.parametrize("mode", overlay.MODES)
+@pytest.mark.parametrize("label_filter", overlay.FILTERS)
+def test_every_mode_draws_what_the_plain_opencv_version_draws(scene, mode, label_filter):
+    import cv2
+
+    frame, labels = scene
+    palette = camvid().colors_bgr
+    drawn = overlay.Painter(palette, mode, 0.4, label_filter).draw(frame, labels)
+    flag = cv2.INTER_NEAREST if label_filter == "nearest" else cv2.INTER_LINEAR
+    assert np.array_equal(drawn, _plain(frame, labels, palette, mode, 0.4, flag))
+
+
+def test_ignored_classes_keep_the_frames_pixels_and_the_others_blend_as_usual(scene):
+    frame, labels = scene
+    palette = camvid().colors_bgr
+    drawn = overlay.Painter(palette, "overlay", 0.5, ignore=(3, 7)).draw(frame, labels)
+    ignored = np.isin(_plain(frame, labels, palette, "mask") @ [1, 1000, 1000000],
+                      [palette[i] @ np.array([1, 1000, 1000000]) for i in (3, 7)])
+    assert ignored.any() and not ignored.all()
+    assert np.array_equal(drawn[ignored], frame[ignored])
+    plain = _plain(frame, labels, palette, "overlay")
+    assert np.array_equal(drawn[~ignored], plain[~ignored])
+
+
+def test_ignored_classes_are_found_without_a_sentinel_when_every_byte_is_a_color():
+    # 86 drawn classes whose colors use all 256 byte values: no sentinel, the mask is resized.
+    palette = np.vstack([np.arange(258).reshape(86, 3) % 256, [[1, 2, 3]]])
+    rng = np.random.RandomState(1)
+    frame = rng.randint(0, 256, (40, 60, 3)).astype(np.uint8)
+    labels = rng.randint(0, 87, (10, 15)).astype(np.int32)
+    painter = overlay.Painter(palette, "overlay", 0.5, ignore=(86,))
+    assert painter._sentinel is None
+    drawn = painter.draw(frame, labels)
+    ignored = np.all(_plain(frame, labels, palette, "mask") == palette[86], axis=2)
+    assert ignored.any()
+    assert np.array_equal(drawn[ignored], frame[ignored])
+    plain = _plain(frame, labels, palette, "overlay")
+    assert np.array_equal(drawn[~ignored], plain[~ignored])
+
+
+def test_with_the_linear_filter_ignored_classes_fade_in_per_pixel_weights(scene):
+    import cv2
+
+    frame, labels = scene
+    palette = camvid().colors_bgr
+    drawn = overlay.Painter(palette, "overlay", 0.5, "linear", ignore=(3,)).draw(frame, labels)
+    weights = cv2.resize(np.where(labels == 3, 0.0, 0.5).astype(np.float32), (128, 72),
+                         interpolation=cv2.INTER_LINEAR)[:, :, None]
+    mask = _plain(frame, labels, palette, "mask", interpolation=cv2.INTER_LINEAR)
+    expected = frame * (1.0 - weights) + mask * weights
+    assert np.abs(drawn.astype(float) - expected).max() <= 1.0
+
+
+def test_ids_that_do_not_fit_a_byte_are_drawn_by_numpy_ids_beyond_the_palette_black():
+    frame = np.full((8, 8, 3), 100, np.uint8)
+    labels = np.array([[0, 300], [2, -1]], np.int32)
+    palette = camvid().colors_bgr
+    drawn = overlay.Painter(palette, "mask").draw(frame, labels)
+    assert drawn[0, 0].tolist() == list(palette[0]) and drawn[0, 7].tolist() == [0, 0, 0]
+    assert drawn[7, 7].tolist() == [0, 0, 0]
+    ignored = overlay.Painter(palette, "overlay", 0.5, ignore=(2,)).draw(frame, labels)
+    assert ignored[7, 0].tolist() == [100, 100, 100]
