@@ -122,6 +122,10 @@ class _Paced(object):
         self.source.close()
 
 
+# How often the output thread looks at its queue without being woken (seconds).
+WAKE_S = 0.1
+
+
 class _Output(object):
     """The output thread: draw, then hand the frame to every sink."""
 
@@ -134,6 +138,7 @@ class _Output(object):
         self.written = 0
         self.stop_requested = False
         self.error = None
+        self._closing = False
         self.thread = threading.Thread(target=self._run, name="output", daemon=True)
         self.thread.start()
 
@@ -148,11 +153,24 @@ class _Output(object):
                     pass
                 self.queue.put_nowait(item)
         else:
-            self.queue.put(item)
+            while True:  # see _run: a wake-up can be lost, so the wait is never unbounded
+                try:
+                    self.queue.put(item, timeout=WAKE_S)
+                    return
+                except queue.Full:
+                    continue
 
     def _run(self):
         while True:
-            item = self.queue.get()
+            try:
+                item = self.queue.get(timeout=WAKE_S)
+            except queue.Empty:
+                # A signal landing inside the queue's notify on the main thread can lose a
+                # wake-up (seen: a SIGTERM'd run waiting forever in finish()); looking again
+                # every WAKE_S, and ending once finish() has asked, cannot hang.
+                if self._closing and self.queue.empty():
+                    return
+                continue
             if item is None:
                 return
             frame, raw, captured_at = item
@@ -182,7 +200,11 @@ class _Output(object):
                 self.stop_requested = True
 
     def finish(self):
-        self.queue.put(None)
+        self._closing = True
+        try:
+            self.queue.put_nowait(None)
+        except queue.Full:
+            pass  # the thread ends by _closing once it has drained what is queued
         self.thread.join()
 
 

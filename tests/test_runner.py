@@ -245,3 +245,36 @@ def test_a_source_that_fails_before_its_first_frame_fails_the_run(small_basic_mo
     with pytest.raises(DataError, match="the source failed before its first frame: "
                                         "VIDIOC_STREAMON: No such device"):
         runner.run(open_segmenter(small_basic_model_path), Dead([]), [_ListSink()], painter)
+
+
+def test_frames_and_the_end_whose_wake_ups_were_lost_are_still_seen(
+        small_basic_model_path, frame, painter):
+    """A signal landing inside the queue's notify on the main thread can lose the output
+    thread's wake-up (a SIGTERM'd run once waited in finish() for ever). Here a frame and the
+    end mark go into the queue with no notify at all: the frame must still be written and the
+    thread end; and finish() returns even with the queue full."""
+    segmenter = open_segmenter(small_basic_model_path)
+    sink = _ListSink()
+    stage_ms = {stage: [] for stage in runner.STAGES}
+    output = runner._Output(segmenter, painter, [sink], stage_ms, threading.Lock(),
+                            newest_only=False)
+    time.sleep(2 * runner.WAKE_S)  # the thread is waiting on the empty queue
+    raw = segmenter.run_prepared(segmenter.prepare_input(frame))
+
+    class _Captured(object):
+        image = frame
+
+    with output.queue.mutex:  # as Queue.put does, less the notify
+        output.queue.queue.append((_Captured(), raw, time.perf_counter()))
+        output.queue.queue.append(None)
+    output.thread.join(timeout=10)
+    assert not output.thread.is_alive()
+    assert len(sink.frames) == 1 and output.written == 1
+    full = runner._Output(segmenter, painter, [_ListSink()], stage_ms, threading.Lock(),
+                          newest_only=False)
+    with full.queue.mutex:
+        full.queue.queue.extend([(_Captured(), raw, time.perf_counter())] * 2)
+    finishing = threading.Thread(target=full.finish)
+    finishing.start()
+    finishing.join(timeout=10)
+    assert not finishing.is_alive() and full.written == 2
