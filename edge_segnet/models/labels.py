@@ -126,6 +126,9 @@ def _check_names(names, source, key):
         if not _is_name(name):
             raise DataError("{}: class name {} is {}, not a string".format(
                 source, index, _json_type(name)))
+        if isinstance(name, str) and not name.strip():
+            raise DataError("{}: class name {} is empty".format(source, index),
+                            hint="every class needs a name, e.g. 'road'")
 
 
 def _check_colors(colors, source):
