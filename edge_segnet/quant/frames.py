@@ -125,12 +125,8 @@ class InputTensors(object):
                            if input_format == heads.FORMAT_NORMALIZED else None)
 
     def __call__(self, frame):
-        resized = preprocess.resize(preprocess.as_bgr(frame), self.input_size)
-        if self.input_format == heads.FORMAT_BGR_UINT8:
-            return np.ascontiguousarray(resized[None])
-        if self.input_format == heads.FORMAT_BGR_FLOAT:
-            return resized.transpose(2, 0, 1)[None].astype(np.float32)
-        return self.normalizer(resized)
+        return preprocess.to_tensor(frame, self.input_size, self.input_format,
+                                    self.normalizer)
 
 
 def progress(done, total, stream=None):

@@ -4,6 +4,7 @@ import numpy as np
 
 from edge_segnet import optional
 from edge_segnet.errors import DataError
+from edge_segnet.graph import heads
 
 
 def as_bgr(frame):
@@ -30,6 +31,18 @@ def resize(frame, size, interpolation="linear"):
     flag = {"linear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST, "area": cv2.INTER_AREA}[
         interpolation]
     return cv2.resize(frame, (width, height), interpolation=flag)
+
+
+def to_tensor(frame, size, input_format, normalizer=None):
+    """The network's input for a BGR frame of any size, in the graph's input format
+    (``heads.FORMAT_*``): the frame's bytes, its values as float planes, or normalised on the
+    host by ``normalizer``."""
+    resized = resize(as_bgr(frame), size)
+    if input_format == heads.FORMAT_BGR_UINT8:
+        return np.ascontiguousarray(resized[None])
+    if input_format == heads.FORMAT_BGR_FLOAT:
+        return resized.transpose(2, 0, 1)[None].astype(np.float32)
+    return normalizer(resized)
 
 
 class Normalizer(object):

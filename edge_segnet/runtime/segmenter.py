@@ -51,12 +51,8 @@ class Segmenter(abc.ABC):
 
     def prepare_input(self, frame):
         """The network's input tensor for a BGR frame of any size."""
-        resized = preprocess.resize(preprocess.as_bgr(frame), self.input_size)
-        if self.input_format == heads.FORMAT_BGR_UINT8:
-            return np.ascontiguousarray(resized[None])
-        if self.input_format == heads.FORMAT_BGR_FLOAT:
-            return resized.transpose(2, 0, 1)[None].astype(np.float32)
-        return self._normalizer(resized)
+        return preprocess.to_tensor(frame, self.input_size, self.input_format,
+                                    self._normalizer)
 
     def infer(self, frame, want_logits=False):
         """Pre-processing, the network and post-processing of one frame, each timed into
