@@ -241,10 +241,11 @@ def check_cache_covers(model, cache, cache_path):
     would build a slow engine with only warnings: refuse it. The tensors that matter most are
     the inputs of the convolutions (where the INT8 kernels read)."""
     initializers = {init.name for init in model.graph.initializer}
-    frame_convs = {id(node) for node in heads.preprocess_convs(model)}  # kept float on purpose
+    # Kept float on purpose. By name: protobuf may wrap the same node anew on each access.
+    frame_convs = {node.name for node in heads.preprocess_convs(model)}
     conv_inputs = {node.input[0] for node in model.graph.node
                    if node.op_type in ("Conv", "ConvTranspose") and node.input[0] not in
-                   initializers and id(node) not in frame_convs}
+                   initializers and node.name not in frame_convs}
     if not cache.scales:
         raise ModelError("calibration cache {} holds no tensor scales".format(cache_path),
                          hint="write one with edge-segnet calibrate --cache")

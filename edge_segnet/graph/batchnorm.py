@@ -25,7 +25,10 @@ def fold_batchnorm(model):
     """Fold in place; returns one line per folded pair."""
     index = GraphIndex(model)
     changes, removed = [], set()
-    for norm in list(model.graph.node):
+    # One list of the nodes for the whole pass: ids are only stable while the objects live
+    # (protobuf's C++ implementation wraps a node anew on each access).
+    nodes = list(model.graph.node)
+    for norm in nodes:
         if norm.op_type != "BatchNormalization":
             continue
         conv = index.producers.get(norm.input[0])
@@ -52,7 +55,7 @@ def fold_batchnorm(model):
         changes.append("BatchNormalization '{}' folded into Conv '{}'".format(norm.name,
                                                                             conv.name))
     if removed:
-        kept = [node for node in model.graph.node if id(node) not in removed]
+        kept = [node for node in nodes if id(node) not in removed]
         del model.graph.node[:]
         model.graph.node.extend(kept)
         remove_dead(model)

@@ -315,7 +315,8 @@ def expand_plugin_nodes(model):
     index = GraphIndex(model)
     shapes, types = static_shapes(model, with_types=True)
     replacements, initializers = {}, []
-    for node in model.graph.node:
+    original = list(model.graph.node)  # one set of node objects: their ids key the swap
+    for node in original:
         if node.op_type != UNPOOL_OP:
             continue
         pools = [user for user in index.consumers.get(node.input[1], [])
@@ -329,7 +330,7 @@ def expand_plugin_nodes(model):
     if not replacements:
         return 0
     nodes = []
-    for node in model.graph.node:
+    for node in original:
         nodes.extend(replacements.get(id(node), [node]))
     del model.graph.node[:]
     model.graph.node.extend(nodes)
