@@ -31,6 +31,10 @@ from edge_segnet.errors import OutputError, UsageError
 BOUNDARY = "edgesegnetframe"
 DEFAULT_MAX_CLIENTS = 32
 DEFAULT_TIMEOUT_S = 10.0
+# Frames per second the stream carries at most. A browser shows 30 smoothly, and every frame
+# streamed is a 720p copy and a JPEG encode taken from the cores the run needs: with 50 viewers
+# of a 60 FPS run, encoding every frame cost 11 % of the run's FPS (tools/bench_serve_run.py).
+STREAM_FPS = 30.0
 # Disconnects a viewer makes all the time: never worth a line.
 _ORDINARY = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout)
 _REJECT_BODY = b"edge-segnet: too many viewers, try again later\n"
@@ -279,7 +283,8 @@ class MjpegServerSink(object):
     ``timeout``: seconds a socket may wait to be read from or written to."""
 
     def __init__(self, address, quality=80, max_clients=DEFAULT_MAX_CLIENTS,
-                 timeout=DEFAULT_TIMEOUT_S, legend=None, status=None, log=None):
+                 timeout=DEFAULT_TIMEOUT_S, legend=None, status=None, log=None,
+                 max_fps=STREAM_FPS):
         self.host, self.port = parse_address(address)
         if max_clients < 1:
             raise UsageError("the MJPEG server needs max_clients >= 1; got {}".format(
@@ -288,7 +293,11 @@ class MjpegServerSink(object):
             raise UsageError("the MJPEG server needs a timeout above 0 s; got {}".format(
                 timeout))
         self._cv2 = optional.require("cv2", "--serve")
+        if not max_fps > 0:
+            raise UsageError("the MJPEG server needs max_fps above 0; got {}".format(max_fps))
         self.quality = quality
+        self._frame_interval = 1.0 / max_fps
+        self._next_frame_at = 0.0
         self.max_clients = max_clients
         self.timeout = timeout
         self._log = log or _stderr_line
@@ -443,8 +452,8 @@ class MjpegServerSink(object):
     # -- frames -----------------------------------------------------------------------------
 
     def write(self, frame):
-        """Keeps a copy of the newest frame for the encoder (nothing while nobody watches);
-        never encodes, never waits on a viewer."""
+        """Keeps a copy of the newest frame for the encoder (nothing while nobody watches, and
+        at most ``max_fps`` a second); never encodes, never waits on a viewer."""
         now = time.perf_counter()
         with self._lock:
             if self._last_write is not None and now > self._last_write:
@@ -454,7 +463,12 @@ class MjpegServerSink(object):
             self._last_write = now
             self._frames += 1
             watched = self._viewers > 0
-        if not watched:
+            due = now >= self._next_frame_at
+            if watched and due:
+                # From the due time, not from now: the stream keeps max_fps on average.
+                self._next_frame_at = max(self._next_frame_at + self._frame_interval,
+                                          now - self._frame_interval)
+        if not (watched and due):
             return
         copy = frame.copy()  # the caller may reuse its buffer once write returns
         with self._lock:

@@ -381,3 +381,28 @@ def test_addresses_default_to_loopback(text, address):
 def test_bad_addresses_are_usage_errors():
     with pytest.raises(UsageError, match="--serve must be HOST:PORT"):
         mjpeg_server.parse_address("localhost:http")
+
+
+def test_the_stream_carries_at_most_max_fps_however_fast_the_run_writes():
+    """Every streamed frame is a copy and a JPEG encode taken from the run's cores: a run
+    writing at 200 FPS is streamed at the cap, on average, not above it."""
+    server = mjpeg_server.MjpegServerSink("127.0.0.1:0", max_fps=20)
+    client = _get(server.port, "/stream.mjpg")
+    try:
+        _head(client)
+        _until(lambda: server.status()["clients"] == 1, what="a client streaming")
+        frame = np.zeros((24, 32, 3), np.uint8)
+        start, before = time.perf_counter(), server._frame_sequence
+        while time.perf_counter() - start < 1.0:
+            server.write(frame)
+            time.sleep(0.005)
+        handed = server._frame_sequence - before
+        assert 15 <= handed <= 22, handed
+    finally:
+        server.close()
+        client.close()
+
+
+def test_a_stream_rate_of_zero_is_refused():
+    with pytest.raises(UsageError, match="max_fps above 0"):
+        mjpeg_server.MjpegServerSink("127.0.0.1:0", max_fps=0)
