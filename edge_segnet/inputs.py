@@ -32,3 +32,16 @@ def check_regular_file(path, what, error=DataError, hint=None):
     if kind:
         raise error("{} {} is not a regular file: it is a {}".format(what, path, kind),
                     hint=hint)
+
+
+def read_bytes(path, what, error=DataError, hint=None):
+    """The bytes of the regular file ``path``, or ``error`` in one line: "WHAT not found:
+    PATH", "WHAT PATH is a folder (HINT)", "... is not a regular file" (never opened)."""
+    check_regular_file(path, what, error, hint=hint)
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise error("{} not found: {}".format(what, path), hint=hint)
+    except IsADirectoryError:
+        raise error("{} {} is a folder".format(what, path), hint=hint)

@@ -133,14 +133,7 @@ class BuildPlan(object):
 
 
 def _read_model(model_path):
-    inputs.check_regular_file(model_path, "model", ModelError, hint="give an .onnx model file")
-    try:
-        with open(model_path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise ModelError("model file not found: {}".format(model_path))
-    except IsADirectoryError:
-        raise ModelError("model path {} is a folder; give an .onnx file".format(model_path))
+    data = inputs.read_bytes(model_path, "model file", ModelError, hint="give an .onnx file")
     return data, zoo.load(model_path)
 
 

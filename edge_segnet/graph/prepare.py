@@ -214,14 +214,8 @@ def _check_fp16(float_model, model, reports):
 
 def prepare_file(source, destination, options):
     """Prepare ``source`` into ``destination`` (written atomically); returns the reports."""
-    inputs.check_regular_file(source, "model", ModelError, hint="give an .onnx model file")
-    try:
-        with open(source, "rb") as handle:
-            source_bytes = handle.read()
-    except FileNotFoundError:
-        raise ModelError("model file not found: {}".format(source))
-    except IsADirectoryError:
-        raise ModelError("model path {} is a folder; give an .onnx file".format(source))
+    source_bytes = inputs.read_bytes(source, "model file", ModelError,
+                                     hint="give an .onnx file")
     model = zoo.load(source)
     start = time.perf_counter()
     model, reports = prepare(model, options, source_bytes)

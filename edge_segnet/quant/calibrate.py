@@ -18,7 +18,7 @@ import tempfile
 import numpy as np
 import onnx
 
-from edge_segnet import fileio, optional
+from edge_segnet import fileio, inputs, optional
 from edge_segnet.errors import DataError, MissingDependencyError, ModelError, UsageError
 from edge_segnet.graph import fp16, heads, unpool
 from edge_segnet.graph import prepare as prepare_module
@@ -130,9 +130,9 @@ def _check_outputs(model, where):
 def load_float_model(model_path, options, log):
     """The float graph to quantise: prepare's output as it is, a raw export prepared as
     ``build`` prepares it (TensorRT target), BatchNormalization folded into its Conv."""
+    source_bytes = inputs.read_bytes(model_path, "model file", ModelError,
+                                     hint="give an .onnx file")
     model = zoo.load(model_path)
-    with open(model_path, "rb") as handle:
-        source_bytes = handle.read()
     source_sha256 = hashlib.sha256(source_bytes).hexdigest()
     if has_qdq(model):
         raise ModelError("{} already holds Q/DQ (INT8) nodes".format(model_path),
@@ -367,7 +367,7 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
     """Write the Q/DQ model to ``output`` (and the TensorRT cache to ``cache``, the summary
     JSON to ``summary_path``); returns a CalibrationResult."""
     log = log or (lambda message: None)
-    if not os.path.exists(model_path):
+    if not os.path.exists(model_path):  # before the outputs are checked against it
         raise ModelError("model file not found: {}".format(model_path))
     fileio.check_outputs_apart([("-o", output), ("--cache", cache),
                                 ("--summary", summary_path)], [("model", model_path)])

@@ -3,6 +3,7 @@
 import math
 import struct
 
+from edge_segnet import inputs
 from edge_segnet.errors import ModelError
 from edge_segnet.trt_facts import calibration_cache as facts
 
@@ -68,13 +69,8 @@ def parse_cache(text, where="calibration cache"):
 
 
 def read_cache(path):
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise ModelError("calibration cache not found: {}".format(path))
-    except IsADirectoryError:
-        raise ModelError("calibration cache {} is a folder".format(path))
+    data = inputs.read_bytes(path, "calibration cache", ModelError,
+                             hint="give the cache file edge-segnet calibrate --cache wrote")
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:
