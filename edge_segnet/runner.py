@@ -9,6 +9,10 @@ hand-over to the sinks.
 Live sources are the exception for pre-processing: a camera faster than the model replaces
 most frames before they are taken, and preparing each would spend a core's time on frames
 nobody uses, so the main thread prepares the one it takes.
+
+The loop's threads (capture with the source's decoders, output) run at a lower priority than
+the network's (platform.threads): on a board's few cores they take the time the network leaves
+idle instead of preempting its workers.
 """
 
 import queue
@@ -17,6 +21,7 @@ import time
 
 from edge_segnet import optional, signals
 from edge_segnet.errors import DataError, EdgeSegnetError, OutputError
+from edge_segnet.platform import threads
 from edge_segnet.profile.stats import LatencyStats
 from edge_segnet.video.capture import CaptureThread, Outcome
 
@@ -24,19 +29,32 @@ STAGES = ("capture", "capture_wait", "preprocess", "inference", "postprocess", "
           "glass_to_glass")
 
 
+def decoder_threads(segmenter):
+    """How many threads should decode the video for a run of ``segmenter`` (None: OpenCV's
+    choice). One when the network runs on the CPU: the capture thread decodes beside the
+    network anyway, one frame ahead, and FFmpeg's frame threads spend more CPU time per frame
+    (720p mp4: 2.6-3.3 against 2.5-2.7 ms) on the cores the network needs
+    (tools/bench_run.py --compare-decoder-threads). OpenCV before 4.7 takes no count."""
+    return 1 if getattr(segmenter, "network_on_cpu", False) else None
+
+
 class RunOptions(object):
     """``opencv_threads``: OpenCV's threads during the run (None: leave OpenCV's own). One by
     default: OpenCV's work (decoding, resizing, drawing) already runs beside the network on
     the capture and output threads, and a pool of its own on every core would fight ONNX
-    Runtime's threads for them (tools/bench_run.py --compare-opencv-threads measures it)."""
+    Runtime's threads for them (tools/bench_run.py --compare-opencv-threads measures it).
+
+    ``loop_niceness``: the nice value the loop's own threads drop to (None: the network's
+    priority; tools/bench_run.py --compare-equal-priority measures it)."""
 
     def __init__(self, max_frames=None, duration=None, realtime=False, hud=None,
-                 opencv_threads=1):
+                 opencv_threads=1, loop_niceness=threads.LOOP_NICENESS):
         self.max_frames = max_frames
         self.duration = duration
         self.realtime = realtime
         self.hud = hud  # callable(stats text) -> None, or None
         self.opencv_threads = opencv_threads
+        self.loop_niceness = loop_niceness
 
 
 class _OpenCVThreads(object):
@@ -129,8 +147,10 @@ WAKE_S = 0.1
 class _Output(object):
     """The output thread: draw, then hand the frame to every sink."""
 
-    def __init__(self, segmenter, painter, sinks, stage_ms, lock, newest_only, decorate=None):
+    def __init__(self, segmenter, painter, sinks, stage_ms, lock, newest_only, decorate=None,
+                 niceness=None):
         self.segmenter = segmenter
+        self.niceness = niceness
         self.painter, self.sinks, self.stage_ms, self.lock = painter, sinks, stage_ms, lock
         self.decorate = decorate
         self.queue = queue.Queue(maxsize=2)
@@ -161,6 +181,7 @@ class _Output(object):
                     continue
 
     def _run(self):
+        threads.lower_priority(self.niceness)
         while True:
             try:
                 item = self.queue.get(timeout=WAKE_S)
@@ -221,13 +242,15 @@ def _run(segmenter, source, sinks, painter, options):
     stage_ms = {stage: [] for stage in STAGES}
     lock = threading.Lock()
     live = getattr(source, "live", False) or options.realtime
+    threads.lower_priority(options.loop_niceness, getattr(source, "worker_threads", ()))
     # Files: two frames read ahead are enough to overlap decoding with inference; more would
     # only add queueing to the glass-to-glass latency.
     capture = CaptureThread(_Paced(source) if options.realtime else source,
                             newest_only=live, depth=2,
-                            prepare=None if live else segmenter.prepare_input).start()
+                            prepare=None if live else segmenter.prepare_input,
+                            niceness=options.loop_niceness).start()
     output = _Output(segmenter, painter, sinks, stage_ms, lock, newest_only=live,
-                     decorate=options.hud)
+                     decorate=options.hud, niceness=options.loop_niceness)
     frames, ended_by = 0, "end of source"
     started = time.perf_counter()
     try:

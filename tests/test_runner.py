@@ -7,6 +7,7 @@ import pytest
 from edge_segnet import runner
 from edge_segnet.errors import DataError
 from edge_segnet.models.labels import camvid
+from edge_segnet.platform import threads as thread_priorities
 from edge_segnet.runtime import open_segmenter
 from edge_segnet.viz.overlay import Painter
 
@@ -278,3 +279,54 @@ def test_frames_and_the_end_whose_wake_ups_were_lost_are_still_seen(
     finishing.start()
     finishing.join(timeout=10)
     assert not finishing.is_alive() and full.written == 2
+
+
+def test_the_loops_threads_give_way_to_the_network(small_basic_model_path, frame, painter,
+                                                   monkeypatch):
+    # Capture, the source's own decoder threads and output drop to LOOP_NICENESS; the thread
+    # running the network keeps the priority the command was started with.
+    segmenter = open_segmenter(small_basic_model_path)
+    seen = {}
+    for name in ("prepare_input", "run_prepared", "segmentation"):
+        def spy(*args, _name=name, _call=getattr(segmenter, name)):
+            seen.setdefault(_name, set()).add(thread_priorities.priority())
+            return _call(*args)
+        monkeypatch.setattr(segmenter, name, spy)
+    decoder_ready, decoder_done = threading.Event(), threading.Event()
+    decoder = {}
+
+    def decode():  # stands for a thread FFmpeg starts when OpenCV opens a video
+        decoder["id"] = thread_priorities.current_thread_id()
+        decoder_ready.set()
+        decoder_done.wait(10)
+        decoder["priority"] = thread_priorities.priority()
+
+    threading.Thread(target=decode).start()
+    decoder_ready.wait(10)
+    source = _ListSource([frame] * 3)
+    source.worker_threads = {decoder["id"]}
+    main = thread_priorities.priority()
+    runner.run(segmenter, source, [_ListSink()], painter)
+    decoder_done.set()
+    lowered = max(main, thread_priorities.LOOP_NICENESS)
+    assert seen == {"prepare_input": {lowered}, "run_prepared": {main}, "segmentation": {lowered}}
+    assert thread_priorities.priority() == main
+    for _ in range(100):
+        if "priority" in decoder:
+            break
+        time.sleep(0.05)
+    assert decoder["priority"] == lowered
+    seen.clear()
+    runner.run(segmenter, _ListSource([frame] * 2), [_ListSink()], painter,
+               runner.RunOptions(loop_niceness=None))
+    assert seen == {"prepare_input": {main}, "run_prepared": {main}, "segmentation": {main}}
+
+
+def test_a_video_decoded_beside_a_network_on_the_cpu_uses_one_decoder_thread(
+        small_basic_model_path):
+    assert runner.decoder_threads(open_segmenter(small_basic_model_path)) == 1
+
+    class OnTheGpu(object):
+        network_on_cpu = False
+
+    assert runner.decoder_threads(OnTheGpu()) is None

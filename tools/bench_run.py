@@ -14,11 +14,16 @@ medians.
 one thread); ``--compare-ort-threads N`` adds the model alone and the run on a second session
 with N intra-op threads; ``--compare-spinning`` the same on a session whose idle threads
 busy-wait (ORT's default) instead of sleeping; ``--compare-inline`` a run whose pre-processing
-and arg-max run on the inference thread, as the loop did before. Each of these is one more variant in the same shuffled rounds.
+and arg-max run on the inference thread, as the loop did before; ``--compare-equal-priority``
+a run whose own threads keep the network's priority instead of giving way to it
+(platform.threads); ``--compare-decoder-threads`` a run whose video is decoded by FFmpeg's own
+threads (the run decodes on one when the network is on the CPU). Each of these is one more
+variant in the same shuffled rounds.
 
     python3 tools/bench_run.py [--model segnet-basic-synthetic] [--frames 60] [--rounds 5]
         [--output none|mp4] [--threads N] [--compare-opencv-threads] [--compare-ort-threads N]
-        [--compare-spinning] [--compare-inline]
+        [--compare-spinning] [--compare-inline] [--compare-equal-priority]
+        [--compare-decoder-threads]
 """
 
 import argparse
@@ -82,6 +87,8 @@ def main():
     parser.add_argument("--compare-ort-threads", type=int, default=None)
     parser.add_argument("--compare-spinning", action="store_true")
     parser.add_argument("--compare-inline", action="store_true")
+    parser.add_argument("--compare-equal-priority", action="store_true")
+    parser.add_argument("--compare-decoder-threads", action="store_true")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-run-")
     video = os.path.join(folder, "drive720p.mp4")
@@ -103,11 +110,13 @@ def main():
             cpu.append((time.process_time() - used) * 1e3 / args.frames)
         return args.frames / (time.perf_counter() - start)
 
-    def whole_run(segmenter=segmenter, options=None, keep=True):
+    def whole_run(segmenter=segmenter, options=None, keep=True,
+                  decoder_threads=runner.decoder_threads(segmenter)):
         outputs = [sinks.VideoFileSink(os.path.join(folder, "out.mp4"), 30.0)] \
             if args.output == "mp4" else []
         used = time.process_time()
-        summary = runner.run(segmenter, sources.open_source(video), outputs, painter, options)
+        source = sources.open_source(video, decoder_threads=decoder_threads)
+        summary = runner.run(segmenter, source, outputs, painter, options)
         if keep:
             summaries.append(summary)
             cpu_ms["run"].append((time.process_time() - used) * 1e3 / summary.frames)
@@ -123,6 +132,12 @@ def main():
         name = "{} ORT threads".format(args.compare_ort_threads)
         variants["model, " + name] = lambda: model_alone(other)
         variants["run, " + name] = lambda: whole_run(other, keep=False)
+    if args.compare_equal_priority:
+        variants["run, loop at the network's priority"] = lambda: whole_run(
+            options=runner.RunOptions(loop_niceness=None), keep=False)
+    if args.compare_decoder_threads:
+        variants["run, OpenCV's decoder threads"] = lambda: whole_run(
+            keep=False, decoder_threads=None)
     if args.compare_inline:
         variants["run, pre/post on the inference thread"] = lambda: whole_run(
             _Inline(segmenter), keep=False)

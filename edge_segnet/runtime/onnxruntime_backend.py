@@ -100,6 +100,7 @@ class OnnxRuntimeSegmenter(Segmenter):
         self.input_size = self._input_hw(self.info)
         self._configure_preprocess()
         self.provider = self.session.get_providers()[0]
+        self.network_on_cpu = self.provider == "CPUExecutionProvider"
 
     def _find_input(self, model_path):
         inputs = self.session.get_inputs()

@@ -13,6 +13,8 @@ import collections
 import threading
 import time
 
+from edge_segnet.platform import threads
+
 
 class CapturedFrame(object):
     """A frame, its number, when it was captured, how long reading it took (decoding) and,
@@ -36,10 +38,13 @@ class CaptureThread(object):
 
     ``newest_only``: keep one slot, replaced by each new frame (live sources); otherwise a
     queue of ``depth`` frames that the reader waits on when full (files: nothing lost).
+    ``niceness``: the thread lowers itself to it (platform.threads; None: unchanged).
     """
 
-    def __init__(self, source, newest_only, depth=4, clock=time.perf_counter, prepare=None):
+    def __init__(self, source, newest_only, depth=4, clock=time.perf_counter, prepare=None,
+                 niceness=None):
         self.source = source
+        self.niceness = niceness
         self.prepare = prepare
         self.newest_only = newest_only
         self.depth = 1 if newest_only else max(1, depth)
@@ -58,6 +63,7 @@ class CaptureThread(object):
         return self
 
     def _run(self):
+        threads.lower_priority(self.niceness)
         try:
             while not self._stopping:
                 start = self.clock()

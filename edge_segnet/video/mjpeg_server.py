@@ -10,7 +10,10 @@ over it get a 503), every socket has a timeout (a viewer that takes nothing for 
 dropped), and ``close()`` ends every connection at once.
 
 ``/`` is a page with the stream, the class legend and the live FPS and latency, which it polls
-from ``/status`` (JSON)."""
+from ``/status`` (JSON).
+
+Every thread of the server is the run loop's, and gives way to the network as the loop's own
+do (platform.threads): viewers get the cores the network leaves idle."""
 
 import errno
 import html
@@ -27,6 +30,7 @@ import time
 
 from edge_segnet import optional
 from edge_segnet.errors import OutputError, UsageError
+from edge_segnet.platform import threads
 
 BOUNDARY = "edgesegnetframe"
 DEFAULT_MAX_CLIENTS = 32
@@ -115,6 +119,14 @@ def parse_address(text):
     return host or "127.0.0.1", int(port)
 
 
+def _lowered(function):
+    """``function`` run at the loop's priority, for a thread's target."""
+    def run(*args):
+        threads.lower_priority(threads.LOOP_NICENESS)
+        return function(*args)
+    return run
+
+
 def _shut(sock):
     try:
         sock.shutdown(socket.SHUT_RDWR)
@@ -172,6 +184,7 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
             raise
 
     def process_request_thread(self, request, client_address):
+        threads.lower_priority(threads.LOOP_NICENESS)
         try:
             socketserver.ThreadingMixIn.process_request_thread(self, request, client_address)
         finally:
@@ -387,10 +400,12 @@ class MjpegServerSink(object):
             raise OutputError("--serve {}:{}: {}".format(self.host, self.port, reason),
                               hint=hint)
         self.port = self.server.server_address[1]
-        self._threads = [threading.Thread(target=self._encode_loop, name="mjpeg-encoder"),
-                         threading.Thread(target=self._fan_out_loop, name="mjpeg-fan-out"),
-                         threading.Thread(target=self.server.serve_forever, args=(_TICK_S,),
-                                          name="mjpeg-accept")]
+        self._threads = [threading.Thread(target=_lowered(self._encode_loop),
+                                          name="mjpeg-encoder"),
+                         threading.Thread(target=_lowered(self._fan_out_loop),
+                                          name="mjpeg-fan-out"),
+                         threading.Thread(target=_lowered(self.server.serve_forever),
+                                          args=(_TICK_S,), name="mjpeg-accept")]
         for thread in self._threads:
             thread.daemon = True
             thread.start()

@@ -17,6 +17,7 @@ import re
 from edge_segnet import inputs, optional
 from edge_segnet.data import synthetic
 from edge_segnet.errors import DataError, UsageError
+from edge_segnet.platform import threads
 
 SYNTHETIC = "synthetic"
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
@@ -101,10 +102,15 @@ class CaptureSource(object):
 
     ``frame_count`` (video files): a frame that cannot be decoded before the count the file
     declares is skipped and counted in ``skipped``, as a camera drops frames, instead of
-    ending the video; a truncated file ends after its last readable frame."""
+    ending the video; a truncated file ends after its last readable frame.
 
-    def __init__(self, capture, description, live, fps=None, frame_count=None):
+    ``worker_threads``: the thread ids OpenCV started while opening it (FFmpeg's decoders),
+    which the run loop lowers with its own threads (platform.threads)."""
+
+    def __init__(self, capture, description, live, fps=None, frame_count=None,
+                 worker_threads=()):
         self.capture = capture
+        self.worker_threads = set(worker_threads)
         self.description = description
         self.live = live
         reported = capture.get(optional.require("cv2", "video capture").CAP_PROP_FPS)
@@ -207,8 +213,18 @@ def _check_camera(device, root="/", access=os.access):
                         hint="sudo usermod -aG video $USER, then log in again")
 
 
-def open_source(uri, size=None, fps=None, seed=0, root="/"):
-    """The source for ``uri``; ``size`` (height, width) and ``fps`` ask cameras for a mode."""
+def _open_decoding(cv2, target, decoder_threads):
+    """A file or stream opened with ``decoder_threads`` of FFmpeg's where this OpenCV takes
+    the count (4.7 and later: CAP_PROP_N_THREADS); older ones decide themselves."""
+    if decoder_threads and hasattr(cv2, "CAP_PROP_N_THREADS"):
+        return cv2.VideoCapture(target, cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS,
+                                                      int(decoder_threads)])
+    return cv2.VideoCapture(target)
+
+
+def open_source(uri, size=None, fps=None, seed=0, root="/", decoder_threads=None):
+    """The source for ``uri``; ``size`` (height, width) and ``fps`` ask cameras for a mode.
+    ``decoder_threads``: how many threads decode a file or stream (None: OpenCV's choice)."""
     spec = parse_source(uri)
     if spec.kind == "synthetic":
         return SyntheticSource(size=size or (360, 480), seed=seed)
@@ -216,12 +232,13 @@ def open_source(uri, size=None, fps=None, seed=0, root="/"):
         return ImageSource(spec.target, fps=fps or 30.0)
     cv2 = optional.require("cv2", "capturing video")
     frame_count = None
+    before = threads.thread_ids()
     if spec.kind == "video":
         inputs.check_regular_file(spec.target, "video file",
                                   hint="give a video file; cameras are /dev/video*")
         if not os.path.isfile(spec.target):
             raise DataError("video file not found: {}".format(spec.target))
-        capture = cv2.VideoCapture(spec.target)
+        capture = _open_decoding(cv2, spec.target, decoder_threads)
         frame_count = capture.get(cv2.CAP_PROP_FRAME_COUNT) if capture.isOpened() else None
     elif spec.kind == "v4l2":
         _check_camera(spec.target, root)
@@ -244,9 +261,9 @@ def open_source(uri, size=None, fps=None, seed=0, root="/"):
         capture = cv2.VideoCapture(gstreamer_csi_pipeline(
             spec.target, size or DEFAULT_CAMERA_SIZE, fps or 30), cv2.CAP_GSTREAMER)
     else:
-        capture = cv2.VideoCapture(spec.target)
+        capture = _open_decoding(cv2, spec.target, decoder_threads)
     if not capture.isOpened():
         raise DataError("OpenCV cannot open {}".format(uri),
                         hint="check the URI, the device or the file's codec")
     return CaptureSource(capture, uri, spec.live, fps=fps if spec.kind != "video" else None,
-                         frame_count=frame_count)
+                         frame_count=frame_count, worker_threads=threads.thread_ids() - before)

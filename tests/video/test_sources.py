@@ -193,3 +193,32 @@ def test_a_whole_video_file_skips_nothing(tmp_path):
     _mjpg_video(path)
     source = sources.open_source(path)
     assert len(_read_all(source)) == 10 and source.skipped == 0
+
+
+def _mp4(path, frames=4):
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (320, 240))
+    for index in range(frames):
+        writer.write(np.full((240, 320, 3), 40 * index, np.uint8))
+    writer.release()
+    return str(path)
+
+
+def test_a_videos_decoder_threads_are_recorded_for_the_run_to_lower(tmp_path):
+    import cv2
+
+    from edge_segnet.platform import threads
+
+    path = _mp4(tmp_path / "clip.mp4")
+    own = sources.open_source(path)
+    assert own.worker_threads and own.worker_threads <= threads.thread_ids()
+    assert threads.current_thread_id() not in own.worker_threads
+    one = sources.open_source(path, decoder_threads=1)
+    if hasattr(cv2, "CAP_PROP_N_THREADS"):  # OpenCV >= 4.7 takes the count: none started
+        assert one.worker_threads == set()
+    else:  # older ones choose for themselves, and the run lowers what they started
+        assert one.worker_threads
+    assert one.read() is not None and own.read() is not None
+    own.close()
+    one.close()

@@ -1,0 +1,85 @@
+"""The run loop's own threads give way to the network's.
+
+On two to four CPU cores the network's threads (ONNX Runtime's intra-op pool and the thread
+that calls it) and the loop's (video decoding, pre-processing, arg-max, drawing, writing,
+streaming) compete for the same cores. When a loop thread preempts one of the pool's workers,
+the whole operator waits for that worker, so the network loses more time than the loop takes.
+At a lower scheduling priority (a higher nice value) the loop's threads run in the time the
+network leaves its cores idle (between operators, in its serial parts) and give the cores back
+as soon as the network wants them. Only threads are lowered, never the process: the network's
+threads keep the priority the user started the command with.
+
+Linux only (setpriority on a thread id, from /proc); elsewhere nothing changes. Lowering needs
+no privileges; raising would, so nothing here ever raises a priority.
+"""
+
+import os
+import platform
+import threading
+
+# How far the loop's threads are lowered. tools/bench_run.py --compare-equal-priority compares
+# it with the loop at the network's priority: 10 lets the network's operators run unpreempted,
+# and still leaves the loop a share (CFS: about 1 % against a busy nice-0 thread) when the
+# network never idles, so frames keep coming.
+LOOP_NICENESS = 10
+
+# gettid's system call number where threading has no get_native_id (Python < 3.8, JetPack's 3.6).
+_GETTID = {"x86_64": 186, "aarch64": 178, "armv7l": 224, "armv8l": 224, "i686": 224}
+
+
+def current_thread_id():
+    """The kernel's id of the calling thread, or None where it cannot be had."""
+    native = getattr(threading, "get_native_id", None)
+    if native is not None:
+        return native()
+    number = _GETTID.get(platform.machine())
+    if number is None:
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).syscall(number) or None
+    except (OSError, AttributeError):
+        return None
+
+
+def thread_ids():
+    """The ids of this process's threads now (empty where /proc is not there)."""
+    try:
+        return {int(name) for name in os.listdir("/proc/self/task")}
+    except (OSError, ValueError):
+        return set()
+
+
+def lower_priority(niceness, ids=None):
+    """Lower the given threads (default: the calling one) to at least ``niceness``.
+
+    A thread already lower keeps its priority; one that has ended, or a system that refuses,
+    changes nothing: priorities are a preference, never a reason to fail a run. Returns how
+    many threads were lowered."""
+    if niceness is None or not hasattr(os, "setpriority"):
+        return 0
+    if ids is None:
+        ids = [current_thread_id()]
+    lowered = 0
+    for thread_id in ids:
+        if thread_id is None:
+            continue
+        try:
+            if os.getpriority(os.PRIO_PROCESS, thread_id) < niceness:
+                os.setpriority(os.PRIO_PROCESS, thread_id, niceness)
+                lowered += 1
+        except OSError:
+            continue
+    return lowered
+
+
+def priority(thread_id=None):
+    """A thread's nice value (default: the calling one's), or None where it cannot be read."""
+    thread_id = current_thread_id() if thread_id is None else thread_id
+    if thread_id is None or not hasattr(os, "getpriority"):
+        return None
+    try:
+        return os.getpriority(os.PRIO_PROCESS, thread_id)
+    except OSError:
+        return None
