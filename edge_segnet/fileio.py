@@ -158,6 +158,15 @@ class AtomicFile(object):
             self.discard()
             raise pending.exception()
 
+    def tag(self, text):
+        """Puts ``text`` into the temporary file's name, before its ``.part`` suffix: what a
+        later run needs to know to save the file if this process is killed."""
+        head, suffix = self.temp_path.rsplit(".part", 1)
+        tagged = "{}.{}.part{}".format(head, text, suffix)
+        with signals.deferred():
+            os.rename(self.temp_path, tagged)
+            self.temp_path = tagged
+
     def commit(self):
         with open(self.temp_path, "rb") as handle:
             os.fsync(handle.fileno())

@@ -1,6 +1,7 @@
 """``run -o`` stopped by real signals, in a real process: SIGINT and SIGTERM leave a playable
 video of the frames written so far and no temporary file; SIGKILL leaves nothing under the final
-name, and a Matroska recording it cut short is kept, playable, by the next run."""
+name, and the recording it cut short (Matroska, or MP4 with its index rebuilt) is kept, playable,
+by the next run."""
 
 import glob
 import os
@@ -11,6 +12,8 @@ import time
 
 import cv2
 import pytest
+
+from edge_segnet.video import mp4_repair
 
 
 
@@ -70,20 +73,29 @@ def test_a_second_interrupt_while_the_video_is_finished_does_not_lose_it(tmp_pat
     assert sorted(os.listdir(str(tmp_path))) == ["out.mp4"]
 
 
-def test_sigkill_leaves_no_video_under_its_name_and_the_next_run_keeps_the_recording(tmp_path):
-    process = _start(tmp_path, "out.mkv")
-    _wait_for_recording(tmp_path, process, min_bytes=200000)
+@pytest.mark.parametrize("extension", [".mkv", ".mp4"])
+def test_sigkill_leaves_no_video_under_its_name_and_the_next_run_keeps_the_recording(
+        tmp_path, extension):
+    # Matroska keeps its frames as they come; an MP4's index is rebuilt (video.mp4_repair).
+    output = "out" + extension
+    process = _start(tmp_path, output)
+    part = _wait_for_recording(tmp_path, process, min_bytes=200000)
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=60)
-    assert not (tmp_path / "out.mkv").exists()
+    assert not (tmp_path / output).exists()
+    with open(part, "rb") as handle:
+        cut = handle.read()
     rerun = subprocess.run(
         [sys.executable, "-m", "edge_segnet", "run", "--source", "synthetic", "--max-frames",
-         "2", "--headless", "--threads", "1", "-o", "out.mkv"], cwd=str(tmp_path),
+         "2", "--headless", "--threads", "1", "-o", output], cwd=str(tmp_path),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
-    kept = glob.glob(str(tmp_path / "out.interrupted-*.mkv"))
+    kept = glob.glob(str(tmp_path / ("out.interrupted-*" + extension)))
     assert len(kept) == 1, os.listdir(str(tmp_path))
     assert "kept" in rerun.stdout + rerun.stderr
+    if extension == ".mp4":  # every whole frame the killed run had written, in order
+        whole = mp4_repair.frames_in(cut, cut.index(b"mdat") + 4)
+        assert len(whole) > 2 and _readable_frames(kept[0]) == len(whole)
     assert _readable_frames(kept[0]) > 0
-    assert _readable_frames(str(tmp_path / "out.mkv")) == 2
+    assert _readable_frames(str(tmp_path / output)) == 2
     assert not glob.glob(str(tmp_path / ".*.part.*"))

@@ -2,9 +2,11 @@
 closed, so an interrupted run never leaves a half-written file under the final name."""
 
 import os
+import re
 
 from edge_segnet import fileio, optional
-from edge_segnet.errors import OutputError
+from edge_segnet.errors import EdgeSegnetError, OutputError
+from edge_segnet.video import mp4_repair
 
 _FOURCC = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
 MIN_VIDEO_SIDE = 16  # pixels: one macroblock
@@ -22,11 +24,25 @@ def _free_bytes(directory):
 
 
 # Containers whose frames stay readable when the writer is killed (SIGKILL, power loss) before
-# it finishes: AVI and Matroska store frames as they come; MP4 writes its index at the end, so a
-# cut MP4 plays nothing. Measured at 720p, killed right after the last write: .avi (MJPG) kept
-# 30 of 30 and 150 of 150 frames, .mkv (MJPG) 0 of 30 and 148 of 150 (a cluster, about a
-# second, is lost), .mp4 0 of 300+.
+# it finishes: AVI and Matroska store frames as they come. Measured at 720p, killed right after
+# the last write: .avi (MJPG) kept 30 of 30 and 150 of 150 frames, .mkv (MJPG) 0 of 30 and 148
+# of 150 (a cluster, about a second, is lost). MP4 writes its index at the end, so a cut MP4
+# plays nothing until mp4_repair rebuilds the index; its temporary name carries the frame size
+# and rate that needs.
 SURVIVES_KILL = (".mkv", ".avi")
+_MP4_TAG = re.compile(r"\.(\d+)x(\d+)-([0-9.]+)fps\.part\.mp4$")
+
+
+def _repaired_mp4(temp_path):
+    """Whether the killed writer's MP4 at ``temp_path`` was made playable."""
+    tag = _MP4_TAG.search(temp_path)
+    if tag is None:
+        return False
+    try:
+        return mp4_repair.repair(temp_path, int(tag.group(1)), int(tag.group(2)),
+                                 float(tag.group(3))) > 0
+    except (EdgeSegnetError, OSError, ValueError):
+        return False
 
 
 def keep_killed_recordings(path):
@@ -36,7 +52,8 @@ def keep_killed_recordings(path):
     extension = os.path.splitext(path)[1].lower()
     kept = []
     for temp_path, pid in fileio.stale_temporaries(path):
-        if extension in SURVIVES_KILL and os.path.getsize(temp_path) > 0:
+        if (extension in SURVIVES_KILL and os.path.getsize(temp_path) > 0) or (
+                extension == ".mp4" and _repaired_mp4(temp_path)):
             root = os.path.splitext(os.path.realpath(path))[0]
             kept_path = "{}.interrupted-{}{}".format(root, pid, extension)
             if not os.path.exists(kept_path):
@@ -81,6 +98,8 @@ class VideoFileSink(object):
                 "{} codec (at least {}x{})".format(self.path, height, width, self._fourcc,
                                                    MIN_VIDEO_SIDE, MIN_VIDEO_SIDE),
                 hint="write --images instead, or use a larger source")
+        if self._fourcc == "mp4v":
+            self._file.tag("{}x{}-{:g}fps".format(width, height, self.fps))
         self.writer = cv2.VideoWriter(self._file.temp_path, cv2.VideoWriter_fourcc(
             *self._fourcc), self.fps, (width, height))
         if not self.writer.isOpened():
