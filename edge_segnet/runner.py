@@ -194,6 +194,8 @@ class _Output(object):
                 continue
             if item is None:
                 return
+            if self.error is not None:
+                continue  # a sink failed: the run is stopping, nothing more is written
             frame, raw, captured_at = item
             try:
                 posted = time.perf_counter()

@@ -184,13 +184,17 @@ def test_a_camera_that_vanishes_ends_the_run_with_its_frames_written(
 def test_a_failing_sink_stops_the_run_and_is_reported(small_basic_model_path, frame, painter):
     class Broken(_ListSink):
         def write(self, frame):
+            self.frames.append(frame)
             raise IOError("disk full")
 
     from edge_segnet.errors import OutputError
 
+    broken = Broken()
     with pytest.raises(OutputError, match="writing the output failed after 0 frames: disk full"):
-        runner.run(open_segmenter(small_basic_model_path), _ListSource([frame] * 3),
-                   [Broken()], painter)
+        runner.run(open_segmenter(small_basic_model_path), _ListSource([frame] * 6),
+                   [broken], painter)
+    assert len(broken.frames) == 1  # frames already queued are not written after the failure
+    assert broken.closed
 
 
 def test_a_corrupt_image_in_a_folder_is_skipped_and_the_images_after_it_are_processed(

@@ -10,6 +10,12 @@ from edge_segnet.video import mp4_repair
 
 _FOURCC = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
 MIN_VIDEO_SIDE = 16  # pixels: one macroblock
+# Room a recording leaves free on its disk. OpenCV reports no write error: on a full disk the
+# frames are lost without a word, and an MP4 loses its index, so all of it. The recording is
+# finished while finishing still fits: the index (about 16 bytes a frame), the frames still in
+# FFmpeg's buffers, and a margin for whatever else writes to the disk meanwhile.
+RESERVE_BYTES = 4 * 1024 * 1024
+RESERVE_FRAMES = 16
 
 
 def _free_bytes(directory):
@@ -98,7 +104,8 @@ class VideoFileSink(object):
                 "{} codec (at least {}x{})".format(self.path, height, width, self._fourcc,
                                                    MIN_VIDEO_SIDE, MIN_VIDEO_SIDE),
                 hint="write --images instead, or use a larger source")
-        if self._fourcc == "mp4v":
+        if self._fourcc == "mp4v" and ".part" in os.path.basename(self._file.temp_path) and \
+                "fps.part" not in self._file.temp_path:
             self._file.tag("{}x{}-{:g}fps".format(width, height, self.fps))
         self.writer = cv2.VideoWriter(self._file.temp_path, cv2.VideoWriter_fourcc(
             *self._fourcc), self.fps, (width, height))
@@ -119,8 +126,28 @@ class VideoFileSink(object):
         elif frame.shape[:2] != self.frame_size:
             raise OutputError("frame size {} differs from the video's {}".format(
                 frame.shape[:2], self.frame_size))
+        self._check_room()
         self.writer.write(frame)
         self.frames += 1
+
+    def _check_room(self):
+        """Finishes the video and stops the run while the disk still has room to finish it."""
+        free = _free_bytes(os.path.dirname(self.path))
+        if free is None or not self.frames:
+            return
+        try:
+            per_frame = os.path.getsize(self._file.temp_path) / self.frames
+        except OSError:
+            return
+        needed = RESERVE_BYTES + 16 * self.frames + RESERVE_FRAMES * per_frame
+        if free >= needed:
+            return
+        frames = self.frames
+        self.close()
+        raise OutputError(
+            "the disk holding {} is nearly full ({:.1f} MB left): the video was finished after "
+            "{} frame{}".format(self.path, free / 1e6, frames, "" if frames == 1 else "s"),
+            hint="free some space or write to another disk")
 
     def close(self):
         """Finish the file and move it into place: it holds every frame written so far.

@@ -95,3 +95,26 @@ def test_a_device_as_the_video_is_named_before_its_extension(tmp_path):
         VideoFileSink("/dev/full", fps=30)
     with pytest.raises(OutputError, match="is a folder, not a regular file"):
         VideoFileSink(str(tmp_path), fps=30)
+
+
+def test_a_video_is_finished_while_its_disk_still_has_room_for_the_index(tmp_path, monkeypatch):
+    # OpenCV reports no write error: on a full disk an MP4 would silently lose its index, so
+    # every frame. _free_bytes here stands for a disk that fills up after the fifth frame.
+    import cv2
+
+    from edge_segnet.video import sinks
+
+    sink = VideoFileSink(str(tmp_path / "out.mp4"), fps=30)
+    frames = []
+    monkeypatch.setattr(sinks, "_free_bytes", lambda directory: 10 ** 9 if len(frames) < 5
+                        else sinks.RESERVE_BYTES)
+    with pytest.raises(OutputError, match=r"the disk holding .*out.mp4 is nearly full \(4.2 MB "
+                                          r"left\): the video was finished after 5 frames"):
+        for value in range(20):
+            frame = np.full((48, 64, 3), 10 * value, np.uint8)
+            sink.write(frame)
+            frames.append(frame)
+    sink.close()  # as the run does on every path: nothing more happens
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
+    capture = cv2.VideoCapture(str(tmp_path / "out.mp4"))
+    assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == 5
