@@ -4,6 +4,8 @@ Modes: ``overlay`` (colors blended over the frame), ``mask`` (the colors alone),
 ``side-by-side`` (frame and mask next to each other). Ignored classes keep the frame's pixels.
 """
 
+import time
+
 import numpy as np
 
 from edge_segnet import optional
@@ -11,6 +13,14 @@ from edge_segnet.errors import UsageError
 
 FILTERS = ("nearest", "linear")
 MODES = ("overlay", "mask", "side-by-side")
+# Two ways to find the sentinel's pixels, same result: one cv2.compare over all three channels
+# (a three-channel mask), or the first channel extracted and compared (a one-channel mask).
+# Which is faster depends on the OpenCV build (720p, one thread, both side by side: with 4.6
+# the --ignore-class overlay costs 1.10-1.13x the plain one with one channel, 1.17-1.20x with
+# three; with 5.1 1.21-1.24x against 1.12-1.15x), so the painter times each on its first
+# frames and keeps the faster (tools/bench_overlay.py prints the pick).
+KEEP_METHODS = ("three channels", "one channel")
+KEEP_TRIALS = 10  # frames each way, interleaved; the fastest of each counts (noise only adds)
 
 
 def colorize(labels, palette_bgr):
@@ -37,8 +47,8 @@ class Painter(object):
     class ids to colors at model resolution, one cv2.resize to the frame, one cv2.addWeighted.
     Ignored classes (``nearest``) are drawn in a sentinel color, a byte value no drawn class
     has in any channel, so that one cv2.compare of the resized colors finds their pixels and
-    one masked copy puts the frame's back: no second resize. With ``linear`` (soft edges) they
-    fade in per-pixel weights resized like the colors.
+    one masked copy puts the frame's back: no second resize (KEEP_METHODS: how the compare
+    runs). With ``linear`` (soft edges) they fade in per-pixel weights resized like the colors.
     """
 
     def __init__(self, palette_bgr, mode="overlay", alpha=0.5, label_filter="nearest",
@@ -68,6 +78,8 @@ class Painter(object):
         self._frame_weights = (1.0 - weights).reshape(1, 256)
         self._scratch = {}  # reused images that never leave draw(): no fresh pages per frame
         self._sentinel, self._blend_colors = None, self._colors
+        self._keep_times = {method: [] for method in KEEP_METHODS}
+        self.keep_method = None  # chosen after KEEP_TRIALS frames each way
         if ignore and label_filter == "nearest":
             drawn = [i for i in range(len(self.palette)) if i not in ignore]
             used = set(self.palette[drawn].ravel().tolist()) | {0}  # 0: ids beyond the palette
@@ -125,15 +137,32 @@ class Painter(object):
         if self.label_filter == "linear":
             return self._weighted(frame_bgr, mask, ids, width, height)
         blended = cv2.addWeighted(frame_bgr, 1.0 - self.alpha, mask, self.alpha, 0.0)
-        if self._sentinel is not None:
-            # Per channel: the sentinel's pixels are 255 in all three, every other pixel 0.
-            keep = cv2.compare(mask.reshape(height, -1), self._sentinel, cv2.CMP_EQ,
-                               dst=self._buffer("keep", (height, width * 3), np.uint8)).reshape(
-                height, width, 3)
-        else:
-            keep = self._resize(cv2.LUT(ids, self._keep), width, height, "keep")
-        cv2.copyTo(frame_bgr, keep, blended)
+        if self._sentinel is None:
+            cv2.copyTo(frame_bgr, self._resize(cv2.LUT(ids, self._keep), width, height, "keep"),
+                       blended)
+            return blended
+        method = self.keep_method or min(KEEP_METHODS, key=lambda m: len(self._keep_times[m]))
+        start = time.perf_counter()
+        cv2.copyTo(frame_bgr, self._sentinel_pixels(mask, height, width, method), blended)
+        if self.keep_method is None:
+            self._keep_times[method].append(time.perf_counter() - start)
+            if all(len(times) >= KEEP_TRIALS for times in self._keep_times.values()):
+                self.keep_method = min(KEEP_METHODS,
+                                       key=lambda m: min(self._keep_times[m]))
         return blended
+
+    def _sentinel_pixels(self, mask, height, width, method):
+        """255 where the resized colors hold the sentinel (no drawn class has its value in any
+        channel), 0 elsewhere: over the three channels, or the first one alone."""
+        cv2 = self.cv2
+        if method == "three channels":
+            return cv2.compare(mask.reshape(height, -1), self._sentinel, cv2.CMP_EQ,
+                               dst=self._buffer("keep3", (height, width * 3), np.uint8)).reshape(
+                height, width, 3)
+        first = cv2.extractChannel(mask, 0, dst=self._buffer("first", (height, width),
+                                                              np.uint8))
+        return cv2.compare(first, self._sentinel, cv2.CMP_EQ,
+                           dst=self._buffer("keep1", (height, width), np.uint8))
 
     def _weighted(self, frame_bgr, mask, ids, width, height):
         """Per-pixel weights resized like the colors: soft edges around ignored classes."""

@@ -99,6 +99,25 @@ def test_ignored_classes_keep_the_frames_pixels_and_the_others_blend_as_usual(sc
     assert np.array_equal(drawn[~ignored], plain[~ignored])
 
 
+def test_both_ways_of_finding_ignored_pixels_draw_the_same_and_the_faster_is_kept(scene):
+    # A palette whose first channel shares values with the other channels' (CamVid's does):
+    # the one-channel compare must still find only the sentinel's pixels.
+    frame, labels = scene
+    palette = camvid().colors_bgr
+    painter = overlay.Painter(palette, "overlay", 0.5, ignore=(3, 7))
+    expected = overlay.Painter(palette, "overlay", 0.5, ignore=(3, 7)).draw(frame, labels)
+    used = []
+    for _ in range(2 * overlay.KEEP_TRIALS + 2):
+        used.append(painter.keep_method)
+        assert np.array_equal(painter.draw(frame, labels), expected)
+    assert used[:2 * overlay.KEEP_TRIALS] == [None] * (2 * overlay.KEEP_TRIALS)
+    assert painter.keep_method in overlay.KEEP_METHODS
+    assert all(len(t) == overlay.KEEP_TRIALS for t in painter._keep_times.values())
+    for method in overlay.KEEP_METHODS:
+        painter.keep_method = method
+        assert np.array_equal(painter.draw(frame, labels), expected), method
+
+
 def test_ignored_classes_are_found_without_a_sentinel_when_every_byte_is_a_color():
     # 86 drawn classes whose colors use all 256 byte values: no sentinel, the mask is resized.
     palette = np.vstack([np.arange(258).reshape(86, 3) % 256, [[1, 2, 3]]])
