@@ -4,9 +4,9 @@ all before the first frame."""
 import math
 import time
 
+from edge_segnet import runner
 from edge_segnet.errors import UsageError
 from edge_segnet.models import shipped
-from edge_segnet import runner
 from edge_segnet.runner import RunOptions
 from edge_segnet.runtime import open_segmenter
 from edge_segnet.video import sinks as sinks_module

@@ -17,10 +17,12 @@ import os
 import platform
 import threading
 
-# How far the loop's threads are lowered. tools/bench_run.py --compare-equal-priority compares
-# it with the loop at the network's priority: 10 lets the network's operators run unpreempted,
-# and still leaves the loop a share (CFS: about 1 % against a busy nice-0 thread) when the
-# network never idles, so frames keep coming.
+# How far the loop's threads are lowered. Interleaved runs of 200 720p frames, 8 rounds, the
+# small synthetic-scene model on 2 cores, FPS against the loop at the network's priority:
+# nice 5 1.08x / 1.04x (Python 3.11 / JetPack 4.6's 3.6 stack), nice 10 1.13x / 1.06x, nice 19
+# 1.02x / 1.02x (the loop's threads then wait too long for a core, and the network for their
+# frames). The shipped CamVid model, 30 frames, 6 rounds: 1.09x / 1.09x / 1.11x on 3.11.
+# tools/bench_run.py --compare-equal-priority measures it.
 LOOP_NICENESS = 10
 
 # gettid's system call number where threading has no get_native_id (Python < 3.8, JetPack's 3.6).

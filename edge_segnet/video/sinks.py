@@ -36,7 +36,7 @@ def _free_bytes(directory):
 # plays nothing until mp4_repair rebuilds the index; its temporary name carries the frame size
 # and rate that needs.
 SURVIVES_KILL = (".mkv", ".avi")
-_MP4_TAG = re.compile(r"\.(\d+)x(\d+)-([0-9.]+)fps\.part\.mp4$")
+_MP4_TAG = re.compile(r"\.(\d+)x(\d+)-([0-9.]+)fps\.part\.mp4$", re.IGNORECASE)
 
 
 def _repaired_mp4(temp_path):
@@ -104,8 +104,7 @@ class VideoFileSink(object):
                 "{} codec (at least {}x{})".format(self.path, height, width, self._fourcc,
                                                    MIN_VIDEO_SIDE, MIN_VIDEO_SIDE),
                 hint="write --images instead, or use a larger source")
-        if self._fourcc == "mp4v" and ".part" in os.path.basename(self._file.temp_path) and \
-                "fps.part" not in self._file.temp_path:
+        if self._fourcc == "mp4v" and not _MP4_TAG.search(self._file.temp_path):
             self._file.tag("{}x{}-{:g}fps".format(width, height, self.fps))
         self.writer = cv2.VideoWriter(self._file.temp_path, cv2.VideoWriter_fourcc(
             *self._fourcc), self.fps, (width, height))

@@ -1,0 +1,28 @@
+import numpy as np
+import pytest
+
+from edge_segnet.runtime.segmenter import labels_from_logits
+
+
+@pytest.mark.parametrize("classes", [1, 2, 5, 12, 40])
+def test_labels_are_numpys_arg_max_over_classes(classes):
+    rng = np.random.RandomState(classes)
+    logits = rng.standard_normal((1, classes, 16, 24)).astype(np.float32)
+    labels = labels_from_logits(logits)
+    assert labels.dtype == np.int32 and labels.shape == (16, 24)
+    assert np.array_equal(labels, np.argmax(logits[0], axis=0))
+
+
+def test_the_first_maximum_wins_a_tie():
+    logits = np.zeros((1, 4, 2, 3), np.float32)
+    logits[0, 1, 0, 0] = logits[0, 3, 0, 0] = 2.0  # classes 1 and 3 tie
+    logits[0, 2, 1, 2] = logits[0, 3, 1, 2] = -1.0  # 0 and 1 lead with 0.0
+    labels = labels_from_logits(logits)
+    assert labels[0, 0] == 1 and labels[1, 2] == 0 and labels[0, 1] == 0
+    assert np.array_equal(labels, np.argmax(logits[0], axis=0))
+
+
+def test_fp16_logits_give_the_same_labels():
+    rng = np.random.RandomState(7)
+    logits = rng.standard_normal((1, 6, 8, 8)).astype(np.float16)
+    assert np.array_equal(labels_from_logits(logits), np.argmax(logits[0], axis=0))
