@@ -177,6 +177,13 @@ def main():
     print("CPU time per frame (all threads), median [min, max]: model alone {} ms, run {} ms "
           "(the run's own work: decoding, pre/post-processing, overlay, threads)".format(
               interleave.spread(cpu_ms["model"], 1), interleave.spread(cpu_ms["run"], 1)))
+    # The model's time per frame alone, on every core the process may use, against the CPU time
+    # a frame of the run takes (network and loop): no run can be faster than the cores allow.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    bounds = [min(1.0, cores * 1e3 / model_fps / run_cpu)
+              for model_fps, run_cpu in zip(values["model"], cpu_ms["run"])]
+    print("most run / model the {} cores allow, per round (their time per model frame over the "
+          "run's CPU time per frame): {}".format(cores, interleave.spread(bounds)))
     print("run's stages, ms per frame (median of the rounds' medians):")
     for stage in runner.STAGES:
         medians = [float(np.median(s.stage_ms[stage])) for s in summaries if s.stage_ms[stage]]

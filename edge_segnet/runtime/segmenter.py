@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 
+from edge_segnet import optional
 from edge_segnet.errors import UsageError
 from edge_segnet.graph import heads
 from edge_segnet.runtime import preprocess
@@ -122,16 +123,26 @@ class Segmenter(abc.ABC):
 def labels_from_logits(logits):
     """Arg-max over classes of 1xCxHxW logits -> HxW int32 (first maximum wins on ties).
 
-    One class plane at a time, each a contiguous pass, instead of np.argmax across planes
-    (strided reads and a cast): 0.48 against 0.73 ms for 5 classes at 128x256, 2.4 against
-    3.8 for 32, on the output thread of every frame."""
-    planes = logits[0]
+    One class plane at a time, each a contiguous pass: where a plane beats the best so far,
+    its index is copied in. With OpenCV (float32 logits: cv2.compare, a masked cv2.copyTo,
+    cv2.max) it takes 0.075 ms for 5 classes at 128x256, against 0.73 for np.argmax across
+    planes and 0.50 for the same passes in numpy (np.copyto with ``where`` is slow): on the
+    output thread of every frame, beside the network."""
+    planes = np.ascontiguousarray(logits[0])
     labels = np.zeros(planes.shape[1:], np.int32)
-    if planes.shape[0] > 1:
-        best = planes[0].copy()
-        greater = np.empty(planes.shape[1:], bool)
+    if planes.shape[0] < 2:
+        return labels
+    best = planes[0].copy()
+    cv2 = optional.try_import("cv2") if planes.dtype == np.float32 else None
+    if cv2 is not None:
         for index in range(1, planes.shape[0]):
-            np.greater(planes[index], best, out=greater)
-            np.copyto(labels, index, where=greater)
-            np.maximum(best, planes[index], out=best)
+            greater = cv2.compare(planes[index], best, cv2.CMP_GT)
+            cv2.copyTo(np.full(labels.shape, index, np.int32), greater, labels)
+            cv2.max(best, planes[index], dst=best)
+        return labels
+    greater = np.empty(planes.shape[1:], bool)
+    for index in range(1, planes.shape[0]):
+        np.greater(planes[index], best, out=greater)
+        np.copyto(labels, index, where=greater)
+        np.maximum(best, planes[index], out=best)
     return labels

@@ -34,3 +34,17 @@ def test_as_bgr_accepts_gray_and_bgra_and_refuses_the_rest():
 def test_resize_returns_the_frame_itself_when_sizes_match(frame):
     assert preprocess.resize(frame, frame.shape[:2]) is frame
     assert preprocess.resize(frame, (36, 52)).shape == (36, 52, 3)
+
+
+@pytest.mark.parametrize("order", ["RGB", "BGR"])
+def test_normalizer_gives_the_same_bits_through_opencv_numpy_and_a_strided_frame(frame, order):
+    normalizer = preprocess.Normalizer((0.41, 0.45, 0.48), (0.23, 0.22, 0.27), order)
+    assert normalizer._blob is not None  # OpenCV's one-pass conversion is used here
+    through_opencv = normalizer(frame)
+    strided = np.concatenate([frame, frame[:, :, :1]], axis=2)[:, :, :3]  # BGRA's view
+    assert not strided.flags.c_contiguous
+    numpy_only = preprocess.Normalizer((0.41, 0.45, 0.48), (0.23, 0.22, 0.27), order)
+    numpy_only._blob = None
+    assert through_opencv.dtype == np.float32 and through_opencv.shape == (1, 3) + frame.shape[:2]
+    assert np.array_equal(through_opencv, numpy_only(frame))
+    assert np.array_equal(normalizer(strided), through_opencv)

@@ -22,6 +22,18 @@ def test_the_first_maximum_wins_a_tie():
     assert np.array_equal(labels, np.argmax(logits[0], axis=0))
 
 
+def test_without_opencv_the_labels_are_the_same(monkeypatch):
+    from edge_segnet import optional
+
+    rng = np.random.RandomState(5)
+    logits = rng.standard_normal((1, 7, 16, 24)).astype(np.float32)
+    logits[0, 4, :2] = logits[0, 2, :2]  # ties
+    with_opencv = labels_from_logits(logits)
+    monkeypatch.setattr(optional, "try_import", lambda name: None)
+    assert np.array_equal(labels_from_logits(logits), with_opencv)
+    assert np.array_equal(with_opencv, np.argmax(logits[0], axis=0))
+
+
 def test_fp16_logits_give_the_same_labels():
     rng = np.random.RandomState(7)
     logits = rng.standard_normal((1, 6, 8, 8)).astype(np.float16)
