@@ -4,6 +4,7 @@ final name."""
 import contextlib
 import glob
 import os
+import re
 import stat
 import tempfile
 
@@ -111,12 +112,26 @@ def stale_temporaries(final_path):
     final_path = os.path.realpath(final_path)
     directory = os.path.dirname(final_path)
     stem, suffix = _temporary_stem(final_path)
+    # The whole name, as temporary_name and mkstemp make it (and AtomicFile.tag extends it):
+    # the temporary of another output (``cam.999.mp4``'s starts like ``cam.mp4``'s) never fits.
+    ours = re.compile("^" + re.escape(stem) + r"(\d+)\.[a-z0-9_]{8}(\.[0-9a-zA-Z.-]+)?" +
+                      re.escape(suffix) + "$")
     found = []
     for path in sorted(glob.glob(os.path.join(glob.escape(directory), glob.escape(stem) +
                                               "*" + glob.escape(suffix)))):
-        pid = os.path.basename(path)[len(stem):].split(".", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
-            found.append((path, int(pid)))
+        match = ours.match(os.path.basename(path))
+        if match is None:
+            continue
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            continue
+        pid = int(match.group(1))
+        # Files and folders (make-dataset stages one) only: a link or a FIFO under such a name
+        # is not a writer's leftover, and opening it would follow the link or block.
+        if (stat.S_ISREG(mode) or stat.S_ISDIR(mode)) and pid != os.getpid() and \
+                not _process_alive(pid):
+            found.append((path, pid))
     return found
 
 
@@ -159,13 +174,16 @@ class AtomicFile(object):
             raise pending.exception()
 
     def tag(self, text):
-        """Puts ``text`` into the temporary file's name, before its ``.part`` suffix: what a
-        later run needs to know to save the file if this process is killed."""
+        """Puts ``text`` (letters, digits, dots, dashes) into the temporary file's name, before
+        its ``.part`` suffix: what a later run needs to know to save the file if this process
+        is killed."""
         head, suffix = self.temp_path.rsplit(".part", 1)
         tagged = "{}.{}.part{}".format(head, text, suffix)
-        with signals.deferred():
+        with signals.deferred() as pending:
             os.rename(self.temp_path, tagged)
             self.temp_path = tagged
+        if pending.signum is not None:
+            raise pending.exception()
 
     def commit(self):
         with open(self.temp_path, "rb") as handle:

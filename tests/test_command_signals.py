@@ -86,7 +86,7 @@ def test_after_sigkill_nothing_is_under_the_name_and_the_next_run_cleans_up(
     assert not os.path.exists(output)
     # What a kill inside the final write leaves, made certain here: a temporary of a dead pid.
     prefix = ".out.{}.".format(999999)
-    left = tmp_path / (prefix + "x.part" + os.path.splitext(output)[1])
+    left = tmp_path / (prefix + "x1y2z3w4.part" + os.path.splitext(output)[1])  # as mkstemp
     left.write_bytes(b"half")
     subprocess.run([sys.executable, "-m", "edge_segnet"] + (
         ["prepare", vgg_model, "-o", output] if name == "prepare" else

@@ -89,15 +89,22 @@ def test_temporaries_of_killed_writers_are_removed_and_live_ones_kept(tmp_path):
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = tmp_path / ".out.{}.abc123.part.mp4".format(dead.pid)
-    live = tmp_path / ".out.{}.def456.part.mp4".format(os.getppid())
-    other = tmp_path / ".other.{}.abc123.part.mp4".format(dead.pid)
-    for path in (stale, live, other):
+    stale = tmp_path / ".out.{}.abc12_yz.part.mp4".format(dead.pid)
+    tagged = tmp_path / ".out.{}.k2l9m0n1.480x360-30fps.part.mp4".format(dead.pid)
+    live = tmp_path / ".out.{}.def45678.part.mp4".format(os.getppid())
+    other = tmp_path / ".other.{}.abc12345.part.mp4".format(dead.pid)
+    # The temporary of a live run writing out.1234.mp4 starts like out.mp4's would.
+    another_output = tmp_path / ".out.1234.{}.abcdefgh.part.mp4".format(os.getppid())
+    for path in (stale, tagged, live, other, another_output):
         path.write_bytes(b"half a video")
+    link = tmp_path / ".out.{}.qwertyui.part.mp4".format(dead.pid)
+    link.symlink_to(other)  # not a writer's leftover: left alone, never followed
     with fileio.atomic_path(str(tmp_path / "out.mp4")) as temp_path:
         assert ".{}.".format(os.getpid()) in os.path.basename(temp_path)
         open(temp_path, "wb").close()
-    assert sorted(os.listdir(str(tmp_path))) == sorted([live.name, other.name, "out.mp4"])
+    assert sorted(os.listdir(str(tmp_path))) == sorted(
+        [live.name, other.name, another_output.name, link.name, "out.mp4"])
+    assert other.read_bytes() == b"half a video"
 
 
 def test_outputs_may_not_be_an_input_or_each_other(tmp_path, monkeypatch):

@@ -14,7 +14,6 @@ no privileges; raising would, so nothing here ever raises a priority.
 """
 
 import os
-import platform
 import threading
 
 # How far the loop's threads are lowered. Interleaved runs of 200 720p frames, 8 rounds, the
@@ -25,23 +24,18 @@ import threading
 # tools/bench_run.py --compare-equal-priority measures it.
 LOOP_NICENESS = 10
 
-# gettid's system call number where threading has no get_native_id (Python < 3.8, JetPack's 3.6).
-_GETTID = {"x86_64": 186, "aarch64": 178, "armv7l": 224, "armv8l": 224, "i686": 224}
+_native_id = getattr(threading, "get_native_id", None)
 
 
 def current_thread_id():
-    """The kernel's id of the calling thread, or None where it cannot be had."""
-    native = getattr(threading, "get_native_id", None)
-    if native is not None:
-        return native()
-    number = _GETTID.get(platform.machine())
-    if number is None:
-        return None
+    """The kernel's id of the calling thread, or None where it cannot be had. Python < 3.8
+    (JetPack's 3.6) has no threading.get_native_id: Linux names the calling thread in
+    /proc/thread-self (since 3.17; JetPack 4.6 runs 4.9) as ``PID/task/TID``."""
+    if _native_id is not None:
+        return _native_id()
     try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).syscall(number) or None
-    except (OSError, AttributeError):
+        return int(os.readlink("/proc/thread-self").rsplit("/", 1)[1])
+    except (OSError, ValueError, IndexError):
         return None
 
 

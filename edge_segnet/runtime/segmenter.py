@@ -127,7 +127,8 @@ def labels_from_logits(logits):
     its index is copied in. With OpenCV (float32 logits: cv2.compare, a masked cv2.copyTo,
     cv2.max) it takes 0.075 ms for 5 classes at 128x256, against 0.73 for np.argmax across
     planes and 0.50 for the same passes in numpy (np.copyto with ``where`` is slow): on the
-    output thread of every frame, beside the network."""
+    output thread of every frame, beside the network. NaN logits (a broken model: ``verify``
+    reports them) give labels that differ from np.argmax's and between OpenCV builds."""
     planes = np.ascontiguousarray(logits[0])
     labels = np.zeros(planes.shape[1:], np.int32)
     if planes.shape[0] < 2:

@@ -119,10 +119,10 @@ def parse_address(text):
     return host or "127.0.0.1", int(port)
 
 
-def _lowered(function):
+def _lowered(function, niceness):
     """``function`` run at the loop's priority, for a thread's target."""
     def run(*args):
-        threads.lower_priority(threads.LOOP_NICENESS)
+        threads.lower_priority(niceness)
         return function(*args)
     return run
 
@@ -144,8 +144,9 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True  # a restart binds at once, though the last run's sockets wait
     request_queue_size = 128
 
-    def __init__(self, address, handler, max_clients, log, streams):
+    def __init__(self, address, handler, max_clients, log, streams, niceness=None):
         self.max_clients = max_clients
+        self.niceness = niceness
         self.log = log
         self.streams = streams  # callable: how many viewers the fan-out thread holds
         self.closing = False
@@ -184,7 +185,7 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
             raise
 
     def process_request_thread(self, request, client_address):
-        threads.lower_priority(threads.LOOP_NICENESS)
+        threads.lower_priority(self.niceness)
         try:
             socketserver.ThreadingMixIn.process_request_thread(self, request, client_address)
         finally:
@@ -293,11 +294,12 @@ class MjpegServerSink(object):
     page polls (what it returns wins over ``set_status``); both can also be given later with
     ``set_legend`` and ``set_status``. The FPS is measured from ``write`` calls unless given.
     ``max_clients``: connections at a time (viewers, page and status requests);
-    ``timeout``: seconds a socket may wait to be read from or written to."""
+    ``timeout``: seconds a socket may wait to be read from or written to; ``niceness``: the
+    priority its threads drop to (platform.threads; None: unchanged)."""
 
     def __init__(self, address, quality=80, max_clients=DEFAULT_MAX_CLIENTS,
                  timeout=DEFAULT_TIMEOUT_S, legend=None, status=None, log=None,
-                 max_fps=STREAM_FPS):
+                 max_fps=STREAM_FPS, niceness=threads.LOOP_NICENESS):
         self.host, self.port = parse_address(address)
         if max_clients < 1:
             raise UsageError("the MJPEG server needs max_clients >= 1; got {}".format(
@@ -382,7 +384,7 @@ class MjpegServerSink(object):
 
         try:
             self.server = _Server((self.host, self.port), Handler, max_clients, self._log,
-                                  lambda: self._viewers)
+                                  lambda: self._viewers, niceness)
         except OSError as exc:
             self._wake_read.close()
             self._wake_write.close()
@@ -400,11 +402,11 @@ class MjpegServerSink(object):
             raise OutputError("--serve {}:{}: {}".format(self.host, self.port, reason),
                               hint=hint)
         self.port = self.server.server_address[1]
-        self._threads = [threading.Thread(target=_lowered(self._encode_loop),
+        self._threads = [threading.Thread(target=_lowered(self._encode_loop, niceness),
                                           name="mjpeg-encoder"),
-                         threading.Thread(target=_lowered(self._fan_out_loop),
+                         threading.Thread(target=_lowered(self._fan_out_loop, niceness),
                                           name="mjpeg-fan-out"),
-                         threading.Thread(target=_lowered(self.server.serve_forever),
+                         threading.Thread(target=_lowered(self.server.serve_forever, niceness),
                                           args=(_TICK_S,), name="mjpeg-accept")]
         for thread in self._threads:
             thread.daemon = True

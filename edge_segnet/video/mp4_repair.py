@@ -14,10 +14,11 @@ may be incomplete.
 
 import mmap
 import os
+import stat
 import struct
 import tempfile
 
-from edge_segnet import optional
+from edge_segnet import optional, signals
 from edge_segnet.errors import DataError
 
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf"}
@@ -25,8 +26,9 @@ _VOP = 0xB6  # a frame (video object plane); headers before it belong to the sam
 _PER_SAMPLE = {b"ctts", b"sdtp", b"stps", b"stsh"}  # tables this repair does not rebuild
 
 
-def _boxes(data, start, end):
-    """(type, offset, size, header size) of the boxes in data[start:end]."""
+def _boxes(data, start, end, cut=None):
+    """(type, offset, size, header size) of the boxes in data[start:end]; a box whose declared
+    size runs past ``end`` is cut to it, and its type added to ``cut`` (a set) when given."""
     found = []
     offset = start
     while offset + 8 <= end:
@@ -41,6 +43,8 @@ def _boxes(data, start, end):
             size = end - offset  # to the end of the file: the box being written
         if size < header:
             raise DataError("not an MP4 box at byte {}".format(offset))
+        if offset + size > end and cut is not None:
+            cut.add(kind)
         found.append((kind, offset, min(size, end - offset), header))
         offset += size
     return found
@@ -77,10 +81,16 @@ def _full(version_flags, body):
     return struct.pack(">I", version_flags) + body
 
 
+# Where the duration is in a box's body (from its version byte on), for versions 0 and 1:
+# version and flags, creation and modification times, then the time scale (mvhd, mdhd) or the
+# track id and a reserved word (tkhd).
+_DURATION_AT = {b"mvhd": (16, 24), b"mdhd": (16, 24), b"tkhd": (20, 28)}
+
+
 def _set_duration(kind, body, duration):
     """mvhd/tkhd/mdhd with ``duration`` (in the box's own time scale)."""
     version = body[0]
-    at = {b"mvhd": (20, 28), b"mdhd": (20, 28), b"tkhd": (24, 32)}[kind][1 if version else 0]
+    at = _DURATION_AT[kind][1 if version else 0]
     if version:
         return body[:at] + struct.pack(">Q", duration) + body[at + 8:]
     return body[:at] + struct.pack(">I", min(duration, 2 ** 32 - 1)) + body[at + 4:]
@@ -189,37 +199,72 @@ def _template_moov(width, height, fps, fourcc):
     raise DataError("OpenCV wrote a template MP4 without an index")
 
 
+def _open_regular(path):
+    """A read-write descriptor of ``path`` if it is a regular file of one name: never through a
+    link, never blocking on a FIFO, never into a file that has other names."""
+    try:
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) |
+                     getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise DataError("cannot open {}: {}".format(path, exc.strerror or exc))
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(fd)
+        raise DataError("{} is not a regular file of its own".format(path))
+    return fd
+
+
 def repair(path, width, height, fps, fourcc="mp4v"):
     """Makes the killed writer's MP4 at ``path`` playable in place; returns its frame count
-    (0: nothing to save, the file is left as it was)."""
-    with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size < 16:
+    (0: nothing to save, the file is left as it was). A file repaired before (its index whole)
+    is left as it is; an index cut by a kill during an earlier repair is written again."""
+    fd = _open_regular(path)
+    try:
+        if os.fstat(fd).st_size < 16:
             return 0
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            top = _boxes(data, 0, len(data))
+        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as data:
+            cut = set()
+            top = _boxes(data, 0, len(data), cut)
             kinds = [kind for kind, _, _, _ in top]
-            if kinds[:1] != [b"ftyp"] or b"moov" in kinds:
-                raise DataError("{} is not an MP4 cut before its index".format(path))
+            if kinds[:1] != [b"ftyp"]:
+                raise DataError("{} is not an MP4".format(path))
+            if b"moov" in kinds and b"moov" not in cut:
+                return _sample_count(data, top)
             mdat = [(offset, size, header) for kind, offset, size, header in top
                     if kind == b"mdat"]
             if not mdat:
                 return 0
             offset, size, header = mdat[0]
             frames = frames_in(data, offset + header, offset + size)
-    if not frames:
-        return 0
-    end = frames[-1][0] + frames[-1][1]
-    offsets = [start for start, _, _ in frames]
-    moov = _Index(_template_moov(width, height, fps, fourcc), frames, offsets).moov
-    with open(path, "r+b") as handle:
-        handle.truncate(end)
-        handle.seek(offset)
-        if end - offset < 2 ** 32 and header == 8:
-            handle.write(struct.pack(">I", end - offset))
-        else:
+        if not frames:
+            return 0
+        if header != 8:
             raise DataError("{}: frames past 4 GiB are not repaired".format(path))
-        handle.seek(end)
-        handle.write(moov)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return len(frames)
+        end = frames[-1][0] + frames[-1][1]
+        offsets = [start for start, _, _ in frames]
+        moov = _Index(_template_moov(width, height, fps, fourcc), frames, offsets).moov
+        # Interrupts wait; a SIGKILL meanwhile leaves an index cut short, written again next
+        # time.
+        with signals.deferred() as pending, os.fdopen(os.dup(fd), "r+b") as handle:
+            handle.truncate(end)
+            handle.seek(offset)
+            handle.write(struct.pack(">I", end - offset))
+            handle.seek(end)
+            handle.write(moov)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if pending.signum is not None:
+            raise pending.exception()
+        return len(frames)
+    finally:
+        os.close(fd)
+
+
+def _sample_count(data, top):
+    """The frame count an MP4's (whole) index lists."""
+    for kind, offset, size, header in top:
+        if kind == b"moov":
+            at = bytes(data[offset:offset + size]).find(b"stsz")
+            if at != -1:
+                return struct.unpack(">I", data[offset + at + 12:offset + at + 16])[0]
+    return 0

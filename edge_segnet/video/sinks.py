@@ -58,16 +58,27 @@ def keep_killed_recordings(path):
     extension = os.path.splitext(path)[1].lower()
     kept = []
     for temp_path, pid in fileio.stale_temporaries(path):
+        if not os.path.isfile(temp_path):
+            continue  # a folder under a video's temporary name is not a recording
         if (extension in SURVIVES_KILL and os.path.getsize(temp_path) > 0) or (
                 extension == ".mp4" and _repaired_mp4(temp_path)):
-            root = os.path.splitext(os.path.realpath(path))[0]
-            kept_path = "{}.interrupted-{}{}".format(root, pid, extension)
-            if not os.path.exists(kept_path):
-                os.replace(temp_path, kept_path)
-                kept.append(kept_path)
-                continue
+            kept_path = _free_name("{}.interrupted-{}".format(
+                os.path.splitext(os.path.realpath(path))[0], pid), extension)
+            os.rename(temp_path, kept_path)
+            kept.append(kept_path)
+            continue
         os.unlink(temp_path)
     return kept
+
+
+def _free_name(root, extension):
+    """``root + extension``, or ``root-2 + extension`` and so on when taken: process ids come
+    round again (in a container often the same one every run)."""
+    candidate, number = root + extension, 1
+    while os.path.lexists(candidate):
+        number += 1
+        candidate = "{}-{}{}".format(root, number, extension)
+    return candidate
 
 
 class VideoFileSink(object):
@@ -110,8 +121,7 @@ class VideoFileSink(object):
             *self._fourcc), self.fps, (width, height))
         if not self.writer.isOpened():
             self.writer = None
-            directory = os.path.dirname(self.path)
-            if _free_bytes(directory) == 0:
+            if _free_bytes(os.path.dirname(self._file.temp_path)) == 0:
                 raise OutputError("cannot write video {}: no space left on the device".format(
                     self.path), hint="free some space or write to another disk")
             raise OutputError("OpenCV cannot write {} video of {}x{} frames to {}".format(
@@ -120,6 +130,9 @@ class VideoFileSink(object):
         self.frame_size = (height, width)
 
     def write(self, frame):
+        if self._file is None:
+            raise OutputError("the video {} is finished: no more frames can be written".format(
+                self.path))
         if self.writer is None:
             self._open(frame.shape[:2])
         elif frame.shape[:2] != self.frame_size:
@@ -131,7 +144,8 @@ class VideoFileSink(object):
 
     def _check_room(self):
         """Finishes the video and stops the run while the disk still has room to finish it."""
-        free = _free_bytes(os.path.dirname(self.path))
+        # The disk the file is on: through a link, that may not be the link's.
+        free = _free_bytes(os.path.dirname(self._file.temp_path))
         if free is None or not self.frames:
             return
         try:

@@ -104,8 +104,10 @@ class CaptureSource(object):
     declares is skipped and counted in ``skipped``, as a camera drops frames, instead of
     ending the video; a truncated file ends after its last readable frame.
 
-    ``worker_threads``: the thread ids OpenCV started while opening it (FFmpeg's decoders),
-    which the run loop lowers with its own threads (platform.threads)."""
+    ``worker_threads``: the thread ids OpenCV started while opening a file or a stream
+    (FFmpeg's decoders), which the run loop lowers with its own threads (platform.threads).
+    None for cameras: their drivers' threads (GStreamer, Argus) keep their priority, so that a
+    busy network cannot make them drop buffers."""
 
     def __init__(self, capture, description, live, fps=None, frame_count=None,
                  worker_threads=()):
@@ -217,8 +219,11 @@ def _open_decoding(cv2, target, decoder_threads):
     """A file or stream opened with ``decoder_threads`` of FFmpeg's where this OpenCV takes
     the count (4.7 and later: CAP_PROP_N_THREADS); older ones decide themselves."""
     if decoder_threads and hasattr(cv2, "CAP_PROP_N_THREADS"):
-        return cv2.VideoCapture(target, cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS,
-                                                      int(decoder_threads)])
+        capture = cv2.VideoCapture(target, cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS,
+                                                         int(decoder_threads)])
+        if capture.isOpened():
+            return capture
+        # A backend that takes no thread count (GStreamer) refuses the parameter itself.
     return cv2.VideoCapture(target)
 
 
@@ -266,4 +271,6 @@ def open_source(uri, size=None, fps=None, seed=0, root="/", decoder_threads=None
         raise DataError("OpenCV cannot open {}".format(uri),
                         hint="check the URI, the device or the file's codec")
     return CaptureSource(capture, uri, spec.live, fps=fps if spec.kind != "video" else None,
-                         frame_count=frame_count, worker_threads=threads.thread_ids() - before)
+                         frame_count=frame_count,
+                         worker_threads=threads.thread_ids() - before
+                         if spec.kind in ("video", "stream") else ())

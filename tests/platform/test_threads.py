@@ -21,22 +21,31 @@ def test_the_calling_threads_id_is_one_of_the_processs_threads():
 
 def test_the_id_is_found_without_get_native_id_as_on_python_3_6(monkeypatch):
     expected = threads.current_thread_id()
-    monkeypatch.delattr(threading, "get_native_id", raising=False)
+    monkeypatch.setattr(threads, "_native_id", None)
     assert threads.current_thread_id() == expected == os.getpid()  # pytest's main thread
+    assert _in_thread(lambda: threads.current_thread_id() in threads.thread_ids() - {expected})
+
+
+def _lower(steps):
+    """A nice value ``steps`` below the caller's, and whether it is one (19 is the lowest)."""
+    target = min(19, threads.priority() + steps)
+    return target, int(target > threads.priority())
 
 
 def test_only_the_calling_thread_is_lowered():
     before = threads.priority()
-    lowered = _in_thread(lambda: (threads.lower_priority(before + 7), threads.priority()))
-    assert lowered == (1, before + 7)
+    target, changes = _lower(7)
+    lowered = _in_thread(lambda: (threads.lower_priority(target), threads.priority()))
+    assert lowered == (changes, target)
     assert threads.priority() == before
 
 
 def test_a_thread_already_lower_keeps_its_priority():
-    before = threads.priority()
-    assert _in_thread(lambda: (threads.lower_priority(before + 9),
-                               threads.lower_priority(before + 4),
-                               threads.priority())) == (1, 0, before + 9)
+    lower, changes = _lower(9)
+    higher, _ = _lower(4)
+    assert _in_thread(lambda: (threads.lower_priority(lower),
+                               threads.lower_priority(higher),
+                               threads.priority())) == (changes, 0, lower)
 
 
 def test_other_threads_are_lowered_by_id():
@@ -52,10 +61,11 @@ def test_other_threads_are_lowered_by_id():
     thread = threading.Thread(target=worker)
     thread.start()
     ready.wait(5)
-    assert threads.lower_priority(threads.priority() + 5, [seen["id"]]) == 1
+    target, changes = _lower(5)
+    assert threads.lower_priority(target, [seen["id"]]) == changes
     release.set()
     thread.join()
-    assert seen["priority"] == threads.priority() + 5
+    assert seen["priority"] == target
 
 
 def test_a_thread_that_has_ended_or_no_niceness_changes_nothing():
@@ -65,6 +75,6 @@ def test_a_thread_that_has_ended_or_no_niceness_changes_nothing():
         time.sleep(0.01)  # join() returns before the kernel has removed the thread
     assert ended not in threads.thread_ids()
     before = threads.priority()
-    assert threads.lower_priority(before + 5, [ended, None]) == 0
+    assert threads.lower_priority(_lower(5)[0], [ended, None]) == 0
     assert threads.lower_priority(None) == 0
     assert threads.priority() == before

@@ -110,11 +110,72 @@ def test_a_finished_mp4_or_another_file_is_not_touched(tmp_path):
     whole = tmp_path / "whole.mp4"
     _write(whole, _frames(5))
     before = whole.read_bytes()
-    with pytest.raises(DataError, match="not an MP4 cut before its index"):
-        mp4_repair.repair(str(whole), SIZE[1], SIZE[0], 25.0)
+    assert mp4_repair.repair(str(whole), SIZE[1], SIZE[0], 25.0) == 5  # playable already
     text = tmp_path / "notes.mp4"
     text.write_bytes(b"not a video at all, just some text")
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match="not an MP4"):
         mp4_repair.repair(str(text), SIZE[1], SIZE[0], 25.0)
     assert whole.read_bytes() == before
     assert text.read_bytes() == b"not a video at all, just some text"
+
+
+def _header_fields(data):
+    """mvhd (time scale, duration, rate), tkhd duration, mdhd (time scale, duration, language)
+    of a version-0 index."""
+    mvhd = data.index(b"mvhd") + 4
+    tkhd = data.index(b"tkhd") + 4
+    mdhd = data.index(b"mdhd") + 4
+    return (struct.unpack(">IIi", data[mvhd + 12:mvhd + 24]),
+            struct.unpack(">I", data[tkhd + 20:tkhd + 24]),
+            struct.unpack(">IIH", data[mdhd + 12:mdhd + 22]))
+
+
+def _cut(tmp_path, frames):
+    """An MP4 of ``frames`` as a killed writer leaves it: its bytes up to the index."""
+    whole = tmp_path / "whole.mp4"
+    _write(whole, frames)
+    data = whole.read_bytes()
+    moov = data.index(b"moov") - 4
+    mdat = data.index(b"mdat") - 4
+    cut = bytearray(data[:moov])
+    cut[mdat:mdat + 4] = b"\0\0\0\0"  # size 0: as FFmpeg leaves it before the end
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(bytes(cut))
+    return path
+
+
+def test_the_rebuilt_index_states_the_duration_rate_and_language_opencv_would(tmp_path):
+    frames = _frames(30)
+    path = _cut(tmp_path, frames)
+    kept = mp4_repair.repair(str(path), SIZE[1], SIZE[0], 25.0)
+    reference = tmp_path / "reference.mp4"
+    _write(reference, frames[:kept])  # what OpenCV writes for the frames kept
+    assert _header_fields(path.read_bytes()) == _header_fields(reference.read_bytes())
+    (scale, duration, rate), _, _ = _header_fields(path.read_bytes())
+    assert rate == 0x10000 and duration * 25 == scale * kept
+
+
+def test_a_repaired_file_is_kept_as_it_is_and_a_cut_index_is_written_again(tmp_path):
+    path = _cut(tmp_path, _frames(30))
+    kept = mp4_repair.repair(str(path), SIZE[1], SIZE[0], 25.0)
+    repaired = path.read_bytes()
+    assert mp4_repair.repair(str(path), SIZE[1], SIZE[0], 25.0) == kept
+    assert path.read_bytes() == repaired
+    path.write_bytes(repaired[:-100])  # killed while writing the index
+    assert mp4_repair.repair(str(path), SIZE[1], SIZE[0], 25.0) >= kept - 1
+    assert len(_decoded(path)) >= kept - 1
+
+
+def test_links_fifos_and_files_with_other_names_are_never_opened_for_repair(tmp_path):
+    victim = _cut(tmp_path, _frames(20))
+    before = victim.read_bytes()
+    link = tmp_path / "link.mp4"
+    link.symlink_to(victim)
+    hard = tmp_path / "hard.mp4"
+    os.link(str(victim), str(hard))
+    fifo = tmp_path / "fifo.mp4"
+    os.mkfifo(str(fifo))
+    for path in (link, hard, fifo):
+        with pytest.raises(DataError):
+            mp4_repair.repair(str(path), SIZE[1], SIZE[0], 25.0)
+    assert victim.read_bytes() == before

@@ -118,3 +118,45 @@ def test_a_video_is_finished_while_its_disk_still_has_room_for_the_index(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
     capture = cv2.VideoCapture(str(tmp_path / "out.mp4"))
     assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == 5
+
+
+def test_the_room_checked_is_on_the_disk_the_video_is_written_to(tmp_path, monkeypatch):
+    # -o through a link to another disk: the free space that counts is the file's disk.
+    from edge_segnet.video import sinks
+
+    disk = tmp_path / "other-disk"
+    disk.mkdir()
+    (tmp_path / "videos").symlink_to(disk)
+    asked = set()
+    monkeypatch.setattr(sinks, "_free_bytes", lambda directory: asked.add(directory) or 10 ** 9)
+    sink = VideoFileSink(str(tmp_path / "videos" / "out.mp4"), fps=30)
+    for value in range(3):
+        sink.write(np.full((48, 64, 3), value, np.uint8))
+    sink.close()
+    assert asked == {str(disk)}
+    assert (disk / "out.mp4").is_file()
+
+
+def test_no_frame_is_taken_once_the_video_is_finished(tmp_path):
+    sink = VideoFileSink(str(tmp_path / "out.avi"), fps=30)
+    sink.write(np.zeros((48, 64, 3), np.uint8))
+    sink.close()
+    with pytest.raises(OutputError, match="the video .*out.avi is finished"):
+        sink.write(np.zeros((48, 64, 3), np.uint8))
+
+
+def test_a_kept_recording_never_replaces_an_earlier_one_of_the_same_process_id(tmp_path):
+    import subprocess
+    import sys
+
+    from edge_segnet.video import sinks
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    earlier = tmp_path / "out.interrupted-{}.avi".format(dead.pid)
+    earlier.write_bytes(b"an earlier run's recording")
+    (tmp_path / ".out.{}.abcdefgh.part.avi".format(dead.pid)).write_bytes(b"frames")
+    kept = sinks.keep_killed_recordings(str(tmp_path / "out.avi"))
+    assert kept == [str(tmp_path / "out.interrupted-{}-2.avi".format(dead.pid))]
+    assert earlier.read_bytes() == b"an earlier run's recording"
+    assert (tmp_path / "out.interrupted-{}-2.avi".format(dead.pid)).read_bytes() == b"frames"

@@ -118,6 +118,31 @@ def test_both_ways_of_finding_ignored_pixels_draw_the_same_and_the_faster_is_kep
         assert np.array_equal(painter.draw(frame, labels), expected), method
 
 
+@pytest.mark.parametrize("slow", overlay.KEEP_METHODS)
+def test_the_way_that_timed_faster_is_the_one_kept(scene, monkeypatch, slow):
+    # A clock that makes one way take 5 ms and the other 1 ms, whatever the machine does.
+    frame, labels = scene
+    painter = overlay.Painter(camvid().colors_bgr, "overlay", 0.5, ignore=(3,))
+    used = []
+    real = painter._sentinel_pixels
+
+    def spy(mask, height, width, method):
+        used.append(method)
+        return real(mask, height, width, method)
+
+    clock = [0.0]
+
+    def perf_counter():  # each reading advances by what the way just used costs
+        clock[0] += 0.005 if used and used[-1] == slow else 0.001
+        return clock[0]
+
+    monkeypatch.setattr(painter, "_sentinel_pixels", spy)
+    monkeypatch.setattr(overlay.time, "perf_counter", perf_counter)
+    for _ in range(2 * overlay.KEEP_TRIALS):
+        painter.draw(frame, labels)
+    assert painter.keep_method == [m for m in overlay.KEEP_METHODS if m != slow][0]
+
+
 def test_ignored_classes_are_found_without_a_sentinel_when_every_byte_is_a_color():
     # 86 drawn classes whose colors use all 256 byte values: no sentinel, the mask is resized.
     palette = np.vstack([np.arange(258).reshape(86, 3) % 256, [[1, 2, 3]]])
