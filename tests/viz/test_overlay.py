@@ -99,7 +99,7 @@ def test_ignored_classes_keep_the_frames_pixels_and_the_others_blend_as_usual(sc
     assert np.array_equal(drawn[~ignored], plain[~ignored])
 
 
-def test_both_ways_of_finding_ignored_pixels_draw_the_same_and_the_faster_is_kept(scene):
+def test_both_ways_of_finding_ignored_pixels_draw_the_same_and_one_is_chosen(scene):
     # A palette whose first channel shares values with the other channels' (CamVid's does):
     # the one-channel compare must still find only the sentinel's pixels.
     frame, labels = scene
