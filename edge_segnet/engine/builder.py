@@ -176,7 +176,13 @@ def print_trtexec(model_path, options):
 
 def build(model_path, options, tensorrt=None, cuda=None, log=None):
     """Build ``model_path`` per ``options``; returns a BuildResult. ``tensorrt`` and ``cuda``
-    are the imported module and a CudaMemory (tests pass stand-ins)."""
+    are the imported module and a CudaMemory (tests pass stand-ins); without ``cuda`` the
+    process's one is used (cuda_memory.acquire) and given back, however the build ends."""
+    with cuda_memory.Borrowed(cuda) as borrowed:
+        return _build(model_path, options, tensorrt, borrowed, log)
+
+
+def _build(model_path, options, tensorrt, borrowed, log):
     log = log or (lambda line: None)
     output = options.output or plan_module.default_output(model_path)
     plan_module.check_output_paths(model_path, output, options.timing_cache,
@@ -192,7 +198,7 @@ def build(model_path, options, tensorrt=None, cuda=None, log=None):
     if tensorrt is None:
         tensorrt = optional.require("tensorrt", "edge-segnet build")
     releases.check_supported(version)
-    cuda = cuda or cuda_memory.open_cuda()
+    cuda = borrowed.get()
     gpu = cuda.device()
     if not options.force and _up_to_date(output, built_plan, options, tensorrt, gpu):
         log("{} is up to date (use --force to rebuild)".format(output))

@@ -1,15 +1,29 @@
 """Every CUDA memory, stream and event call the TensorRT backend makes, behind one small
 interface with two implementations: pycuda (what JetPack 4.6/5 boards have) and cuda-python's
 runtime bindings (NVIDIA's TensorRT 10 samples moved to them, and JetPack 6 has no pycuda
-wheel). ``open_cuda`` picks the one that imports."""
+wheel). ``open_cuda`` picks the one that imports.
+
+One CUDA layer per process, for the length of a command. pycuda keeps a per-thread stack of
+pushed contexts and aborts the interpreter at exit when it is not empty (pycuda
+src/cpp/cuda.hpp, ``context_stack::~context_stack``), so a push that nobody pops costs the
+user the exit code of a command that did its work. A command therefore wraps its work in
+``session()``; the builder, the engine cache, the TensorRT Segmenter and selftest take the
+process's one CudaMemory from ``acquire()`` (opened by the first of them that needs it) and
+give it back with ``release()``; the session's end closes it on every path, errors and
+signals included."""
 
 import abc
+import contextlib
 import ctypes
+import logging
+import threading
 
 import numpy as np
 
-from edge_segnet import optional
+from edge_segnet import optional, signals
 from edge_segnet.errors import EdgeSegnetError, MissingDependencyError
+
+log = logging.getLogger(__name__)
 
 INSTALL_HINT = ("on a Jetson with JetPack 4.6/5: export PATH=/usr/local/cuda/bin:$PATH && "
                 "pip3 install pycuda; elsewhere (and JetPack 6): pip install cuda-python")
@@ -96,11 +110,13 @@ class PycudaMemory(CudaMemory):
 
     def __init__(self, pycuda_driver, device_index=0):
         self._cuda = pycuda_driver
+        self._context = None
         try:
             self._cuda.init()
             self._device = self._cuda.Device(device_index)
-            self._context = self._device.retain_primary_context()
-            self._context.push()
+            context = self._device.retain_primary_context()
+            context.push()
+            self._context = context
         except self._cuda.Error as exc:
             raise CudaError("CUDA is not usable through pycuda: {}".format(exc),
                             hint="check the driver with nvidia-smi or tegrastats")
@@ -143,10 +159,17 @@ class PycudaMemory(CudaMemory):
         buffer.handle.free()
 
     def close(self):
+        """Pop the push of ``__init__``, once. pycuda's pop takes whatever is on top of the
+        calling thread's stack (``context::pop`` is static in pycuda's cuda.hpp), so a second
+        close would pop a context that is not ours, and a pop from another thread finds that
+        thread's (empty) stack."""
+        context, self._context = self._context, None
+        if context is None:
+            return
         try:
-            self._context.pop()
-        except self._cuda.Error:
-            pass
+            context.pop()
+        except self._cuda.Error as exc:
+            log.warning("closing CUDA: %s", exc)
 
 
 class CudaPythonMemory(CudaMemory):
@@ -266,6 +289,100 @@ def _import_cudart():
         if module is not None:
             return module
     return None
+
+
+class _Process(object):
+    """The process's CUDA layer: the one CudaMemory, how many ``acquire()`` calls have not been
+    released, and how many ``session()`` blocks are open."""
+
+    lock = threading.RLock()
+    memory = None
+    users = 0
+    sessions = 0
+
+
+def acquire():
+    """The process's one CudaMemory, opened (``open_cuda()``) by the first call; give it back
+    with ``release()``. Inside a ``session()`` it stays open until the session ends; outside
+    one, until the last ``release()``."""
+    with _Process.lock:
+        if _Process.memory is None:
+            # A signal between pycuda's push and the assignment would leave a push that no
+            # one can pop: it waits until the memory is recorded.
+            with signals.deferred() as pending:
+                _Process.memory = open_cuda()
+            if pending.signum is not None:
+                if _Process.sessions == 0:
+                    _close_process_memory()
+                raise pending.exception()  # inside a session, its end closes the memory
+        _Process.users += 1
+        return _Process.memory
+
+
+def release(memory):
+    """Give back what ``acquire()`` returned; closes it when nothing holds it any more."""
+    with _Process.lock:
+        if memory is None or memory is not _Process.memory:
+            return  # the session that held it has ended and closed it
+        _Process.users = max(0, _Process.users - 1)
+        if _Process.users == 0 and _Process.sessions == 0:
+            _close_process_memory()
+
+
+def _close_process_memory():
+    memory, _Process.memory = _Process.memory, None
+    if _Process.users:
+        log.debug("closing CUDA with %d users not released", _Process.users)
+    _Process.users = 0
+    with signals.deferred() as pending:  # a second Ctrl-C must not cut the pop short
+        memory.close()
+    if pending.signum is not None:
+        raise pending.exception()
+
+
+class Borrowed(object):
+    """CUDA for a with-block: the CudaMemory a caller passed (tests pass stand-ins), else the
+    process's one, acquired by the first ``get()`` (code checks its inputs before it asks for a
+    GPU) and released when the block ends."""
+
+    def __init__(self, given=None):
+        self._given, self._taken = given, None
+
+    def get(self):
+        if self._given is not None:
+            return self._given
+        if self._taken is None:
+            self._taken = acquire()
+        return self._taken
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        taken, self._taken = self._taken, None
+        release(taken)
+
+
+def is_open():
+    """True while the process's CudaMemory is open."""
+    return _Process.memory is not None
+
+
+@contextlib.contextmanager
+def session():
+    """The block of a command that may use the GPU. Nothing is opened here: the first
+    ``acquire()`` inside opens CUDA (a command run on ONNX Runtime never does), and the block's
+    end closes it, however the block ends, whatever was not released. Nested sessions share
+    the outer one."""
+    with _Process.lock:
+        _Process.sessions += 1
+    try:
+        yield
+    finally:
+        with _Process.lock:
+            _Process.sessions -= 1
+            if _Process.sessions == 0 and _Process.memory is not None:
+                _close_process_memory()
 
 
 def open_cuda(prefer=None):
