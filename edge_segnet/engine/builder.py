@@ -120,9 +120,13 @@ def _configure(tensorrt, builder, options, built_plan, log):
         if os.path.isfile(options.timing_cache):
             with open(options.timing_cache, "rb") as handle:
                 existing = handle.read()
-        if not trt_compat.attach_timing_cache(config, existing) and existing:
+        status = trt_compat.attach_timing_cache(config, existing)
+        if status == trt_compat.TIMING_CACHE_MISMATCH and existing:
             log("--timing-cache {} is from another TensorRT release or GPU: starting a new "
                 "one".format(options.timing_cache))
+        elif status == trt_compat.TIMING_CACHE_UNREADABLE:
+            log("--timing-cache {} is stale or corrupt (TensorRT {} cannot read it): starting "
+                "a new one".format(options.timing_cache, tensorrt.__version__))
     return config, flags, workspace, calibrator
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from edge_segnet import optional
 from edge_segnet.errors import EdgeSegnetError, UsageError
-from edge_segnet.trt_facts import releases
+from edge_segnet.trt_facts import datatypes, releases
 
 GIB = 1 << 30
 
@@ -140,15 +140,31 @@ def set_detailed_profiling(tensorrt, config):
     config.profiling_verbosity = tensorrt.ProfilingVerbosity.DETAILED
 
 
+TIMING_CACHE_TAKEN, TIMING_CACHE_MISMATCH, TIMING_CACHE_UNREADABLE = "taken", "mismatch", \
+    "unreadable"
+
+
 def attach_timing_cache(config, data):
-    """Attach a timing cache read from ``data`` (empty: a new one). TensorRT refuses a cache
-    from another release or GPU (set_timing_cache returns False); a fresh one replaces it then.
-    Returns whether ``data`` was taken."""
+    """Attach a timing cache read from ``data`` (empty: a new one). Returns TIMING_CACHE_TAKEN,
+    or why a new cache replaced it: TIMING_CACHE_UNREADABLE when ``create_timing_cache`` gives
+    None (a stale or corrupt file: NVIDIA's own loader checks for that, shared/utils/
+    cacheUtils.cpp at v10.16, buildTimingCacheFromFile), TIMING_CACHE_MISMATCH when
+    ``set_timing_cache`` refuses a cache from another release or GPU (it returns False)."""
     cache = config.create_timing_cache(bytes(data or b""))
+    if cache is None:
+        _attach_new_timing_cache(config)
+        return TIMING_CACHE_UNREADABLE
     if config.set_timing_cache(cache, False):
-        return True
-    config.set_timing_cache(config.create_timing_cache(b""), False)
-    return False
+        return TIMING_CACHE_TAKEN
+    _attach_new_timing_cache(config)
+    return TIMING_CACHE_MISMATCH
+
+
+def _attach_new_timing_cache(config):
+    cache = config.create_timing_cache(b"")
+    if cache is None or not config.set_timing_cache(cache, False):
+        raise TensorRTError("TensorRT could not make a new timing cache",
+                            hint="build without --timing-cache")
 
 
 def serialized_timing_cache(config):
@@ -244,6 +260,17 @@ class TensorSpec(object):
                 "shape": list(self.shape), "dtype": self.dtype.name}
 
 
+def numpy_dtype(datatype):
+    """The numpy dtype of a TensorRT DataType, from our own table: ``tensorrt.nptype`` of 8.2
+    and 8.5 raises AttributeError under numpy >= 1.24 (see trt_facts.datatypes)."""
+    name = datatypes.numpy_type_name(datatype)
+    if name is None:
+        raise TensorRTError("the engine has a tensor of type {}, which numpy has no type for"
+                            .format(datatypes.member_name(datatype)),
+                            hint="rebuild it with edge-segnet build")
+    return np.dtype(name)
+
+
 def io_tensors(tensorrt, engine):
     """The engine's I/O tensors in the engine's order. 8.5 added named tensors
     (num_io_tensors, get_tensor_*); 8.2-8.4 know bindings by index only, and 10 removed
@@ -254,13 +281,13 @@ def io_tensors(tensorrt, engine):
             name = engine.get_tensor_name(index)
             is_input = engine.get_tensor_mode(name) == tensorrt.TensorIOMode.INPUT
             specs.append(TensorSpec(name, is_input, engine.get_tensor_shape(name),
-                                    tensorrt.nptype(engine.get_tensor_dtype(name))))
+                                    numpy_dtype(engine.get_tensor_dtype(name))))
     else:
         for index in range(engine.num_bindings):
             specs.append(TensorSpec(engine.get_binding_name(index),
                                     engine.binding_is_input(index),
                                     engine.get_binding_shape(index),
-                                    tensorrt.nptype(engine.get_binding_dtype(index))))
+                                    numpy_dtype(engine.get_binding_dtype(index))))
     for spec in specs:
         if any(side < 0 for side in spec.shape):
             raise TensorRTError("engine tensor {} has a dynamic shape {}".format(

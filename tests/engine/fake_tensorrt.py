@@ -54,8 +54,8 @@ ONNX model; executing an engine runs that model on ONNX Runtime (CPU), with
 Not modelled (beyond what raises NotImplementedError): precision effects (FP16/INT8 engines
 compute in FP32), dynamic shapes and optimization profiles (a -1 dimension fails the build as
 without a profile), refit, CUDA graphs, streams (every execution completes before it returns),
-the real plan format, numeric timing. ``nptype`` maps bool to ``np.bool_`` where 8.2/8.5 wrote
-``np.bool`` (gone from numpy 1.24; those releases only meet numpy 1.19-1.23 on JetPack).
+the real plan format, numeric timing. ``nptype`` is each release's own table, ``np.bool`` and
+all: under numpy 1.24-1.26 it raises AttributeError on 8.2.1 and 8.5.2 as theirs does.
 """
 
 import ctypes
@@ -117,6 +117,22 @@ class Scenario(object):
         self.memory = memory if memory is not None else FakeDeviceMemory()
         self.layer_time_ms = layer_time_ms
         self.device_memory = device_memory
+
+
+class NumpyWithoutBoolAlias(object):
+    """numpy as 1.24 to 1.26 are to code that names ``np.bool`` (removed in 1.24, back in 2.0):
+    everything else is the installed numpy. Tests put it in place of this module's ``np`` to
+    meet 8.2.1's and 8.5.2's ``nptype`` as a board with numpy 1.24 does, whatever numpy runs
+    the tests (numpy 2 itself needs ``np.bool``, so it cannot simply be deleted there)."""
+
+    def __init__(self):
+        self._numpy = np  # the real one, whatever this module's ``np`` is replaced with
+
+    def __getattr__(self, name):
+        if name == "bool":
+            raise AttributeError("module 'numpy' has no attribute 'bool'.\n`np.bool` was a "
+                                 "deprecated alias for the builtin `bool`.")
+        return getattr(self._numpy, name)
 
 
 class FakeDeviceMemory(object):
@@ -366,9 +382,18 @@ class _Fake(object):
 # --------------------------------------------------------------------------- module functions
 
 
-_NPTYPE_ATTRIBUTES = (("float32", np.float32), ("float16", np.float16), ("int8", np.int8),
-                      ("int32", np.int32), ("int64", np.int64), ("bool", np.bool_),
-                      ("uint8", np.uint8))
+# tensorrt/__init__.py's ``nptype`` table per release: python/packaging/tensorrt/__init__.py at
+# 8.2.1 (lines 150-169) and 8.5.2 (151-171); python/packaging/bindings_wheel/tensorrt/__init__.py
+# at v8.6.1 (153-173), v10.3.0 (151-172), v10.16 and v11.1 (from line 171). The table is built on
+# every call, and 8.2.1 and 8.5.2 write ``np.bool`` in it, which numpy 1.24-1.26 do not have (the
+# name came back in numpy 2): there every call raises AttributeError before any lookup.
+_NPTYPE_NAMES = {
+    "8.2.1": ("float32", "float16", "int8", "int32", "bool"),
+    "8.5.2": ("float32", "float16", "int8", "int32", "bool", "uint8"),
+    "8.6.1": ("float32", "float16", "int8", "int32", "bool", "uint8"),
+}
+_NPTYPE_NAMES_FROM_10 = ("float32", "float16", "int8", "int32", "int64", "bool", "uint8")
+_NPTYPE_WITH_NP_BOOL = ("8.2.1", "8.5.2")
 _ITEMSIZE = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "int32": 4, "int64": 8,
              "bool": 1, "uint8": 1, "fp8": 1, "int4": 0.5, "fp4": 0.5}
 
@@ -389,12 +414,19 @@ def _itemsize_of(fake, trt_type):
 
 def _module_functions(fake, module):
     """tensorrt/__init__.py's Python helpers and the bound module functions, as modelled."""
-    attrs = set(fake.manifest["module"]["attributes"])
 
     def nptype(trt_type):
-        for name, numpy_type in _NPTYPE_ATTRIBUTES:
-            if name in attrs and getattr(module, name) == trt_type:
-                return numpy_type
+        mapping = {}
+        for name in _NPTYPE_NAMES.get(fake.release, _NPTYPE_NAMES_FROM_10):
+            if name != "bool":
+                numpy_type = getattr(np, name)
+            elif fake.release in _NPTYPE_WITH_NP_BOOL:
+                numpy_type = getattr(np, "bool")  # as written there: np.bool
+            else:
+                numpy_type = np.bool_
+            mapping[getattr(module, name)] = numpy_type
+        if trt_type in mapping:
+            return mapping[trt_type]
         raise TypeError("Could not resolve TensorRT datatype to an equivalent numpy datatype.")
 
     def volume(iterable):
@@ -994,17 +1026,32 @@ class _IBuilderConfig(object):
         return self._f_tactic_sources
 
     def create_timing_cache(self, serialized_timing_cache):
+        """Empty bytes: a new cache (NvInfer.h, IBuilderConfig::createTimingCache: "Size 0
+        means create a new cache from scratch", 8.2.1 and v10.3.0). Bytes it cannot read: None,
+        which NVIDIA's own loader checks for (shared/utils/cacheUtils.cpp at v10.16,
+        buildTimingCacheFromFile; samples/utils/timingCache.cpp at v10.3.0, the same function:
+        "TimingCache creation failed"). The logged text is the fake's wording."""
         fake = type(self)._f_fake
         data = bytes(memoryview(serialized_timing_cache))
         origin, entries = (fake.version, fake.scenario.gpu_name), 0
-        if data.startswith(TIMING_CACHE_MAGIC):
-            content = json.loads(data[len(TIMING_CACHE_MAGIC):].decode("utf-8"))
-            origin, entries = (content["version"], content["gpu"]), content["entries"]
-        elif data:
-            fake.log(None, "WARNING", "The timing cache blob is invalid; an empty cache is used")
+        if data:
+            try:
+                if not data.startswith(TIMING_CACHE_MAGIC):
+                    raise ValueError("no magic")
+                content = json.loads(data[len(TIMING_CACHE_MAGIC):].decode("utf-8"))
+                origin, entries = (content["version"], content["gpu"]), int(content["entries"])
+            except (ValueError, KeyError, TypeError):
+                fake.log(None, "ERROR", "Error Code 1: Serialization (the timing cache blob "
+                         "cannot be read)")  # fake's wording
+                return None
         return fake.new("ITimingCache", origin=origin, entries=entries)
 
     def set_timing_cache(self, cache, ignore_mismatch):
+        """False for a cache made on another device unless ignore_mismatch (NvInfer.h,
+        IBuilderConfig::setTimingCache, 8.2.1 and v10.3.0: "A failure will be reported if the
+        CUDA device property in the provided cache is different"). The fake also refuses a
+        cache of another release there; no public source says which of the two checks a
+        blob from another release fails."""
         fake = type(self)._f_fake
         if cache._f_origin != (fake.version, fake.scenario.gpu_name) and not ignore_mismatch:
             return False

@@ -441,3 +441,33 @@ def test_a_cache_is_replayed_under_the_installed_release_s_header_by_its_own_cal
     calibrator = trt_compat.implicit_int8_calibrator(trt, data, algorithm)
     assert isinstance(calibrator, trt.IInt8MinMaxCalibrator)
     assert calibrator.read_calibration_cache() == data
+
+
+@pytest.mark.parametrize("release", ["8.2.1", "8.5.2"])
+def test_8_2_and_8_5_build_and_load_under_numpy_1_24(release, model_path, tmp_path,
+                                                      monkeypatch):
+    """Their tensorrt.nptype raises AttributeError there (np.bool); JetPack 5.1's Python 3.8
+    gets numpy 1.24 from pip."""
+    from tests.engine import fake_tensorrt
+
+    monkeypatch.setattr(fake_tensorrt, "np", fake_tensorrt.NumpyWithoutBoolAlias())
+    trt, cuda, result = _build(release, model_path, tmp_path)
+    engine = TensorRTSegmenter(result.engine_path, tensorrt=trt, cuda=cuda)
+    assert engine.infer(np.zeros((36, 52, 3), np.uint8)).labels.shape == (36, 52)
+    engine.close()
+
+
+@pytest.mark.parametrize("content", [b"\x00\x01 truncated by a full disk", b"FAKE-TRT-TIMING\x00{"])
+def test_a_corrupt_timing_cache_starts_a_new_one_and_says_so_in_one_line(model_path, tmp_path,
+                                                                         content):
+    """create_timing_cache gives None for bytes TensorRT cannot read."""
+    timing = tmp_path / "stale.cache"
+    timing.write_bytes(content)
+    logged = []
+    trt, cuda = _machine("10.3.0")
+    builder.build(model_path, plan.BuildOptions(output=str(tmp_path / "m.engine"),
+                                                unpool="native", timing_cache=str(timing)),
+                  tensorrt=trt, cuda=cuda, log=logged.append)
+    said = [line for line in logged if "stale or corrupt" in line]
+    assert len(said) == 1 and str(timing) in said[0] and "\n" not in said[0]
+    assert timing.read_bytes().startswith(b"FAKE-TRT-TIMING\x00{\"entries\"")  # a new cache
