@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from edge_segnet.errors import EdgeSegnetError  # noqa: E402
 from edge_segnet.models import zoo  # noqa: E402
 from edge_segnet.sizes import parse_size  # noqa: E402
-from edge_segnet.train.data import default_cache_dir  # noqa: E402
+from edge_segnet.train.data import WEIGHTINGS, default_cache_dir  # noqa: E402
 from edge_segnet.train.loop import TrainConfig, TrainingInterrupted, train  # noqa: E402
 
 
@@ -46,7 +46,17 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=8,
                         help="Images per step and process (global batch: this x processes).")
     parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--weighting", default="median", choices=("median", "inverse", "none"))
+    parser.add_argument("--weighting", default="median", choices=WEIGHTINGS)
+    parser.add_argument("--train-split", default="train",
+                        help="Split(s) to train on, joined with + (e.g. train+val).")
+    parser.add_argument("--val-split", default="val", help="Split scored after each epoch "
+                        "(unless --holdout-sequence).")
+    parser.add_argument("--holdout-sequence", action="append", default=[], metavar="SEQ",
+                        help="Leave this recording sequence (e.g. 0006R0) out of the training "
+                        "split(s) and score it after each epoch instead of --val-split: "
+                        "choices made on a drive the model never saw. Repeatable.")
+    parser.add_argument("--photometric", action="store_true",
+                        help="Also jitter gamma, contrast, brightness, hue and saturation.")
     parser.add_argument("--checkpoint", default="segnet.ckpt")
     parser.add_argument("--export", help="Write the trained model as ONNX here.")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: PyTorch's, "
@@ -82,7 +92,8 @@ def main(argv=None):
             checkpoint=args.checkpoint, export=args.export, max_steps=args.max_steps,
             device=args.device, cache_dir=None if args.no_cache else args.cache_dir,
             workers=args.workers, channels_last=args.channels_last, compile=args.compile,
-            sync_bn=args.sync_bn))
+            sync_bn=args.sync_bn, train_split=args.train_split, val_split=args.val_split,
+            holdout_sequences=tuple(args.holdout_sequence), photometric=args.photometric))
     except TrainingInterrupted as stopped:
         print("train_segnet: {}; run the same command to resume".format(stopped),
               file=sys.stderr, flush=True)

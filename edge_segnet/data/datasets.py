@@ -43,6 +43,12 @@ class Sample(object):
         self.name, self.image_path, self.label_path = name, image_path, label_path
 
 
+def sequence_name(name):
+    """The recording sequence of a frame named SEQUENCE_FRAME (CamVid: ``0001TP_006690``,
+    ``Seq05VD_f00000``); the whole name when it has no underscore."""
+    return name.split("_", 1)[0]
+
+
 def _stem(path, suffix=""):
     name = os.path.basename(path)
     if suffix and name.endswith(suffix):

@@ -1,5 +1,9 @@
 """A dataset split as PyTorch tensors: resized for evaluation, scaled, cropped and flipped for
-training (the paper's augmentation), normalised like the exported model expects.
+training (the paper's augmentation) and, when asked, photometrically jittered (gamma,
+brightness/contrast, hue/saturation: CamVid's test holds a dusk drive its train split barely
+has), normalised like the exported model expects. A split may join several of the dataset's
+splits (``train+val``) and leave out or keep only whole recording sequences, so choices can be
+made on a sequence the model never saw.
 
 Optionally from a decoded cache (``cache_dir``): every image and label decoded and resized once,
 kept as uint8 ``.npy`` memory maps outside the dataset, so epochs do no PNG decoding."""
@@ -14,7 +18,7 @@ import time
 
 import numpy as np
 
-from edge_segnet import optional
+from edge_segnet import labelmaps, optional
 from edge_segnet.data import datasets
 from edge_segnet.errors import DataError
 from edge_segnet.models import metadata
@@ -23,7 +27,8 @@ from edge_segnet.models.torch_segnet import torch
 # Label values at or above this share the last histogram bin: they are void for any class count
 # a uint8 label map can name.
 HISTOGRAM_BINS = 257
-CACHE_VERSION = 1
+WEIGHTINGS = ("median", "sqrt-median", "inverse", "none")
+CACHE_VERSION = 2  # 2: labels resized centre-aligned (labelmaps), not top-left
 
 
 def default_cache_dir():
@@ -135,8 +140,7 @@ class DecodedCache(object):
                 labels = np.lib.format.open_memmap(os.path.join(folder, "labels.npy"), "w+",
                                                    dtype, (count, height, width))
             images[index] = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
-            resized = cv2.resize(label.astype(np.int32), (width, height),
-                                 interpolation=cv2.INTER_NEAREST)
+            resized = labelmaps.resize_labels(label.astype(np.int32), height, width)
             if labels.dtype == np.uint8 and (resized.min() < 0 or resized.max() > 255):
                 raise DataError("label image {} mixes 8-bit and wider values".format(
                     sample.label_path))
@@ -159,8 +163,10 @@ class SegmentationData(torch.utils.data.Dataset):
     ``set_epoch`` before each epoch (before the DataLoader iterator is made)."""
 
     def __init__(self, root, split, size, class_count, ignore_index, layout="camvid",
-                 augment=False, scale_range=(0.75, 1.25), seed=0, cache_dir=None, log=None):
-        self.samples = datasets.list_samples(root, split, layout)
+                 augment=False, scale_range=(0.75, 1.25), seed=0, cache_dir=None, log=None,
+                 sequences=None, photometric=False):
+        self.samples = split_samples(root, split, layout, sequences)
+        self.photometric = bool(photometric)
         self.size = tuple(size)
         self.class_count = class_count
         self.ignore_index = ignore_index
@@ -174,8 +180,9 @@ class SegmentationData(torch.utils.data.Dataset):
         self._cv2 = optional.require("cv2", "reading training images")
         self.cache = None
         if cache_dir:
-            self.cache = DecodedCache.open_or_build(cache_dir, root, split, layout,
-                                                    self.source_size(), self.samples, log)
+            self.cache = DecodedCache.open_or_build(
+                cache_dir, root, split_label(split, sequences), layout, self.source_size(),
+                self.samples, log)
 
     def source_size(self):
         """What the cache holds: the input size for evaluation; for training the largest size
@@ -217,9 +224,7 @@ class SegmentationData(torch.utils.data.Dataset):
     def _resize_pair(self, image, labels, height, width):
         cv2 = self._cv2
         image = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
-        labels = cv2.resize(labels.astype(np.int32), (width, height),
-                            interpolation=cv2.INTER_NEAREST)
-        return image, labels
+        return image, labelmaps.resize_labels(labels, height, width)
 
     def _augment(self, image, labels, random):
         height, width = self.size
@@ -233,6 +238,8 @@ class SegmentationData(torch.utils.data.Dataset):
         labels = labels[top:top + height, left:left + width]
         if random.random() < 0.5:
             image, labels = image[:, ::-1], labels[:, ::-1]
+        if self.photometric:
+            image = photometric_jitter(self._cv2, image, random)
         return image, labels
 
     def __getitem__(self, index):
@@ -251,12 +258,77 @@ class SegmentationData(torch.utils.data.Dataset):
             np.ascontiguousarray(labels).astype(np.int64))
 
 
+# Photometric jitter's ranges: wide enough to take a day frame to CamVid's dusk drive (0001TP)
+# at 0.7-1.4 gamma; the rest stays within what a camera's auto-exposure does.
+GAMMA_RANGE = (0.7, 1.4)
+CONTRAST_RANGE = (0.75, 1.25)
+BRIGHTNESS_RANGE = (-0.08, 0.08)
+SATURATION_RANGE = (0.7, 1.3)
+HUE_SHIFT = 6  # OpenCV's 8-bit hue runs 0..179: +-6 is +-12 degrees
+
+
+def photometric_jitter(cv2, image, random):
+    """``image`` (BGR uint8) with a random gamma, contrast, brightness, saturation and hue,
+    each drawn from ``random`` (a numpy Generator). Geometry and labels are untouched."""
+    gamma = float(np.exp(random.uniform(np.log(GAMMA_RANGE[0]), np.log(GAMMA_RANGE[1]))))
+    contrast = random.uniform(*CONTRAST_RANGE)
+    brightness = random.uniform(*BRIGHTNESS_RANGE)
+    saturation = random.uniform(*SATURATION_RANGE)
+    hue = int(random.integers(-HUE_SHIFT, HUE_SHIFT + 1))
+    # One lookup table for gamma, contrast (about mid-grey) and brightness: exact and cheap.
+    levels = np.arange(256, dtype=np.float64) / 255.0
+    levels = (levels ** gamma - 0.5) * contrast + 0.5 + brightness
+    table = np.clip(np.rint(levels * 255.0), 0, 255).astype(np.uint8)
+    image = cv2.LUT(np.ascontiguousarray(image), table)
+    if saturation != 1.0 or hue:
+        hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+        hsv[:, :, 0] = ((hsv[:, :, 0].astype(np.int16) + hue) % 180).astype(np.uint8)
+        hsv[:, :, 1] = np.clip(hsv[:, :, 1] * saturation, 0, 255).astype(np.uint8)
+        image = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+    return image
+
+
+def split_samples(root, split, layout="camvid", sequences=None):
+    """The samples of ``split`` (several joined with ``+``: ``train+val``), sorted by name,
+    filtered by recording sequence: ``sequences`` is None (all), ``("+", names)`` (only those
+    sequences) or ``("-", names)`` (all but those). CamVid names a frame SEQUENCE_FRAME."""
+    samples = []
+    for part in split.split("+"):
+        samples.extend(datasets.list_samples(root, part, layout))
+    samples.sort(key=lambda sample: sample.name)
+    if sequences:
+        mode, names = sequences
+        if mode not in ("+", "-"):
+            raise ValueError("sequences must be ('+', names) or ('-', names)")
+        names = set(names)
+        known = {datasets.sequence_name(sample.name) for sample in samples}
+        missing = sorted(names - known)
+        if missing:
+            raise DataError("sequence {} not in split {} of {} (it has {})".format(
+                ", ".join(missing), split, root, ", ".join(sorted(known))))
+        samples = [sample for sample in samples
+                   if (datasets.sequence_name(sample.name) in names) == (mode == "+")]
+    if not samples:
+        raise DataError("no image left in split {} of {}".format(split, root))
+    return samples
+
+
+def split_label(split, sequences=None):
+    """A name for a split and its sequence filter (cache folders, logs, the model card)."""
+    if not sequences:
+        return split
+    mode, names = sequences
+    return "{}{}{}".format(split, "-only-" if mode == "+" else "-without-", "-".join(
+        sorted(names)))
+
+
 def class_weights(data, method="median"):
     """Loss weights per class from the training labels.
 
     ``median``: the paper's median frequency balancing, w_c = median(f) / f_c with f_c the
-    class's pixels over the pixels of the images where it appears; ``inverse``: 1 / f_c
-    normalised to mean 1; ``none``: ones. Classes never seen get weight 0.
+    class's pixels over the pixels of the images where it appears; ``sqrt-median``: its square
+    root (milder: rare classes less over-predicted); ``inverse``: 1 / f_c normalised to mean 1;
+    ``none``: ones. Classes never seen get weight 0.
     """
     count = data.class_count
     if method == "none":
@@ -275,13 +347,15 @@ def class_weights(data, method="median"):
     frequency = np.where(present_in > 0, pixels / np.maximum(present_in, 1), 0.0)
     seen = frequency > 0
     weights = np.zeros(count, np.float64)
-    if method == "median":
+    if method in ("median", "sqrt-median"):
         weights[seen] = np.median(frequency[seen]) / frequency[seen]
+        if method == "sqrt-median":
+            weights = np.sqrt(weights)
     elif method == "inverse":
         weights[seen] = 1.0 / frequency[seen]
         weights[seen] /= weights[seen].mean()
     else:
-        raise ValueError("weighting must be median, inverse or none")
+        raise ValueError("weighting must be one of {}".format(", ".join(WEIGHTINGS)))
     if 0 <= data.ignore_index < count:
         weights[data.ignore_index] = 0.0
     return torch.tensor(weights, dtype=torch.float32)

@@ -36,7 +36,10 @@ class TrainConfig(object):
                  weight_decay=1e-4, weighting="median", layout="camvid", seed=0, threads=None,
                  checkpoint="segnet.ckpt", export=None, max_steps=None, device="cpu",
                  cache_dir=None, workers=0, channels_last=False, compile=False, sync_bn=False,
+                 train_split="train", val_split="val", holdout_sequences=(), photometric=False,
                  log=print):
+        # holdout_sequences: whole recording sequences taken out of train_split and scored
+        # instead of val_split, so choices are made on frames of no training drive.
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
@@ -238,10 +241,18 @@ class Session(object):
         # Rank 0 builds a missing cache while the others wait, then they open it.
         if self.processes.rank != 0:
             self.processes.barrier()
-        self.train_data = train_data or self._data("train", augment=True)
+        holdout = tuple(config.holdout_sequences or ())
+        self.train_data = train_data or self._data(
+            config.train_split, augment=True, sequences=("-", holdout) if holdout else None)
         try:
-            self.val_data = self._data("val", augment=False)
+            if holdout:
+                self.val_data = self._data(config.train_split, augment=False,
+                                           sequences=("+", holdout))
+            else:
+                self.val_data = self._data(config.val_split, augment=False)
         except DataError:
+            if holdout:
+                raise
             self.val_data = None
         if self.processes.rank == 0:
             self.processes.barrier()
@@ -272,12 +283,13 @@ class Session(object):
                 net, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         self.net = torch.compile(net) if config.compile else net
 
-    def _data(self, split, augment):
+    def _data(self, split, augment, sequences=None):
         config = self.config
         return SegmentationData(config.data, split, config.input_size, config.class_count,
                                 config.ignore_index, config.layout, augment=augment,
                                 seed=config.seed, cache_dir=config.cache_dir,
-                                log=self.log if augment else None)
+                                log=self.log if augment else None, sequences=sequences,
+                                photometric=augment and config.photometric)
 
     def log(self, message):
         if self.processes.rank == 0:
@@ -418,12 +430,17 @@ def _train(config, processes, stopper):
         entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)),
                  "seconds": round(seconds, 1)}
         if session.val_data is not None:
-            entry["val_miou"] = validation_miou(
+            matrix = validation_miou(
                 session.model, session.val_data, config.batch_size, session.device, processes,
-                config.channels_last).mean_iou()
+                config.channels_last)
+            entry.update(val_miou=float(matrix.mean_iou()),
+                         val_global=float(matrix.global_accuracy()),
+                         val_class_average=float(matrix.class_average_accuracy()))
         history.append(entry)
-        log("epoch {epoch}: loss {loss:.4f}{miou} ({seconds} s, {rate:.2f} images/s)".format(
-            miou=", val mIoU {:.3f}".format(entry["val_miou"]) if "val_miou" in entry else "",
+        log("epoch {epoch}: loss {loss:.4f}{scores} ({seconds} s, {rate:.2f} images/s)".format(
+            scores=", {} global {:.3f} class avg {:.3f} mIoU {:.3f}".format(
+                "held-out" if config.holdout_sequences else "val", entry["val_global"],
+                entry["val_class_average"], entry["val_miou"]) if "val_miou" in entry else "",
             rate=images_seen / max(seconds, 1e-9), **entry))
         if config.checkpoint and processes.rank == 0:
             _save_checkpoint(config.checkpoint, session.checkpoint_state(epoch + 1, history))
@@ -438,7 +455,9 @@ def _train(config, processes, stopper):
             extra={"training": {"epochs": len(history), "history": history[-1:],
                                 "config": {k: v for k, v in config.to_json().items()
                                            if k in ("width", "kernel", "input_size",
-                                                    "weighting", "lr", "batch_size")}}})
+                                                    "weighting", "lr", "batch_size",
+                                                    "train_split", "holdout_sequences",
+                                                    "photometric")}}})
         zoo.save(torch_export.export(model, "torchscript", config.input_size, info),
                  config.export)
         log("wrote {}".format(config.export))
