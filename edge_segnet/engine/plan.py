@@ -14,7 +14,7 @@ from edge_segnet.models import metadata, zoo
 from edge_segnet.quant import trt_cache
 from edge_segnet.runtime import ENGINE_EXTENSIONS
 from edge_segnet.sizes import parse_size
-from edge_segnet.trt_facts import parser_ops, releases
+from edge_segnet.trt_facts import calibration_cache, parser_ops, releases
 
 PRECISIONS = ("fp32", "fp16", "int8")
 MAX_OPT_LEVEL = 5
@@ -189,6 +189,8 @@ def plan(model_path, options, version=None):
     # Read once; a malformed cache is said now, not by TensorRT minutes later.
     cache = trt_cache.read_cache(options.calib_cache) if quantization == \
         "calibration-cache" else None
+    if cache is not None:
+        calibration_cache.check_replayable(cache.algorithm, options.calib_cache)
     passes = []
     if prepared:
         recorded_form = prepared.get("unpool")

@@ -219,6 +219,7 @@ def implicit_int8_calibrator(tensorrt, cache_bytes, algorithm="EntropyCalibratio
     whose algorithm the cache's header names (TensorRT refuses a cache of another)."""
     from edge_segnet.trt_facts import calibration_cache
 
+    calibration_cache.check_replayable(algorithm)
     base = getattr(tensorrt, calibration_cache.CALIBRATOR_CLASSES[algorithm])
 
     class CacheCalibrator(base):

@@ -29,6 +29,23 @@ CALIBRATOR_CLASSES = {
     "LegacyCalibration": "IInt8LegacyCalibrator",
 }
 HEADER = re.compile(r"^TRT-(\d+)-(\w+)$")
+# Headers a build does not replay. The legacy calibrator must also answer get_quantile,
+# get_regression_cutoff and read/write_histogram_cache (pure overrides in the bindings,
+# python/src/infer/pyInt8.cpp, pyIInt8LegacyCalibrator, 8.2.1-10.x: a missing one terminates
+# 8.2 and is answered with zero on later releases); a cache holds no histogram or quantile to
+# answer them with.
+NOT_REPLAYED = ("LegacyCalibration",)
+
+
+def check_replayable(algorithm, cache_path=None):
+    """Refuse, in one line, a cache whose header names a calibrator a build cannot replay."""
+    if algorithm in NOT_REPLAYED:
+        raise UsageError("{}is headed {}: TensorRT's legacy calibrator also needs a histogram "
+                         "cache and quantile settings that a calibration cache does not hold, "
+                         "so edge-segnet does not replay it".format(
+                             "calibration cache {} ".format(cache_path) if cache_path else
+                             "the calibration cache ", algorithm),
+                         hint="calibrate again with edge-segnet calibrate (EntropyCalibration2)")
 
 
 def parse_full_version(text, option="--trt-version"):

@@ -920,11 +920,54 @@ def _build_problem(fake, network, config):
     return None
 
 
+class FakeProcessTerminated(BaseException):
+    """std::terminate in the real process: a C++ exception left a ``noexcept`` function. A
+    BaseException, so that no ``except Exception`` in the code under test can swallow it."""
+
+
+# Calibrator methods bound with PYBIND11_OVERLOAD_PURE_NAME (python/src/infer/pyInt8.cpp at
+# 8.2.1: pyCalibratorTrampoline::getBatchSize, pyIInt8LegacyCalibrator::getQuantile,
+# getRegressionCutoff, readHistogramCache, writeHistogramCache). A Python subclass lacking one
+# makes pybind11 throw "Tried to call pure virtual function"; inside those ``noexcept``
+# overrides 8.2.1 has no try/catch (the process terminates), while 8.5.2 and later catch it,
+# print "[ERROR] Exception caught in <name>(): ..." and return zero / nullptr (pyInt8.cpp at
+# 8.5.2 and v10.3.0, the same functions).
+_PURE_CALIBRATOR_METHODS = ("get_batch_size",)
+_PURE_LEGACY_METHODS = ("get_quantile", "get_regression_cutoff", "read_histogram_cache",
+                        "write_histogram_cache")
+
+
+def _overridden(obj, name):
+    return any(name in klass.__dict__ for klass in type(obj).__mro__
+               if "_f_generated" not in klass.__dict__ and klass not in _BEHAVIOURS.values())
+
+
+def _call_pure(fake, calibrator, owner, name, *args):
+    if _overridden(calibrator, name):
+        return getattr(calibrator, name)(*args)
+    what = 'Tried to call pure virtual function "{}::{}"'.format(owner, name)
+    if fake.release == "8.2.1":
+        raise FakeProcessTerminated("terminate called after throwing an instance of "
+                                    "'std::runtime_error'\n  what():  " + what)
+    import sys
+    sys.stderr.write("[ERROR] Exception caught in {}(): {}\n".format(name, what))
+    return None
+
+
 def _calibrate(fake, network, config):
+    """What an INT8 build asks of the calibrator. Which of the legacy calibrator's four
+    methods the (closed-source) builder calls, and when, no public source says: the fake calls
+    all four, so that a calibrator lacking one fails here as it can on the real builder."""
     calibrator = config._f_calibrator
     if calibrator is None or not fake.has_member("BuilderFlag", "INT8") or not (
             config._f_flags & (1 << int(fake.member("BuilderFlag", "INT8")))):
         return 0
+    for name in _PURE_CALIBRATOR_METHODS:
+        _call_pure(fake, calibrator, "IInt8Calibrator", name)
+    if isinstance(calibrator, fake.classes["IInt8LegacyCalibrator"]):
+        for name in _PURE_LEGACY_METHODS[:3]:
+            _call_pure(fake, calibrator, "IInt8LegacyCalibrator", name)
+        _call_pure(fake, calibrator, "IInt8LegacyCalibrator", "write_histogram_cache", b"")
     cache = calibrator.read_calibration_cache()
     if cache:
         return 0

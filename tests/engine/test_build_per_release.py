@@ -471,3 +471,20 @@ def test_a_corrupt_timing_cache_starts_a_new_one_and_says_so_in_one_line(model_p
     said = [line for line in logged if "stale or corrupt" in line]
     assert len(said) == 1 and str(timing) in said[0] and "\n" not in said[0]
     assert timing.read_bytes().startswith(b"FAKE-TRT-TIMING\x00{\"entries\"")  # a new cache
+
+
+@pytest.mark.parametrize("release", ["8.2.1", "10.3.0"])
+def test_a_legacy_calibration_cache_is_refused_in_one_line_before_tensorrt(model_path,
+                                                                           tmp_path, release):
+    """The legacy calibrator needs four more overrides (get_quantile ...) than a cache can
+    answer; without them 8.2 terminates the process and later releases build with zeros."""
+    from edge_segnet.quant import trt_cache
+
+    cache_file = write_cache_for(model_path, tmp_path / "m.calib", release)
+    scales = trt_cache.read_cache(cache_file).amax()
+    with open(cache_file, "w") as handle:
+        handle.write(trt_cache.format_cache(
+            scales, trt_cache.facts.parse_full_version(release), "LegacyCalibration"))
+    with pytest.raises(UsageError, match="headed LegacyCalibration") as caught:
+        _build(release, model_path, tmp_path, "int8", calib_cache=cache_file)
+    assert "\n" not in str(caught.value) and "edge-segnet calibrate" in caught.value.hint

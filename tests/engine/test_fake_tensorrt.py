@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from tests.engine.fake_tensorrt import (RELEASES, FakeDeviceMemory, Scenario,
-                                        make_fake_tensorrt)
+from tests.engine.fake_tensorrt import (RELEASES, FakeDeviceMemory, FakeProcessTerminated,
+                                        Scenario, make_fake_tensorrt)
 
 UNPOOL = ("EdgeSegnetUnpool", "1", "")
 
@@ -90,6 +90,12 @@ def build(trt, model_bytes, precision=None):
     return logger, builder, network, config, builder.build_serialized_network(network, config)
 
 
+def numpy_type(datatype):
+    """Not trt.nptype: 8.2.1's and 8.5.2's raise under numpy 1.24-1.26."""
+    return {"FLOAT": np.float32, "HALF": np.float16, "INT8": np.int8, "INT32": np.int32,
+            "INT64": np.int64, "BOOL": np.bool_, "UINT8": np.uint8}[datatype.name]
+
+
 def run(trt, engine, frame):
     """Binds device buffers and executes, through the bindings API before 8.5 and the tensor
     API from 8.5; returns {name: host array}."""
@@ -98,12 +104,12 @@ def run(trt, engine, frame):
     if hasattr(engine, "num_io_tensors"):
         names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
         shapes = {name: tuple(engine.get_tensor_shape(name)) for name in names}
-        dtypes = {name: trt.nptype(engine.get_tensor_dtype(name)) for name in names}
+        dtypes = {name: numpy_type(engine.get_tensor_dtype(name)) for name in names}
         inputs = [n for n in names if engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
     else:
         names = [engine.get_binding_name(i) for i in range(engine.num_bindings)]
         shapes = {name: tuple(engine.get_binding_shape(name)) for name in names}
-        dtypes = {name: trt.nptype(engine.get_binding_dtype(name)) for name in names}
+        dtypes = {name: numpy_type(engine.get_binding_dtype(name)) for name in names}
         inputs = [n for n in names if engine.binding_is_input(n)]
     pointers = {}
     for name in names:
@@ -460,3 +466,72 @@ def test_releases_versions_and_unknown_releases():
     assert make_fake_tensorrt("8.6.1", Scenario(version="8.6.1")).__version__ == "8.6.1"
     with pytest.raises(ValueError, match="no manifest"):
         make_fake_tensorrt("9.2")
+
+
+def test_an_unreadable_timing_cache_blob_gives_none():
+    trt = make_fake_tensorrt("10.16")
+    config = trt.Builder(trt.Logger()).create_builder_config()
+    assert config.create_timing_cache(b"not a timing cache") is None
+    assert config.create_timing_cache(b"") is not None
+
+
+def _legacy_calibrator(trt, lacking=()):
+    class Legacy(trt.IInt8LegacyCalibrator):
+        def __init__(self):
+            trt.IInt8LegacyCalibrator.__init__(self)
+            self.asked = []
+
+        def get_batch_size(self):
+            return 1
+
+        def get_batch(self, names):
+            return None
+
+        def read_calibration_cache(self):
+            return b"TRT-8201-LegacyCalibration\n"
+
+        def write_calibration_cache(self, cache):
+            pass
+
+        def get_quantile(self):
+            self.asked.append("get_quantile")
+            return 0.9999
+
+        def get_regression_cutoff(self):
+            self.asked.append("get_regression_cutoff")
+            return 1.0
+
+        def read_histogram_cache(self):
+            self.asked.append("read_histogram_cache")
+            return None
+
+        def write_histogram_cache(self, data):
+            self.asked.append("write_histogram_cache")
+
+    for name in lacking:
+        delattr(Legacy, name)
+    return Legacy()
+
+
+@pytest.mark.parametrize("release", ["8.2.1", "8.5.2", "10.3.0"])
+def test_a_legacy_calibrator_lacking_a_pure_override_fails_as_the_bindings_do(release, capfd):
+    trt = make_fake_tensorrt(release)
+    complete = _legacy_calibrator(trt)
+    _, _, _, config, _ = build(trt, tiny_model())
+    config.set_flag(trt.BuilderFlag.INT8)
+    config.int8_calibrator = complete
+    builder = trt.Builder(trt.Logger())
+    network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH)
+                                      if major(release) < 10 else 0)
+    assert trt.OnnxParser(network, trt.Logger()).parse(tiny_model())
+    assert builder.build_serialized_network(network, config) is not None
+    assert sorted(complete.asked) == sorted(["get_quantile", "get_regression_cutoff",
+                                             "read_histogram_cache", "write_histogram_cache"])
+    config.int8_calibrator = _legacy_calibrator(trt, lacking=["get_quantile"])
+    if release == "8.2.1":  # no try/catch in the noexcept override: std::terminate
+        with pytest.raises(FakeProcessTerminated, match="pure virtual function"):
+            builder.build_serialized_network(network, config)
+    else:  # caught, printed, answered with 0
+        builder.build_serialized_network(network, config)
+        assert "[ERROR] Exception caught in get_quantile(): Tried to call pure virtual " \
+               "function" in capfd.readouterr().err
