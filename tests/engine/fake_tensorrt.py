@@ -792,20 +792,27 @@ def _import_onnx(parser, data):
     if inputs is None:
         return False
     layers, plugins = [], []
+    import onnx.defs
     for index, node in enumerate(graph.node):
-        standard = node.domain in ("", "ai.onnx") and node.op_type != UNPOOL_OP
-        if standard and node.op_type not in fake.scenario.unsupported_ops:
+        # The importer is looked up by op_type alone, whatever the node's domain
+        # (onnx-tensorrt ModelImporter.cpp, parseGraph: 8.2-GA line 145; 10.1-GA lines 155-167
+        # and, for the checker, 272-294); an op with no importer goes to FallbackPluginImporter.
+        if onnx.defs.has(node.op_type) and node.op_type not in fake.scenario.unsupported_ops:
             type_name = _LAYER_TYPES.get(node.op_type)
         else:
             fake.log(logger, "INFO", "No importer registered for op: {}. Attempting to import "
                      "as plugin.".format(node.op_type))
+            # Name, the plugin_version attribute (default "1") and the plugin_namespace
+            # attribute (default ""): never the node's domain (onnx-tensorrt
+            # builtin_op_importers.cpp, FallbackPluginImporter: 8.2-GA lines 4782-4786, 8.5-GA
+            # 5428-5433, 8.6-GA 5398-5403; onnxOpImporters.cpp 10.0-GA 6362-6367, 10.1-GA
+            # 6441-6446; onnxOpCheckers.cpp 10.1-GA 772-780), looked up in the registry by
+            # importPluginCreator (importerUtils.cpp 10.1-GA 878-899).
             version = _node_attribute(node, "plugin_version", "1")
             namespace = _node_attribute(node, "plugin_namespace", "")
             fake.log(logger, "INFO", "Searching for plugin: {}, plugin_version: {}, "
                      "plugin_namespace: {}".format(node.op_type, version, namespace))
             key = _find_creator(fake, node.op_type, version, namespace)
-            if key is None and fake.major >= 10 and node.domain:
-                key = _find_creator(fake, node.op_type, version, node.domain)
             if key is None:
                 fake.log(logger, "ERROR", "getPluginCreator could not find plugin: {} version: "
                          "{}".format(node.op_type, version))

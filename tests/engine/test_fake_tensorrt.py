@@ -535,3 +535,16 @@ def test_a_legacy_calibrator_lacking_a_pure_override_fails_as_the_bindings_do(re
         builder.build_serialized_network(network, config)
         assert "[ERROR] Exception caught in get_quantile(): Tried to call pure virtual " \
                "function" in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("release", ["8.2.1", "10.3.0", "10.16"])
+def test_a_plugin_node_s_namespace_is_its_plugin_namespace_attribute_never_its_domain(release):
+    """onnx-tensorrt's FallbackPluginImporter reads only the plugin_namespace attribute."""
+    in_domain = ("EdgeSegnetUnpool", "1", "edge_segnet")  # registered under the node's domain
+    trt = make_fake_tensorrt(release, Scenario(registered_plugins=[in_domain]))
+    builder = trt.Builder(trt.Logger())
+    network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH)
+                                      if major(release) < 10 else 0)
+    parser = trt.OnnxParser(network, trt.Logger())
+    assert not parser.parse(unpool_model())  # its plugin_namespace is ""
+    assert "Plugin not found" in parser.get_error(0).desc()
