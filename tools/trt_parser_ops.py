@@ -8,7 +8,10 @@ ONNX-TensorRT parser (github.com/onnx/onnx-tensorrt).
 For each parser release line it reads ``docs/operators.md`` (the operator support matrix: op,
 Y/N, supported types, restrictions; the opset range in the text above it) and a few facts the
 importers enforce that the table does not state (how INT64 and UINT8 tensors are taken, the Pad
-modes, ops a plugin cannot stand in for, ...). Nothing of the parser's text or code is copied
+modes, ops a plugin cannot stand in for, ...). Where the importers contradict the table (Conv
+weights from a DequantizeLinear, 1-D convolution and pooling, pooling dilations, the Q/DQ zero
+point: ``importer_corrections``), the row is rewritten from the importer, its own text kept as
+``docs_restrictions`` and the change noted, with where it was read, in ``importer_corrections``. Nothing of the parser's text or code is copied
 beyond the table cells; the output is our own JSON, deterministic and sorted.
 
 Release lines: 8.2, 8.4, 8.5, 8.6 (JetPack 4.6 to 6.0), 9.0 (no Jetson release; 9.1-9.3 use its
@@ -161,6 +164,183 @@ def _importer_body(code, op):
     return ""
 
 
+def _located_importer(code, op):
+    """(file, body) of ``op``'s importer, or (None, "")."""
+    for name in sorted(code):
+        match = re.search(r"DEFINE_BUILTIN_OP_IMPORTER\({}\)(.*?)(?=\nDEFINE_|\Z)".format(op),
+                          code[name], re.S)
+        if match:
+            return name, match.group(1)
+    return None, ""
+
+
+def _located_helper(code, function):
+    """(file, body) of the definition of a helper the importers call (a definition starts a
+    line and opens a brace before any semicolon; it ends at the next closing brace that starts
+    a line), or (None, "")."""
+    for name in sorted(code):
+        if not name.endswith(".cpp"):
+            continue
+        match = re.search(r"\n\w[\w:<>* ]*\b{}\(([^;{{]*?)\)\s*\{{(.*?)\n\}}".format(function),
+                          code[name], re.S)
+        if match:
+            return name, match.group(2)
+    return None, ""
+
+
+def _flat(text):
+    return re.sub(r"\s+", " ", text)
+
+
+# Where docs/operators.md and the importers disagree, the importers are what the parser does.
+# Each fact below is read from the importer's source of every release line (so it follows the
+# code, not a table edited by hand) and is cited in the generated JSON with the branch, the
+# file and the function it was read from. What they say, in our words:
+#
+# Conv: from 8.2-GA on, builtin_op_importers.cpp's Conv importer sends a node whose weights are
+#   a tensor (a DequantizeLinear's output in a Q/DQ model) to convMultiInput (onnx2trt_utils.cpp,
+#   from 10.0 importerUtils.cpp), which sets that tensor as the convolution's kernel input;
+#   operators.md's "Weights `W` must be an initializer" of 8.2 and 8.4 is contradicted. On 8.2
+#   and 8.4 the same importer asserts that a bias given with tensor weights is an initializer
+#   (and its weights path asserts the same); from 8.5 a tensor bias also goes to convMultiInput.
+# ConvTranspose: from 8.2-GA on its importer takes a tensor kernel (kernelTensorPtr) beside
+#   initializer weights; 8.2 and 8.4 assert the bias is an initializer, 8.5 on take a tensor
+#   bias (biasTensorPtr).
+# Conv, ConvTranspose and pooling: every release's importers expand a 3-D (N, C, W) input to
+#   4-D and back (needToExpandDims in the Conv importer, convMultiInput and poolingHelper; the
+#   ConvTranspose importer asserts rank 3 to 5): 1D, not only 2D or 3D, is taken.
+# MaxPool/AveragePool dilations: 8.2-GA to 9.0-GA's poolingHelper asserts every dilation is 1
+#   (read from opset 10 on), which 8.x's and 9.0's operators.md do not say; 10.x's passes no
+#   dilations to getKernelParams, so they are ignored (its table's restriction stands).
+# QuantizeLinear/DequantizeLinear: 8.2-GA to 8.5-GA's QuantDequantLinearHelper asserts three
+#   inputs (the zero point given); 8.6-GA asserts it for INT8; from 9.0 two suffice. Every
+#   release asserts an initializer zero point is all zeros (as the table says).
+def importer_corrections(code):
+    """{fact: (value, [(file, function), ...])} of the facts above, read from ``code``."""
+    facts = {}
+    conv_file, conv = _located_importer(code, "Conv")
+    conv = _flat(conv)
+    multi_file, multi = _located_helper(code, "convMultiInput")
+    conv_at = [(conv_file, "Conv importer")]
+    facts["conv_tensor_weights"] = ("inputs.at(1).is_tensor()" in conv and
+                                    "convMultiInput(" in conv and bool(multi),
+                                    conv_at + [(multi_file, "convMultiInput")])
+    facts["conv_tensor_bias"] = ("inputs.at(2).is_tensor()" in conv, conv_at)
+    facts["conv_1d"] = ("nbDims == 3" in conv and "nbDims == 3" in _flat(multi),
+                        conv_at + [(multi_file, "convMultiInput")])
+    deconv_file, deconv = _located_importer(code, "ConvTranspose")
+    deconv = _flat(deconv)
+    deconv_at = [(deconv_file, "ConvTranspose importer")]
+    facts["deconv_tensor_weights"] = ("kernelTensorPtr = inputs.at(1).is_tensor()" in deconv,
+                                      deconv_at)
+    facts["deconv_tensor_bias"] = ("biasTensorPtr" in deconv and
+                                   "inputs.at(2).is_tensor()" in deconv, deconv_at)
+    facts["deconv_1d"] = (bool(re.search(r"dims\.nbDims >= 3 && dims\.nbDims <= 5", deconv)),
+                          deconv_at)
+    pool_file, pool = _located_helper(code, "poolingHelper")
+    pool = _flat(pool)
+    pool_at = [(pool_file, "poolingHelper")]
+    facts["pool_1d"] = ("needToExpandDims = (dims.nbDims == 3)" in pool, pool_at)
+    facts["pool_dilations"] = ("rejected" if "dilations other than 1" in pool else "ignored",
+                               pool_at)
+    qdq_file, qdq = _located_helper(code, "QuantDequantLinearHelper")
+    qdq = _flat(qdq)
+    if "requires 3 inputs for the DequantizeLinear" in qdq:
+        required = "always"
+    elif "requires 3 inputs for the INT8" in qdq:
+        required = "int8"
+    else:
+        required = None
+    facts["qdq_zero_point_required"] = (required, [(qdq_file, "QuantDequantLinearHelper")])
+    missing = sorted({function for _, places in facts.values() for name, function in places
+                      if name is None})
+    if missing:
+        # A fact read from nowhere would silently fall back to the table's text.
+        raise SystemExit("the parser's sources have no {}: read them again and update "
+                         "importer_corrections".format(", ".join(missing)))
+    return facts
+
+
+_CONV_DOCS = re.compile(r"Weights `W` must be an init\w*er")
+_RANK_DOCS = re.compile(r"2D or 3D (?:convolutions|deconvolutions|pooling|Pooling) only")
+
+
+def _sentences(parts):
+    """One restrictions cell from sentences, each ending with a full stop."""
+    kept = [re.sub(r"[\\.\s]+$", "", part.strip()) for part in parts]
+    return " ".join(part + "." for part in kept if part)
+
+
+def _rest(text):
+    """A cell's sentences, split at full stops (the table escapes some as "\\.")."""
+    return [part for part in re.split(r"\\?\.\s+|\\?\.$", text) if part.strip()]
+
+
+def correct_rows(ops, corrections, ref):
+    """Rewrite the rows whose restrictions the importer contradicts or leaves out (the table's
+    own text kept as "docs_restrictions"); returns one note per row saying what changed and
+    where in the importer it was read."""
+    notes = []
+
+    def value(fact):
+        return corrections[fact][0]
+
+    def rewrite(op, parts, facts, why):
+        row = ops.get(op)
+        text = _sentences(parts)
+        if row is None or re.sub(r"[\\.\s]", "", row["restrictions"]) == re.sub(
+                r"[\\.\s]", "", text):
+            return
+        row.setdefault("docs_restrictions", row["restrictions"])
+        row["restrictions"] = text
+        places = []
+        for fact in facts:
+            for where in corrections[fact][1]:
+                if where not in places:
+                    places.append(where)
+        notes.append("{}: {} (read in {})".format(op, why, "; ".join(
+            "{} {}, {}".format(ref, name, function) for name, function in places)))
+
+    for op, weights, bias, one_d, what in (
+            ("Conv", "conv_tensor_weights", "conv_tensor_bias", "conv_1d", "convolutions"),
+            ("ConvTranspose", "deconv_tensor_weights", "deconv_tensor_bias", "deconv_1d",
+             "deconvolutions")):
+        if op not in ops:
+            continue
+        rest = [part for part in _rest(ops[op]["restrictions"])
+                if not _CONV_DOCS.search(part) and not _RANK_DOCS.search(part)]
+        parts = ["{} {} only".format("1D, 2D or 3D" if value(one_d) else "2D or 3D", what)]
+        if not value(weights):
+            parts.append("Weights `W` must be an initializer")
+        if not value(bias):
+            parts.append("Bias `B` must be an initializer")
+        why = "weights may be a tensor (a DequantizeLinear's output)" if value(weights) else \
+            "weights must be initializers"
+        why += "; the bias must be an initializer" if not value(bias) else \
+            "; the bias may be a tensor"
+        rewrite(op, parts + rest, (weights, bias, one_d), why + "; input of rank 3 to 5")
+    for op in ("MaxPool", "AveragePool"):
+        if op not in ops:
+            continue
+        rest = [part for part in _rest(ops[op]["restrictions"]) if not _RANK_DOCS.search(part)]
+        parts = ["1D, 2D or 3D pooling only" if value("pool_1d") else "2D or 3D pooling only"]
+        if not any("`dilations`" in part for part in rest):
+            if value("pool_dilations") == "rejected":
+                rest.append("`dilations` must be empty or all ones")
+        rewrite(op, parts + rest, ("pool_1d", "pool_dilations"),
+                "input of rank 3 to 5; dilations other than 1 are {}".format(
+                    "refused" if value("pool_dilations") == "rejected" else
+                    "ignored (the table's restriction stands: the result would be wrong)"))
+    required = value("qdq_zero_point_required")
+    for op, label in (("QuantizeLinear", "y_zero_point"), ("DequantizeLinear", "x_zero_point")):
+        if op not in ops or not required:
+            continue
+        parts = _rest(ops[op]["restrictions"]) + ["`{}` must be given{}".format(
+            label, "" if required == "always" else " (INT8)")]
+        rewrite(op, parts, ("qdq_zero_point_required",), "the zero-point input is required")
+    return sorted(notes)
+
+
 def importer_facts(code):
     everything = "\n".join(code.values())
     facts = {}
@@ -198,7 +378,11 @@ def read_line(repo, key, ref):
         raise SystemExit("{} has no docs/operators.md".format(ref))
     ops, fixes = parse_table(text)
     opset, data_types = parse_header(text)
-    importer = importer_facts(sources(repo, ref))
+    code = sources(repo, ref)
+    importer = importer_facts(code)
+    corrections = importer_corrections(code)
+    importer.update((fact, found[0]) for fact, found in corrections.items())
+    notes = correct_rows(ops, corrections, ref)
     if "min" not in opset:
         opset["min"] = importer["opset_warning_below"]
         opset["min_source"] = ("ModelImporter.cpp warns below this opset; operators.md states "
@@ -216,6 +400,7 @@ def read_line(repo, key, ref):
         "opset": opset,
         "data_types": data_types,
         "table_fixes": sorted(fixes),
+        "importer_corrections": notes,
         "importer": importer,
         "ops": ops,
     }

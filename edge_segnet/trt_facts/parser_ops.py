@@ -5,7 +5,13 @@ the public ONNX-TensorRT parser (github.com/onnx/onnx-tensorrt): for each releas
 operator table of its ``docs/operators.md`` (op, supported or not, supported types, the
 restrictions column), the opset range stated there, and a few facts its importers enforce that
 the table does not state (INT64 cast down to INT32 before 9.0, UINT8 network inputs from 8.5,
-Pad modes, ops that a plugin cannot stand in for from 10.0, ...).
+Pad modes, ops that a plugin cannot stand in for from 10.0, ...). Where the importers
+contradict the table, the row is the importer's: 8.2's and 8.4's tables say Conv weights must be
+initializers, but their Conv importer takes a tensor (a Q/DQ model's DequantizeLinear output)
+through convMultiInput; every release takes 1-D convolution and pooling; 8.x and 9.0 refuse
+pooling dilations; 8.2 to 8.6 want the Q/DQ zero point given (the line's
+``importer_corrections`` says where each was read, the table's own text is the row's
+``docs_restrictions``).
 
 ``release_line(version)`` picks the newest table not newer than ``version``: 8.3 (no
 onnx-tensorrt branch of its own) reads 8.2's; 9.x reads 9.0's (9.x never shipped in a JetPack; its branches
@@ -24,7 +30,7 @@ import onnx
 import onnx.defs
 import onnx.helper
 import onnx.shape_inference
-from onnx import TensorProto
+from onnx import TensorProto, numpy_helper
 
 from edge_segnet.errors import ModelError, UsageError
 
@@ -189,6 +195,7 @@ class _Facts(object):
 
     def __init__(self, model, plugin_ops):
         graph = model.graph
+        self.model = model
         self.opset = _default_opset(model)
         self.types, self.ranks = {}, {}
         self.constants = {init.name for init in graph.initializer}
@@ -320,11 +327,18 @@ def _ints(node, name):
 
 
 def _rank_reason(row, facts, name, what):
-    if "2D or 3D" not in row["restrictions"]:
+    # Every release's importers take 1-D convolution and pooling (a rank-3 input expanded to
+    # 4-D and back): the generator rewrites the table's "2D or 3D" to "1D, 2D or 3D" there.
+    text = row["restrictions"]
+    if "1D, 2D or 3D" in text:
+        ranks, label = (3, 4, 5), "1D, 2D or 3D"
+    elif "2D or 3D" in text:
+        ranks, label = (4, 5), "2D or 3D"
+    else:
         return None
     rank = facts.ranks.get(name)
-    if rank is not None and rank not in (4, 5):
-        return "only 2D or 3D {} (input of rank {})".format(what, rank)
+    if rank is not None and rank not in ranks:
+        return "only {} {} (input of rank {})".format(label, what, rank)
     return None
 
 
@@ -339,19 +353,60 @@ def _check_pool(node, row, entry, facts):
     dilations = _ints(node, "dilations")
     if "`dilations` must be empty or all ones" in text and dilations and any(
             d != 1 for d in dilations):
-        reasons.append("dilations {} unsupported (must be all ones)".format(dilations))
+        if entry["importer"].get("pool_dilations") == "ignored":
+            # 10.x's poolingHelper never reads them: it would build an undilated pooling.
+            reasons.append("dilations {} would be ignored (the importer pools without "
+                           "them)".format(dilations))
+        elif facts.opset is None or facts.opset >= 10:
+            # 8.x/9.0's poolingHelper asserts all ones, reading them from opset 10 (the
+            # attribute's first opset).
+            reasons.append("dilations {} unsupported (must be all ones)".format(dilations))
     return reasons
 
 
 def _check_conv(node, row, entry, facts):
+    """Conv and ConvTranspose. Every release takes tensor weights (a DequantizeLinear's output
+    in a Q/DQ model: the importers' multi-input path); 8.2 and 8.4 want the bias an
+    initializer. The rows say so once the generator has corrected them from the importers."""
     reasons = []
-    rank = _rank_reason(row, facts, node.input[0], "convolutions")
+    what = "deconvolutions" if node.op_type == "ConvTranspose" else "convolutions"
+    rank = _rank_reason(row, facts, node.input[0], what)
     if rank:
         reasons.append(rank)
     text = row["restrictions"]
-    if re.search(r"Weights `W` must be an init\w*er", text) and len(node.input) > 1 and \
-            not facts.is_constant(node.input[1]):
-        reasons.append("weights {} are not an initializer".format(node.input[1]))
+    for position, pattern, label in ((1, r"Weights `W` must be an init\w*er", "weights"),
+                                     (2, r"Bias `B` must be an init\w*er", "bias")):
+        if re.search(pattern, text) and len(node.input) > position and \
+                node.input[position] and not facts.is_constant(node.input[position]):
+            reasons.append("{} {} {} not an initializer".format(
+                label, node.input[position], "are" if label == "weights" else "is"))
+    return reasons
+
+
+def _zero_point_values(model, name):
+    for init in model.graph.initializer:
+        if init.name == name:
+            return numpy_helper.to_array(init)
+    for node in model.graph.node:
+        if node.op_type == "Constant" and name in node.output:
+            value = _attribute(node, "value")
+            return numpy_helper.to_array(value) if value is not None else None
+    return None
+
+
+def _check_qdq(node, row, entry, facts):
+    """QuantizeLinear/DequantizeLinear: symmetric only (an initializer zero point must be all
+    zeros, on every release); 8.2 to 8.6 assert the zero point is given at all."""
+    reasons = []
+    label = "y_zero_point" if node.op_type == "QuantizeLinear" else "x_zero_point"
+    given = len(node.input) > 2 and node.input[2]
+    if not given and re.search(r"`{}` must be given".format(label), row["restrictions"]):
+        reasons.append("no {} input (this release requires it)".format(label))
+    if given and facts.model is not None:
+        values = _zero_point_values(facts.model, node.input[2])
+        if values is not None and values.size and (values != 0).any():
+            reasons.append("{} {} is not all zeros (symmetric quantization only)".format(
+                label, node.input[2]))
     return reasons
 
 
@@ -451,6 +506,7 @@ def _check_arg(node, row, entry, facts):
 
 _CHECKS = {
     "MaxPool": _check_pool, "AveragePool": _check_pool, "Conv": _check_conv,
+    "ConvTranspose": _check_conv, "QuantizeLinear": _check_qdq, "DequantizeLinear": _check_qdq,
     "Slice": _constant_input(3, "axes"), "Squeeze": _constant_input(1, "axes"),
     "Unsqueeze": _constant_input(1, "axes"), "ReduceMean": _constant_input(1, "axes"),
     "CumSum": _constant_input(1, "axis"), "Pad": _check_pad, "Resize": _check_resize,

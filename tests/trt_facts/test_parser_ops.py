@@ -131,14 +131,11 @@ def test_what_tells_8_2_8_6_and_10_apart():
         False, False, True]
     assert "BOOL" not in row("8.4", "Gather")["types"] and "BOOL" in row("8.5", "Gather")["types"]
     assert "INT64" in row("10.1", "Where")["types"] and "BF16" in row("10.1", "Conv")["types"]
-    # Conv weights had to be initializers up to 8.4; Range's float inputs up to 8.2.
-    assert "must be an initailizer" in row("8.2", "Conv")["restrictions"]
-    assert row("8.5", "Conv")["restrictions"] == ""
+    # Range's float inputs had to be initializers up to 8.2.
     assert "Floating point inputs" in row("8.2", "Range")["restrictions"]
     assert row("8.4", "Range")["restrictions"] == ""
-    # 10.x: dilations, Pad/ReduceMean axes, ScatterND reduction, Resize aspect/antialias.
-    for op, text in (("MaxPool", "`dilations` must be empty or all ones"),
-                     ("Pad", "`axes` must be an initializer"),
+    # 10.x: Pad/ReduceMean axes, ScatterND reduction, Resize aspect/antialias.
+    for op, text in (("Pad", "`axes` must be an initializer"),
                      ("ReduceMean", "`axes` must be an initializer"),
                      ("ScatterND", "`reduction` is not supported"),
                      ("Resize", "Antialiasing is not supported")):
@@ -348,10 +345,6 @@ def test_types_the_table_leaves_out():
 def test_restrictions_of_the_ops_segnet_graphs_use():
     x = tensor("x")
     weights = const("w", np.zeros((4, 4, 1, 1), np.float32))
-    conv_from_tensor = model_of([helper.make_node("Conv", ["x", "w_in"], ["y"], name="conv")],
-                                [x, tensor("w_in", shape=(4, 4, 1, 1))], [tensor("y")])
-    assert "not an initializer" in reasons(conv_from_tensor, "8.2")[("conv", "Conv")]
-    assert parser_ops.unparseable_nodes(conv_from_tensor, "8.6") == []
     conv = model_of([helper.make_node("Conv", ["x", "w"], ["y"], name="conv")], [x],
                     [tensor("y")], [weights])
     assert parser_ops.unparseable_nodes(conv, "8.2") == []
@@ -359,8 +352,8 @@ def test_restrictions_of_the_ops_segnet_graphs_use():
     dilated = model_of([helper.make_node("MaxPool", ["x"], ["y"], name="pool",
                                          kernel_shape=[2, 2], dilations=[2, 2])],
                        [x], [tensor("y", shape=(1, 4, 6, 6))])
-    assert "dilations" in reasons(dilated, "10.1")[("pool", "MaxPool")]
-    assert parser_ops.unparseable_nodes(dilated, "8.6") == []
+    assert "dilations [2, 2] would be ignored" in reasons(dilated, "10.1")[("pool", "MaxPool")]
+    assert "dilations [2, 2] unsupported" in reasons(dilated, "8.6")[("pool", "MaxPool")]
 
     scatter = model_of([helper.make_node("ScatterND", ["d", "i", "u"], ["y"], name="scatter",
                                          reduction="add")],
@@ -414,6 +407,133 @@ def test_restrictions_of_the_ops_segnet_graphs_use():
     string = model_of([helper.make_node("Constant", [], ["s"], name="text", value_string="a")],
                       [], [helper.make_tensor_value_info("s", TensorProto.STRING, [])])
     assert "value_string" in reasons(string, "8.2")[("text", "Constant")]
+
+
+# --- where the importers contradict operators.md (issue 21) ---------------------------------
+
+def conv_model(op="Conv", weights_from="dequantize", bias_from="initializer", rank=4):
+    """A Conv (or ConvTranspose) whose weights come from an initializer, a graph input or a
+    Q->DQ pair on a float initializer (what calibrate writes), and whose bias is an initializer,
+    a graph input or absent."""
+    shape = [1, 4] + [8] * (rank - 2)
+    kernel = [4, 4] + [1] * (rank - 2)
+    nodes, inputs = [], [tensor("x", shape=shape)]
+    inits = [const("w", np.ones(kernel, np.float32))]
+    if weights_from == "dequantize":
+        inits += [const("w_scale", np.full(4, 0.1, np.float32)),
+                  const("w_zero", np.zeros(4, np.int8))]
+        nodes += [helper.make_node("QuantizeLinear", ["w", "w_scale", "w_zero"], ["w_q"],
+                                   name="w_q", axis=0),
+                  helper.make_node("DequantizeLinear", ["w_q", "w_scale", "w_zero"], ["w_dq"],
+                                   name="w_dq", axis=0)]
+        w = "w_dq"
+    elif weights_from == "input":
+        inputs.append(tensor("w_in", shape=kernel))
+        w = "w_in"
+    else:
+        w = "w"
+    args = ["x", w]
+    if bias_from == "initializer":
+        inits.append(const("b", np.zeros(4, np.float32)))
+        args.append("b")
+    elif bias_from == "input":
+        inputs.append(tensor("b_in", shape=(4,)))
+        args.append("b_in")
+    nodes.append(helper.make_node(op, args, ["y"], name="conv"))
+    return model_of(nodes, inputs, [tensor("y", shape=shape)], inits)
+
+
+@pytest.mark.parametrize("op", ["Conv", "ConvTranspose"])
+@pytest.mark.parametrize("line", LINES)
+def test_every_release_takes_conv_weights_from_a_tensor(line, op):
+    # 8.2-GA and 8.4-GA's operators.md: "Weights `W` must be an initializer"; their importers
+    # send tensor weights to convMultiInput (Conv) or kernelTensorPtr (ConvTranspose).
+    for weights_from in ("dequantize", "input", "initializer"):
+        assert parser_ops.unparseable_nodes(conv_model(op, weights_from), line) == [], \
+            weights_from
+    assert "Weights" not in row(line, op)["restrictions"]
+
+
+def test_the_corrected_rows_keep_the_tables_text_and_say_where_they_were_read():
+    assert "must be an initailizer" in row("8.2", "Conv")["docs_restrictions"]
+    assert "Weights `W` must be an initializer" in row("8.4", "ConvTranspose")[
+        "docs_restrictions"]
+    for line, branch, path in (("8.2", "8.2-GA", "builtin_op_importers.cpp"),
+                               ("8.4", "8.4-GA", "builtin_op_importers.cpp"),
+                               ("10.1", "10.1-GA", "onnxOpImporters.cpp")):
+        notes = parser_ops.release(line)["importer_corrections"]
+        conv = [note for note in notes if note.startswith("Conv:")]
+        assert len(conv) == 1 and "weights may be a tensor" in conv[0]
+        assert "{} {}, Conv importer".format(branch, path) in conv[0]
+        assert "convMultiInput" in conv[0]
+        assert parser_ops.release(line)["importer"]["conv_tensor_weights"] is True
+
+
+@pytest.mark.parametrize("op", ["Conv", "ConvTranspose"])
+def test_a_tensor_bias_needs_8_5(op):
+    # 8.2 and 8.4 assert the bias is an initializer; 8.5 on take a tensor bias too.
+    model = conv_model(op, "dequantize", bias_from="input")
+    for line in LINES:
+        found = reasons(model, line)
+        if line in ("8.2", "8.4"):
+            assert found == {("conv", op): "bias b_in is not an initializer"}, line
+        else:
+            assert found == {}, line
+        assert parser_ops.unparseable_nodes(conv_model(op, "input", bias_from=None), line) == []
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_one_dimensional_convolution_and_pooling_are_taken(line):
+    # Every release expands an (N, C, W) input to 4-D and back; rank 6 (4-D) is refused.
+    assert parser_ops.unparseable_nodes(conv_model(rank=3), line) == []
+    pool = model_of([helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[2],
+                                      strides=[2])],
+                    [tensor("x", shape=(1, 4, 8))], [tensor("y", shape=(1, 4, 4))])
+    assert parser_ops.unparseable_nodes(pool, line) == []
+    assert "only 1D, 2D or 3D convolutions (input of rank 6)" in reasons(
+        conv_model(rank=6), line)[("conv", "Conv")]
+
+
+def test_pooling_dilations_are_refused_by_8_x_and_9_0_and_ignored_by_10():
+    dilated = model_of([helper.make_node("AveragePool", ["x"], ["y"], name="pool",
+                                         kernel_shape=[2, 2], dilations=[2, 2])],
+                       [tensor("x")], [tensor("y", shape=(1, 4, 6, 6))], opset=19)
+    for line in LINES:
+        found = [reason for name, op, reason in parser_ops.unparseable_nodes(dilated, line)
+                 if name]
+        expected = "would be ignored" if line.startswith("10.") else "unsupported"
+        assert found == ["dilations [2, 2] {}{}".format(expected, (
+            " (the importer pools without them)" if line.startswith("10.") else
+            " (must be all ones)"))], line
+    assert parser_ops.release("8.2")["importer"]["pool_dilations"] == "rejected"
+    assert parser_ops.release("10.0")["importer"]["pool_dilations"] == "ignored"
+
+
+def test_qdq_zero_point_must_be_given_before_9_and_zero_everywhere():
+    scale = const("s", np.array(0.1, np.float32))
+
+    def qdq(zero):
+        inits = [scale] + ([const("z", np.array(zero, np.int8))] if zero is not None else [])
+        args = ["x", "s"] + (["z"] if zero is not None else [])
+        return model_of([helper.make_node("QuantizeLinear", args, ["q"], name="q"),
+                         helper.make_node("DequantizeLinear", ["q"] + args[1:], ["y"],
+                                          name="dq")],
+                        [tensor("x")], [tensor("y")], inits)
+    for line in LINES:
+        assert parser_ops.unparseable_nodes(qdq(0), line) == [], line
+        without = reasons(qdq(None), line)
+        # 8.2 to 8.5 assert three inputs; 8.6 asserts it for INT8; 9.0 on take two. (Without
+        # a zero point ONNX types the output UINT8, which the checks refuse on other grounds.)
+        missing = "no y_zero_point input" in without.get(("q", "QuantizeLinear"), "")
+        assert missing == (line in ("8.2", "8.4", "8.5", "8.6")), line
+        shifted = reasons(qdq(3), line)
+        assert "y_zero_point z is not all zeros" in shifted[("q", "QuantizeLinear")], line
+        assert "x_zero_point z is not all zeros" in shifted[("dq", "DequantizeLinear")], line
+
+
+def test_the_tool_refuses_sources_where_an_importer_it_reads_is_missing():
+    with pytest.raises(SystemExit, match="convMultiInput"):
+        load_tool().importer_corrections({"builtin_op_importers.cpp": "nothing here"})
 
 
 def test_unknown_ops():
