@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from edge_segnet import labelmaps
 from edge_segnet.cli import app
 from edge_segnet.data import datasets
 from edge_segnet.eval.metrics import ConfusionMatrix
@@ -36,8 +37,7 @@ def _score(predicted_paths, samples):
     for path, sample in zip(predicted_paths, samples):
         truth = datasets.read_labels(sample.label_path, "camvid")
         predicted = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-        predicted = cv2.resize(predicted, (truth.shape[1], truth.shape[0]),
-                               interpolation=cv2.INTER_NEAREST)
+        predicted = labelmaps.resize_labels(predicted, *truth.shape)
         matrix.update(truth, predicted)
     return matrix.global_accuracy(), matrix.class_average_accuracy()
 

@@ -37,7 +37,8 @@ def plain(cv2, palette, mode, alpha):
         ids = labels.astype(np.uint8)
         colors = cv2.LUT(cv2.merge((ids, ids, ids)), table)
         mask = cv2.resize(colors, (frame.shape[1], frame.shape[0]),
-                          interpolation=cv2.INTER_NEAREST)
+                          interpolation=getattr(cv2, "INTER_NEAREST_EXACT",
+                                                cv2.INTER_NEAREST))
         if mode == "mask":
             return mask
         if mode == "side-by-side":

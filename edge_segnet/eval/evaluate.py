@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from edge_segnet import fileio, optional
+from edge_segnet import fileio, labelmaps, optional
 from edge_segnet.data import datasets
 from edge_segnet.errors import DataError, OutputError, UsageError
 from edge_segnet.eval import paper
@@ -17,9 +17,10 @@ from edge_segnet.runtime import open_segmenter
 
 
 class ModelResult(object):
-    def __init__(self, model, matrix, names, seconds, label=None):
+    def __init__(self, model, matrix, names, seconds, label=None, sequences=None):
         self.model, self.matrix, self.names, self.seconds = model, matrix, names, seconds
         self.label = label or model_labels([model])[0]
+        self.sequences = sequences or {}  # recording sequence -> (its ConfusionMatrix, frames)
 
     def confusion_json(self):
         """Every class, the ignored one included (its row stays empty: its pixels are not
@@ -47,6 +48,11 @@ class ModelResult(object):
             "pixels": m.pixels,
             "seconds": round(self.seconds, 2),
             "confusion_matrix": self.confusion_json(),
+            "sequences": {name: {"frames": frames,
+                                 "global_accuracy": matrix.global_accuracy(),
+                                 "class_average_accuracy": matrix.class_average_accuracy(),
+                                 "mean_iou": matrix.mean_iou()}
+                          for name, (matrix, frames) in sorted(self.sequences.items())},
         }
 
 
@@ -59,7 +65,8 @@ class Report(object):
 
     def to_json(self):
         payload = {"frames": self.frames, "models": [r.to_json() for r in self.results],
-                   "out_of_range_labels": self.out_of_range}
+                   "out_of_range_labels": self.out_of_range,
+                   "prediction_resize": labelmaps.METHOD}
         if self.reference is not None:
             payload["reference"] = self.reference.to_json()
         return payload
@@ -240,6 +247,7 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
             ignore = datasets.CITYSCAPES_IGNORE
         # Ground truth at or beyond class_count is left out like void (and reported).
         matrix = ConfusionMatrix(class_count, ignore_index=ignore)
+        sequences = {}
         start = time.perf_counter()
         for done, sample in enumerate(samples, 1):
             image = datasets.read_image(sample.image_path)
@@ -260,10 +268,13 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
             predicted = segmenter.infer(image).labels
             if folder:
                 _write_prediction(cv2, folder, sample.image_path, predicted)
-            if predicted.shape != truth.shape:
-                predicted = cv2.resize(predicted, (truth.shape[1], truth.shape[0]),
-                                       interpolation=cv2.INTER_NEAREST)
+            predicted = labelmaps.resize_labels(predicted, *truth.shape)
             matrix.update(truth, predicted)
+            sequence = datasets.sequence_name(sample.name)
+            if sequence not in sequences:
+                sequences[sequence] = [ConfusionMatrix(class_count, ignore_index=ignore), 0]
+            sequences[sequence][0].update(truth, predicted)
+            sequences[sequence][1] += 1
             if progress and done < len(samples):
                 _progress(label, done, len(samples))
         segmenter.close()
@@ -277,8 +288,9 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
                 hint="check --ignore-class, and that the labels hold class ids, not colors")
         if progress:
             _progress(label, len(samples), len(samples))  # done: after the check, not before
-        results.append(ModelResult(model, matrix, names, time.perf_counter() - start,
-                                   label=label))
+        results.append(ModelResult(
+            model, matrix, names, time.perf_counter() - start, label=label,
+            sequences={name: tuple(entry) for name, entry in sequences.items()}))
     return Report(results, len(samples), out_of_range, reference=published)
 
 

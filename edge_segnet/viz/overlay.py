@@ -64,8 +64,11 @@ class Painter(object):
         self.cv2 = optional.require("cv2", "drawing overlays")
         self.palette = np.asarray(palette_bgr, dtype=np.uint8).reshape(-1, 3)
         self.mode, self.alpha, self.label_filter = mode, alpha, label_filter
-        self._interpolation = self.cv2.INTER_NEAREST if label_filter == "nearest" else \
-            self.cv2.INTER_LINEAR
+        # Centre-aligned nearest where this OpenCV has it (4.5+), as eval and training resize
+        # labels (edge_segnet.labelmaps); plain INTER_NEAREST shifts classes by up to a model
+        # pixel towards the top left. Older OpenCV (JetPack 4.6's 4.1) draws that way still.
+        nearest = getattr(self.cv2, "INTER_NEAREST_EXACT", self.cv2.INTER_NEAREST)
+        self._interpolation = nearest if label_filter == "nearest" else self.cv2.INTER_LINEAR
         self._colors = _table(self.palette, np.uint8)
         ignore = sorted({int(i) for i in ignore if 0 <= int(i) < max(len(self.palette), 1)})
         self.ignore = ignore

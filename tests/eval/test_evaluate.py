@@ -203,3 +203,17 @@ def test_a_one_class_model_is_evaluated_without_a_word_about_ignore_class(datase
     assert result.exit_code == 0, result.output
     assert "ignore-class" not in result.output
     assert any(line.split()[:2] == ["model", "sky"] for line in result.output.splitlines())
+
+
+def test_the_report_scores_each_recording_sequence_and_says_how_predictions_were_resized(
+        dataset, small_basic_model_path):
+    from edge_segnet import labelmaps
+
+    report = evaluate_module.evaluate([small_basic_model_path], dataset, progress=False)
+    payload = report.to_json()
+    assert payload["prediction_resize"] == labelmaps.METHOD
+    sequences = payload["models"][0]["sequences"]
+    # The synthetic test split is one drive: its figures are the whole split's.
+    assert list(sequences) == ["seq0000"] and sequences["seq0000"]["frames"] == payload["frames"]
+    assert sequences["seq0000"]["global_accuracy"] == pytest.approx(
+        payload["models"][0]["global_accuracy"])

@@ -59,7 +59,8 @@ def _plain(frame, labels, palette, mode, alpha=0.5, interpolation=None):
 
     colors = np.asarray(palette, np.uint8)[labels]
     mask = cv2.resize(colors, (frame.shape[1], frame.shape[0]),
-                      interpolation=interpolation or cv2.INTER_NEAREST)
+                      interpolation=interpolation or getattr(
+                          cv2, "INTER_NEAREST_EXACT", cv2.INTER_NEAREST))
     if mode == "mask":
         return mask
     if mode == "side-by-side":
@@ -83,7 +84,8 @@ def test_every_mode_draws_what_the_plain_opencv_version_draws(scene, mode, label
     frame, labels = scene
     palette = camvid().colors_bgr
     drawn = overlay.Painter(palette, mode, 0.4, label_filter).draw(frame, labels)
-    flag = cv2.INTER_NEAREST if label_filter == "nearest" else cv2.INTER_LINEAR
+    nearest = getattr(cv2, "INTER_NEAREST_EXACT", cv2.INTER_NEAREST)  # centre-aligned if any
+    flag = nearest if label_filter == "nearest" else cv2.INTER_LINEAR
     assert np.array_equal(drawn, _plain(frame, labels, palette, mode, 0.4, flag))
 
 
