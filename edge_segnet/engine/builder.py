@@ -39,8 +39,17 @@ class BuildResult(object):
                 d["quantization"] or "no quantization"),
             "graph: {}; unpooling: {}".format(", ".join(d["prepared_passes"]) or
                                               "already prepared", d["unpool"]),
-            "I/O: " + io,
+            "I/O: " + io] + _dla_lines(d.get("dla")) + [
             "built in {:.1f} s".format(self.seconds)])
+
+
+def _dla_lines(dla):
+    if not dla:
+        return []
+    on_gpu = dla["layers_on_gpu"]
+    return ["DLA core {}: {} layers on the DLA, {} on the GPU{}".format(
+        dla["core"], dla["layers_on_dla"], len(on_gpu),
+        " ({})".format(", ".join(on_gpu)) if on_gpu else "")]
 
 
 def check_hardware(tensorrt, builder, gpu, options):
@@ -112,8 +121,8 @@ def _configure(tensorrt, builder, options, built_plan, log):
     if options.opt_level is not None:
         trt_compat.set_optimization_level(tensorrt, config, options.opt_level)
     if options.dla_core is not None:
-        trt_compat.set_dla(tensorrt, config, options.dla_core, options.gpu_fallback)
-        flags = flags + (["GPU_FALLBACK"] if options.gpu_fallback else [])
+        flags = flags + trt_compat.set_dla(tensorrt, config, options.dla_core,
+                                           options.gpu_fallback)
     trt_compat.set_detailed_profiling(tensorrt, config)
     if options.timing_cache:
         existing = b""
@@ -128,6 +137,29 @@ def _configure(tensorrt, builder, options, built_plan, log):
             log("--timing-cache {} is stale or corrupt (TensorRT {} cannot read it): starting "
                 "a new one".format(options.timing_cache, tensorrt.__version__))
     return config, flags, workspace, calibrator
+
+
+def _dla_placement(tensorrt, network, config, options, log):
+    """Which layers run on the DLA and which on the GPU, said in one line before the build;
+    without --gpu-fallback a layer the DLA cannot run is refused here rather than by the
+    builder minutes later. None without --dla-core."""
+    if options.dla_core is None:
+        return None
+    if options.precision_from_dla:
+        log("--dla-core {}: building FP16 (a DLA runs FP16 and INT8, not FP32)".format(
+            options.dla_core))
+    placement = trt_compat.layer_placement(tensorrt, network, config)
+    on_gpu = [name for name, device in placement if device == "GPU"]
+    if on_gpu and not options.gpu_fallback:
+        raise HardwareRefusal(
+            "--dla-core {} without --gpu-fallback: {} of {} layers cannot run on the DLA "
+            "(first: {})".format(options.dla_core, len(on_gpu), len(placement), on_gpu[0]),
+            hint="add --gpu-fallback to run them on the GPU")
+    log("DLA core {}: {} of {} layers on the DLA{}".format(
+        options.dla_core, len(placement) - len(on_gpu), len(placement),
+        "; on the GPU: " + ", ".join(on_gpu) if on_gpu else ""))
+    return {"core": options.dla_core, "gpu_fallback": bool(options.gpu_fallback),
+            "layers_on_dla": len(placement) - len(on_gpu), "layers_on_gpu": on_gpu}
 
 
 def _trtexec_release(options, built_plan):
@@ -216,6 +248,7 @@ def _build(model_path, options, tensorrt, borrowed, log):
     network, parser = _parse(tensorrt, builder, logger, built_plan)
     config, flags, workspace, calibrator = _configure(tensorrt, builder, options, built_plan,
                                                       log)
+    dla = _dla_placement(tensorrt, network, config, options, log)
     log("building {} engine with TensorRT {} (this takes minutes on a Jetson)".format(
         built_plan.precision, tensorrt.__version__))
     engine_bytes = trt_compat.build_serialized(builder, network, config)
@@ -234,6 +267,7 @@ def _build(model_path, options, tensorrt, borrowed, log):
         "flags": flags,
         "workspace_bytes": workspace,
         "dla_core": options.dla_core,
+        "dla": dla,
         "opt_level": options.opt_level,
         "io": [spec.to_json() for spec in specs],
         "input_format": built_plan.input_format,

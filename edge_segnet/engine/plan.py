@@ -41,6 +41,11 @@ class BuildOptions(object):
             raise UsageError("--dla-core must be 0 or more; got {}".format(dla_core))
         if gpu_fallback and dla_core is None:
             raise UsageError("--gpu-fallback goes with --dla-core N")
+        # A DLA runs FP16 and INT8 only: --dla-core builds FP16 unless --int8, as trtexec does.
+        self.precision_from_dla = dla_core is not None and \
+            releases.dla_precision(precision) != precision
+        if dla_core is not None:
+            precision = releases.dla_precision(precision)
         if calib_cache and precision != "int8":
             raise UsageError("--calib-cache goes with --int8")
         if plugin and unpool == "native":
@@ -218,6 +223,7 @@ def plan(model_path, options, version=None):
                 model_path, input_size[0], input_size[1], exc.message), hint=exc.hint)
         passes = [report.name for report in reports]
         _check_no_empty_tensor(model, input_size, model_path)
+    check_dla(options, unpool, version)
     if options.precision == "fp16" and not releases.has_precision_flags(version):
         from edge_segnet.graph import fp16  # TensorRT 11 takes FP16 only from the model's types
 
@@ -229,6 +235,22 @@ def plan(model_path, options, version=None):
                                plugin_ops=(UNPOOL_OP,) if unpool == "plugin" else ())
     return BuildPlan(model, hashlib.sha256(source_bytes).hexdigest(), passes, unpool,
                      input_size, version, options.precision, quantization, cache)
+
+
+def check_dla(options, unpool, version):
+    """What a DLA can never build, said before TensorRT: a release without DLA support, and
+    the plugin form without --gpu-fallback (a DLA runs no plugin: the unpooling layer has to
+    run on the GPU, and without GPU fallback the build fails after minutes)."""
+    if options.dla_core is None:
+        return
+    if not releases.has_dla(version):
+        raise UsageError("--dla-core: TensorRT {}.{} does not support DLA (8.x to 10.x do)"
+                         .format(*version), hint="leave out --dla-core")
+    if unpool == "plugin" and not options.gpu_fallback:
+        raise UsageError("--dla-core {} without --gpu-fallback cannot build the plugin form: "
+                         "the unpooling plugin runs only on the GPU".format(options.dla_core),
+                         hint="add --gpu-fallback (the plugin layers then run on the GPU), or "
+                              "build with --unpool native")
 
 
 def check_cache_covers(model, cache, cache_path):

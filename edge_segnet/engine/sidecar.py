@@ -77,6 +77,10 @@ def _shape_problem(data):
         missing = [name for name in inner if name not in value]
         if missing:
             return "{} lacks {}".format(key, ", ".join(missing))
+    core = data.get("dla_core")
+    if core is not None and not (isinstance(core, int) and not isinstance(core, bool) and
+                                 core >= 0):
+        return "dla_core is neither null nor a DLA core number"
     plugin = data.get("plugin")
     if plugin is not None and not (isinstance(plugin, dict) and "sha256" in plugin):
         return "plugin is neither null nor a {path, sha256} record"
@@ -85,6 +89,12 @@ def _shape_problem(data):
             len(model["labels"]) == len(model["palette"])):
         return "model labels and palette are not lists of one length"
     return None
+
+
+def dla_core(data):
+    """The DLA core the engine was built for (the runtime must be set to it before
+    deserialising), or None: a GPU engine, or one without a description."""
+    return data.get("dla_core") if data else None
 
 
 def model_info(data, class_count=None):

@@ -129,10 +129,36 @@ def set_optimization_level(tensorrt, config, level):
 
 
 def set_dla(tensorrt, config, core, gpu_fallback):
+    """Configure a DLA build as trtexec does (releases.DLA_FLAGS and around); the precision
+    flags (FP16 unless INT8) come from set_precision. Returns the flags set, by name."""
     config.default_device_type = tensorrt.DeviceType.DLA
     config.DLA_core = int(core)
-    if gpu_fallback:
-        config.set_flag(tensorrt.BuilderFlag.GPU_FALLBACK)
+    names = [name for name in releases.DLA_FLAGS if _has(tensorrt.BuilderFlag, name)]
+    names.append(releases.DLA_FALLBACK_FLAG if gpu_fallback else releases.DLA_NO_FALLBACK_FLAG)
+    for name in names:
+        config.set_flag(getattr(tensorrt.BuilderFlag, name))
+    return names
+
+
+def layer_placement(tensorrt, network, config):
+    """[(layer name, "DLA" or "GPU")] for a network configured for a DLA: a layer runs on the
+    DLA where its device type is the DLA and the builder says it can run there
+    (IBuilderConfig.get_device_type and can_run_on_DLA, bound in every release 8.2-11)."""
+    placement = []
+    for index in range(network.num_layers):
+        layer = network.get_layer(index)
+        on_dla = (config.get_device_type(layer) == tensorrt.DeviceType.DLA and
+                  config.can_run_on_DLA(layer))
+        placement.append((layer.name, "DLA" if on_dla else "GPU"))
+    return placement
+
+
+def set_runtime_dla_core(runtime, core):
+    """The DLA core an engine runs on is the runtime's, set before deserialising (from 8 the
+    default is -1: NvInferRuntime.h, IRuntime::setDLACore, 8.2.1); trtexec does the same
+    (samples/common/sampleEngines.cpp, loadEngineToEnv, 8.2.1 lines 1000-1003)."""
+    if core is not None:
+        runtime.DLA_core = int(core)
 
 
 def set_detailed_profiling(tensorrt, config):

@@ -87,6 +87,7 @@ class TensorRTSegmenter(Segmenter):
             except plugin_library.PluginError:
                 pass
         self._runtime = trt.Runtime(self._logger)
+        trt_compat.set_runtime_dla_core(self._runtime, sidecar.dla_core(description))
         self.engine = self._runtime.deserialize_cuda_engine(data)
         if self.engine is None:
             raise sidecar.EngineMismatch(

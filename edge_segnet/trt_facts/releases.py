@@ -85,6 +85,27 @@ def has_calibrators(version):
     return not is_strongly_typed_only(version)
 
 
+def has_dla(version):
+    """DLA builds (IBuilderConfig.DLA_core, DeviceType.DLA) on 8.x-10.x. NVIDIA's "Working with
+    DLA" page of the 11.1 documentation says 11.0 and 11.1 do not support DLA (the names are
+    still bound)."""
+    return tuple(version) < (11, 0)
+
+
+# What trtexec sets for --useDLACore (samples/common/sampleEngines.cpp, setupNetworkAndConfig:
+# lines 804-830 at 8.2.1, 1123-1152 at v10.3.0): DeviceType.DLA as the default, the core,
+# PREFER_PRECISION_CONSTRAINTS, GPU_FALLBACK with --allowGPUFallback and otherwise DIRECT_IO
+# ("reformatting runs on GPU"), and FP16 unless INT8 was asked for; samples/common/common.h,
+# enableDLA (8.2.1 lines 605-628) says why: "FP32 mode is not permitted" on a DLA.
+DLA_FLAGS = ("PREFER_PRECISION_CONSTRAINTS",)
+DLA_FALLBACK_FLAG, DLA_NO_FALLBACK_FLAG = "GPU_FALLBACK", "DIRECT_IO"
+
+
+def dla_precision(precision):
+    """The precision a DLA build takes: FP32 becomes FP16 (a DLA runs FP16 and INT8 only)."""
+    return "fp16" if precision == "fp32" else precision
+
+
 def has_v3_plugins(version):
     """IPluginV3 and the registry's get_creator from 10.0."""
     return tuple(version) >= (10, 0)

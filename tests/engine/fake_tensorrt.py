@@ -880,6 +880,7 @@ class _Builder(object):
         verbosity = fake.member("ProfilingVerbosity", "LAYER_NAMES_ONLY")
         return fake.new("IBuilderConfig", flags=flags, pools=pools, workspace=0,
                         device_type=fake.member("DeviceType", "GPU"), dla_core=-1,
+                        layer_devices={},
                         calibrator=None, optimization_level=3, verbosity=verbosity,
                         tactic_sources=(1 << len(fake.enums["TacticSource"].__members__)) - 1,
                         timing_cache=None)
@@ -918,6 +919,15 @@ def _build_problem(fake, network, config):
             0, scenario.dla_cores):
         return ("Error Code 2: Internal Error (DLA core {} requested, this platform has {} DLA "
                 "cores)".format(config._f_dla_core, scenario.dla_cores))  # fake's wording
+    if config._f_device_type.name == "DLA" and not _flag_set(fake, config, "GPU_FALLBACK"):
+        # A layer meant for the DLA that cannot run there runs on the GPU only with
+        # GPU_FALLBACK (NvInfer.h, BuilderFlag::kGPU_FALLBACK, 8.2.1 line 7718); without it the
+        # build fails. The text is the fake's wording.
+        for layer in network._f_layers:
+            if _layer_device(config, layer).name == "DLA" and not _can_run_on_dla(
+                    fake, config, layer):
+                return ("Error Code 2: Internal Error ({} cannot run on DLA and GPU fallback "
+                        "is not enabled)".format(layer._f_name))
     if scenario.build_fails:
         if isinstance(scenario.build_fails, str):
             return scenario.build_fails
@@ -959,6 +969,35 @@ def _call_pure(fake, calibrator, owner, name, *args):
     import sys
     sys.stderr.write("[ERROR] Exception caught in {}(): {}\n".format(name, what))
     return None
+
+
+def _flag_set(fake, config, name):
+    return fake.has_member("BuilderFlag", name) and bool(
+        config._f_flags & (1 << int(fake.member("BuilderFlag", name))))
+
+
+# Layer types the fake's DLA never takes: plugins. No public source line says so (the builder
+# is closed); NVIDIA's documentation ("DLA Supported Layers and Restrictions") lists no plugin
+# layer. Other per-layer DLA limits (sizes, kernel shapes, which ops) are not modelled.
+_NOT_ON_DLA = ("PLUGIN", "PLUGIN_V2", "PLUGIN_V3")
+
+
+def _can_run_on_dla(fake, config, layer):
+    """A DLA computes in FP16 or INT8 only (samples/common/common.h, enableDLA, 8.2.1 lines
+    619-624: "FP32 mode is not permitted"; trtexec sets FP16 for it, sampleEngines.cpp at 8.2.1
+    lines 821-824): with neither flag no layer can run there."""
+    if not (_flag_set(fake, config, "FP16") or _flag_set(fake, config, "INT8")):
+        return False
+    return layer._f_type is None or layer._f_type.name not in _NOT_ON_DLA
+
+
+def _layer_device(config, layer):
+    return config._f_layer_devices.get(id(layer), config._f_device_type)
+
+
+def _layer_on_dla(fake, config, layer):
+    return (_layer_device(config, layer).name == "DLA" and
+            _can_run_on_dla(fake, config, layer))
 
 
 def _calibrate(fake, network, config):
@@ -1008,7 +1047,8 @@ def _build(builder, network, config):
         "format": 1, "release": fake.release, "version": fake.version,
         "gpu": fake.scenario.gpu_name, "io": io,
         "layers": [{"name": layer._f_name, "precision": layer._f_precision.name,
-                    "type": layer._f_type.name if layer._f_type is not None else None}
+                    "type": layer._f_type.name if layer._f_type is not None else None,
+                    "device": "DLA" if _layer_on_dla(fake, config, layer) else "GPU"}
                    for layer in network._f_layers],
         "plugins": [list(key) for key in network._f_plugins],
         "builder_flags": _flag_names(fake, "BuilderFlag", config._f_flags),
@@ -1111,6 +1151,21 @@ class _IBuilderConfig(object):
     def get_timing_cache(self):
         return self._f_timing_cache
 
+    def set_device_type(self, layer, device_type):
+        self._f_layer_devices[id(layer)] = device_type
+
+    def get_device_type(self, layer):
+        return _layer_device(self, layer)
+
+    def is_device_type_set(self, layer):
+        return id(layer) in self._f_layer_devices
+
+    def reset_device_type(self, layer):
+        self._f_layer_devices.pop(id(layer), None)
+
+    def can_run_on_DLA(self, layer):
+        return _can_run_on_dla(type(self)._f_fake, self, layer)
+
     def __enter__(self):
         return _common_enter(self)
 
@@ -1133,7 +1188,7 @@ class _ITimingCache(object):
 # --------------------------------------------------------------------------- runtime & engine
 
 
-def _deserialize(fake, logger, data):
+def _deserialize(fake, logger, data, dla_core=-1):
     if not data.startswith(ENGINE_MAGIC):
         fake.log(logger, "ERROR", "Error Code 1: Serialization (Serialization assertion "
                  "magicTagRead == kMAGIC_TAG failed.Magic tag does not match)")
@@ -1161,18 +1216,21 @@ def _deserialize(fake, logger, data):
                      " not found in Plugin Registry)")
             return None
     return fake.new("ICudaEngine", header=header, model=data[start + length:], blob=data,
-                    session=None, logger=logger)
+                    session=None, logger=logger, runtime_dla_core=dla_core)
 
 
 @_models("Runtime")
 class _Runtime(object):
     def __init__(self, logger):
+        """DLA_core -1 until set: "Starting with TensorRT 8, the default value will be -1"
+        (NvInferRuntime.h, IRuntime::setDLACore, 8.2.1 line 650). The engine keeps the core
+        it was deserialised with (``_f_runtime_dla_core``)."""
         self._f_logger = logger
         self._f_dla_core = -1
 
     def deserialize_cuda_engine(self, serialized_engine):
         return _deserialize(type(self)._f_fake, self._f_logger,
-                            bytes(memoryview(serialized_engine)))
+                            bytes(memoryview(serialized_engine)), self._f_dla_core)
 
     num_DLA_cores = property(lambda self: int(type(self)._f_fake.scenario.dla_cores))
     DLA_core = _field("dla_core", int)

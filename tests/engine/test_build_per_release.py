@@ -488,3 +488,61 @@ def test_a_legacy_calibration_cache_is_refused_in_one_line_before_tensorrt(model
     with pytest.raises(UsageError, match="headed LegacyCalibration") as caught:
         _build(release, model_path, tmp_path, "int8", calib_cache=cache_file)
     assert "\n" not in str(caught.value) and "edge-segnet calibrate" in caught.value.hint
+
+
+@pytest.mark.parametrize("release", ["8.2.1", "8.6.1", "10.3.0"])
+def test_a_dla_build_is_fp16_with_trtexec_s_flags_and_says_where_layers_run(release,
+                                                                          model_path,
+                                                                          tmp_path):
+    """--dla-core alone (FP32 by default) would send FP32 layers to a DLA, which runs FP16 and
+    INT8 only: as trtexec, it builds FP16, with DIRECT_IO where there is no GPU fallback."""
+    logged = []
+    trt, cuda = _machine(release, dla_cores=2)
+    output = str(tmp_path / "dla.engine")
+    result = builder.build(model_path, plan.BuildOptions(output=output, unpool="native",
+                                                         dla_core=1),
+                           tensorrt=trt, cuda=cuda, log=logged.append)
+    description = result.description
+    assert description["precision"] == "fp16" and description["dla_core"] == 1
+    assert set(description["flags"]) >= {"FP16", "PREFER_PRECISION_CONSTRAINTS", "DIRECT_IO"}
+    assert "GPU_FALLBACK" not in description["flags"]
+    assert description["dla"]["layers_on_gpu"] == [] and description["dla"]["layers_on_dla"] > 0
+    assert any(line.startswith("DLA core 1: ") for line in logged)
+    assert any("building FP16" in line for line in logged)
+    assert "DLA core 1:" in result.format_text()
+
+
+def test_the_plugin_form_on_a_dla_needs_gpu_fallback_and_says_why(model_path, plugin_path,
+                                                                   tmp_path):
+    trt, cuda = _machine("10.3.0", dla_cores=2, registered_plugins=[PLUGIN])
+    with pytest.raises(UsageError, match="plugin runs only on the GPU") as caught:
+        builder.build(model_path, plan.BuildOptions(output=str(tmp_path / "p.engine"),
+                                                    plugin=plugin_path, dla_core=0),
+                      tensorrt=trt, cuda=cuda)
+    assert "--gpu-fallback" in caught.value.hint
+    assert "Builder.build_serialized_network" not in trt._calls
+    logged = []
+    result = builder.build(model_path, plan.BuildOptions(
+        output=str(tmp_path / "p.engine"), plugin=plugin_path, dla_core=0, gpu_fallback=True),
+        tensorrt=trt, cuda=cuda, log=logged.append)
+    on_gpu = result.description["dla"]["layers_on_gpu"]
+    assert on_gpu and all("npool" in name for name in on_gpu)  # the unpooling layers
+    assert "GPU_FALLBACK" in result.description["flags"]
+    assert any("on the GPU: " + on_gpu[0] in line for line in logged)
+
+
+def test_an_engine_built_for_a_dla_core_is_deserialised_on_that_core(model_path, tmp_path):
+    trt, cuda, result = _build("10.3.0", model_path, tmp_path, dla_core=1,
+                               scenario={"dla_cores": 2})
+    with open(result.engine_path + ".json") as handle:
+        assert json.load(handle)["dla_core"] == 1
+    engine = TensorRTSegmenter(result.engine_path, tensorrt=trt, cuda=cuda)
+    assert engine.engine._f_runtime_dla_core == 1
+    set_at = trt._calls.index("Runtime.DLA_core=")
+    assert set_at < len(trt._calls) - 1 - trt._calls[::-1].index("Runtime.deserialize_cuda_engine")
+    engine.close()
+
+
+def test_dla_on_tensorrt_11_is_refused(model_path, tmp_path):
+    with pytest.raises(UsageError, match="does not support DLA"):
+        _build("11.1", model_path, tmp_path, dla_core=0, scenario={"dla_cores": 2})

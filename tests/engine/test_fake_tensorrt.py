@@ -548,3 +548,26 @@ def test_a_plugin_node_s_namespace_is_its_plugin_namespace_attribute_never_its_d
     parser = trt.OnnxParser(network, trt.Logger())
     assert not parser.parse(unpool_model())  # its plugin_namespace is ""
     assert "Plugin not found" in parser.get_error(0).desc()
+
+
+@pytest.mark.parametrize("release", ["8.2.1", "10.3.0"])
+def test_a_dla_takes_no_fp32_layer_and_no_plugin_without_gpu_fallback(release):
+    trt = make_fake_tensorrt(release, Scenario(dla_cores=1, registered_plugins=[UNPOOL]))
+    logger, builder, network, config, _ = build(trt, unpool_model())
+    config.default_device_type = trt.DeviceType.DLA
+    config.DLA_core = 0
+    layers = [network.get_layer(i) for i in range(network.num_layers)]
+    assert not any(config.can_run_on_DLA(layer) for layer in layers)  # FP32
+    assert builder.build_serialized_network(network, config) is None
+    assert "cannot run on DLA" in trt._log[-1][1]
+    config.set_flag(trt.BuilderFlag.FP16)
+    assert [config.can_run_on_DLA(layer) for layer in layers] == [True, True, False]
+    assert builder.build_serialized_network(network, config) is None  # the plugin layer
+    config.set_flag(trt.BuilderFlag.GPU_FALLBACK)
+    serialized = builder.build_serialized_network(network, config)
+    runtime = trt.Runtime(logger)
+    runtime.DLA_core = 0
+    engine = runtime.deserialize_cuda_engine(serialized)
+    assert [layer["device"] for layer in engine._f_header["layers"]] == ["DLA", "DLA", "GPU"]
+    assert engine._f_runtime_dla_core == 0
+    assert trt.Runtime(logger).DLA_core == -1
