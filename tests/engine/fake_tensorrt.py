@@ -399,12 +399,16 @@ _ITEMSIZE = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "int32": 4, "
 
 
 def _common_enter(this):
+    """python/packaging/tensorrt/__init__.py at 8.2.1, common_enter (lines 73-79); common_exit
+    does nothing (lines 82-87)."""
     warnings.warn("Context managers for TensorRT types are deprecated. Memory will be freed "
                   "automatically when the reference count reaches 0.", DeprecationWarning)
     return this
 
 
 def _itemsize_of(fake, trt_type):
+    """tensorrt/__init__.py, _itemsize (8.2.1 line 173; bindings_wheel/tensorrt/__init__.py
+    later): the size per DataType, None for one it does not list."""
     attrs = fake.manifest["module"]["attributes"]
     for name, size in sorted(_ITEMSIZE.items()):
         if name in attrs and _MODULE_ALIASES[name] == getattr(trt_type, "name", None):
@@ -429,7 +433,7 @@ def _module_functions(fake, module):
             return mapping[trt_type]
         raise TypeError("Could not resolve TensorRT datatype to an equivalent numpy datatype.")
 
-    def volume(iterable):
+    def volume(iterable):  # tensorrt/__init__.py at 8.2.1, volume (line 135)
         vol = 1
         for elem in iterable:
             vol *= elem
@@ -443,7 +447,9 @@ def _module_functions(fake, module):
 
     def init_libnvinfer_plugins(logger, namespace):
         """Registers the standard TensorRT plugins; the fake's registry holds the scenario's
-        creators from the start, so this only records the call."""
+        creators from the start, so this only records the call. That it returns True is the
+        fake's: the function is in libnvinfer_plugin (closed), bound in python/src/infer/
+        pyPlugin.cpp."""
         return True
 
     def get_plugin_registry():
@@ -491,7 +497,9 @@ class _ILogger(object):
 
 @_models("Logger")
 class _Logger(object):
-    """The built-in logger; what it is sent goes to ``trt._log`` (the real one prints)."""
+    """The built-in logger; what it is sent goes to ``trt._log`` (the real one prints). Its
+    min_severity defaults to WARNING (python/src/infer/pyCore.cpp at 8.2.1, DefaultLogger and
+    its binding, lines 417-420 and 476-477)."""
 
     def __init__(self, min_severity=None):
         self._f_min_severity = (min_severity if min_severity is not None else
@@ -515,7 +523,10 @@ class _IProfiler(object):
          "IInt8MinMaxCalibrator", "IInt8LegacyCalibrator")
 class _Calibrator(object):
     """Subclassed in Python; an INT8 build calls get_batch_size, read_calibration_cache, then
-    get_batch until it returns None, then write_calibration_cache."""
+    get_batch until it returns None, then write_calibration_cache. The order is the fake's
+    (the builder is closed); that get_batch's None ends calibration and that a None cache means
+    "no cache" follow python/src/infer/pyInt8.cpp at 8.2.1 (pyCalibratorTrampoline::getBatch
+    and readCalibrationCache, lines 39-73)."""
 
     def __init__(self):
         pass
@@ -529,6 +540,9 @@ class _IPluginCreator(object):
 
 
 def _find_creator(fake, name, version, namespace):
+    """An exact (name, version, namespace) match, as IPluginRegistry::getPluginCreator takes
+    all three (NvInferRuntimeCommon.h at 8.2.1; bound in python/src/infer/pyPlugin.cpp line
+    247 with plugin_namespace defaulting to ""). None where none: it returns nullptr."""
     key = (str(name), str(version), str(namespace))
     return key if key in fake.plugins else None
 
@@ -551,7 +565,7 @@ class _IPluginRegistry(object):
     def get_plugin_creator(self, type, version, plugin_namespace=""):
         fake = self.__class__._f_fake
         key = _find_creator(fake, type, version, plugin_namespace)
-        if key is None:
+        if key is None:  # the logged text is as seen from the library, not from a source line
             fake.log(None, "ERROR", "getPluginCreator could not find plugin: {} version: {}"
                      .format(type, version))
             return None
@@ -596,6 +610,8 @@ class _INetworkDefinition(object):
     num_layers = property(lambda self: len(self._f_layers))
     has_implicit_batch_dimension = property(lambda self: not self._f_explicit)
 
+    # nullptr (None) for an index out of range: NvInfer.h at 8.2.1, INetworkDefinition::
+    # getLayer, getInput, getOutput (lines 6331, 6357, 6387).
     def get_input(self, index):
         return self._f_inputs[index] if 0 <= index < len(self._f_inputs) else None
 
@@ -609,6 +625,7 @@ class _INetworkDefinition(object):
         return len(self._f_layers)
 
     def __getitem__(self, index):
+        # IndexError as a Python sequence; no source line checked for the bound __getitem__.
         if not 0 <= index < len(self._f_layers):
             raise IndexError(index)
         return self._f_layers[index]
@@ -617,7 +634,9 @@ class _INetworkDefinition(object):
         pass
 
 
-# ONNX elem_type -> DataType member name (the parser's convertDtype); INT64 is INT32 before 10.
+# ONNX elem_type -> DataType member name: onnx-tensorrt onnx2trt_utils.cpp, convertDtype (8.2-GA
+# lines 343-361: DOUBLE and INT64 become FLOAT and INT32 there; UINT8 is refused, which the
+# missing DataType.UINT8 of 8.2 gives here). Later branches add UINT8, INT64, BF16.
 _ONNX_TO_DTYPE = {1: "FLOAT", 11: "FLOAT", 10: "HALF", 3: "INT8", 2: "UINT8", 9: "BOOL",
                   6: "INT32", 7: "INT64", 16: "BF16"}
 _LAYER_TYPES = {
@@ -673,6 +692,8 @@ class _OnnxParser(object):
         return _import_onnx(self, bytes(memoryview(model)))
 
     def parse_from_file(self, model):
+        """An unreadable file: "Failed to open file: <path>" logged (onnx-tensorrt
+        onnx2trt_utils.cpp at 8.2-GA, line 1575) and False."""
         fake = type(self)._f_fake
         try:
             with open(model, "rb") as handle:
@@ -714,6 +735,8 @@ class _ParserError(object):
         return self._f_line
 
     def __str__(self):
+        """python/src/parsers/pyOnnx.cpp at 8.2.1, parser_error_str (line 47); from 10 the node's
+        name and operator too (pyOnnx.cpp at v10.3.0, parserErrorStr bound at line 184)."""
         if type(self)._f_fake.lists("ParserError", "node_name"):
             return "In node {} with name: {} and operator: {} ({}): {}: {}".format(
                 self._f_node, self._f_node_name, self._f_node_operator, self._f_func,
@@ -759,7 +782,7 @@ def _import_onnx(parser, data):
     except Exception:
         return _parser_error(parser, "MODEL_DESERIALIZE_FAILED",
                              "Failed to parse ONNX model from the given buffer")
-    if not network._f_explicit:
+    if not network._f_explicit:  # onnx-tensorrt ModelImporter.cpp at 8.2-GA, line 597
         return _parser_error(
             parser, "INVALID_VALUE", "Assertion failed: !mImporterCtx.network()->"
             "hasImplicitBatchDimension() && \"This version of the ONNX parser only supports "
@@ -863,12 +886,21 @@ class _Builder(object):
     def create_network(self, flags=0):
         fake = type(self)._f_fake
         creation = fake.enums["NetworkDefinitionCreationFlag"].__members__
+        # From 10 every network is explicit-batch and the flag is ignored (NvInfer.h at
+        # v10.3.0, kEXPLICIT_BATCH, lines 9611-9614).
         explicit = fake.major >= 10 or bool(
             "EXPLICIT_BATCH" in creation and flags & (1 << int(creation["EXPLICIT_BATCH"])))
         return fake.new("INetworkDefinition", flags=int(flags), explicit=explicit, inputs=[],
                         outputs=[], layers=[], plugins=[], model=None, logger=self._f_logger)
 
     def create_builder_config(self):
+        """Defaults: TF32 on (NvInfer.h at 8.2.1, kTF32, line 7736: "Enabled by default"); a
+        0-byte max_workspace_size on 8.2 (line 7960); WORKSPACE "max device memory" and the DLA
+        pools 1 MiB / 1 GiB / 512 MiB (NvInfer.h at v10.3.0, MemoryPoolType, lines 8526-8550);
+        LAYER_NAMES_ONLY verbosity (NvInferRuntime.h at 8.2.1, line 1255); optimization level 3
+        (NvInfer.h at v8.6.1, line 9777); GPU with DLA core -1. Tactic sources: every one on,
+        the fake's choice (NvInfer.h at 8.2.1, setTacticSources, says the default depends on
+        the platform)."""
         fake = type(self)._f_fake
         flags = 0
         if fake.has_member("BuilderFlag", "TF32"):  # on by default
@@ -886,6 +918,9 @@ class _Builder(object):
                         timing_cache=None)
 
     def build_serialized_network(self, network, config):
+        # None on failure, after logging why (NvInfer.h: nullptr on failure). The error texts
+        # of _build_problem are the fake's wording (the builder is closed), each in the form
+        # the library prints ("Error Code N: ...").
         blob = _build(self, network, config)
         return type(self)._f_fake.host_memory(blob) if blob is not None else None
 
@@ -1189,6 +1224,9 @@ class _ITimingCache(object):
 
 
 def _deserialize(fake, logger, data, dla_core=-1):
+    """None after logging why, as IRuntime::deserializeCudaEngine returns nullptr; the
+    refusals (another release, another GPU, a plugin creator missing) are the ones the
+    documentation names, in the fake's wording modelled on the library's messages."""
     if not data.startswith(ENGINE_MAGIC):
         fake.log(logger, "ERROR", "Error Code 1: Serialization (Serialization assertion "
                  "magicTagRead == kMAGIC_TAG failed.Magic tag does not match)")
@@ -1250,6 +1288,8 @@ class _ICudaEngine(object):
     """An engine knows its I/O (inputs first, then outputs, as TensorRT orders bindings)."""
 
     def _f_io(self, key):
+        """The I/O entry by name or index. An unknown name logs an API usage error (the text
+        is modelled on the library's, no source line) and gives None."""
         fake = type(self)._f_fake
         io = self._f_header["io"]
         if isinstance(key, str):
@@ -1269,7 +1309,7 @@ class _ICudaEngine(object):
         entry = self._f_io(int(index))
         return entry["name"] if entry else None
 
-    def get_binding_index(self, name):
+    def get_binding_index(self, name):  # -1 if not found: NvInferRuntime.h at 8.2.1, l. 1309
         names = [entry["name"] for entry in self._f_header["io"]]
         return names.index(name) if name in names else -1
 
@@ -1358,7 +1398,10 @@ class _ICudaEngine(object):
 
 @_models("EngineInspector")
 class _EngineInspector(object):
-    """JSON as TensorRT writes it: layer names, or dicts with ProfilingVerbosity.DETAILED."""
+    """JSON with a "Layers" list: names, or dicts with ProfilingVerbosity.DETAILED (NvInfer
+    Runtime.h at v10.3.0, IEngineInspector::getEngineInformation, lines 4532-4549, says only
+    that it describes every layer in the format asked for; the keys are those trtexec's
+    --exportLayerInfo files hold, not a source line)."""
 
     def _f_layer(self, layer):
         if self._f_engine._f_header["profiling_verbosity"] == "DETAILED":
@@ -1387,7 +1430,9 @@ def _onnx_numpy_type(elem_type):
 
 def _execute(context, pointers):
     """Runs the engine's model on the bytes at the bound addresses; False (logged) if one is
-    missing, as enqueue refuses."""
+    missing. False on failure: NvInferRuntime.h, IExecutionContext::executeV2 (8.2.1, line
+    2236) and enqueueV3 (v10.3.0, line 4256); the logged text is modelled on the library's
+    message, not taken from a source line."""
     engine = context._f_engine
     fake = type(context)._f_fake
     io = engine._f_header["io"]
@@ -1446,6 +1491,8 @@ class _IExecutionContext(object):
         return _execute(self, self._f_by_binding(bindings))
 
     def set_tensor_address(self, name, memory):
+        # False for a name the engine lacks: the bool it returns (NvInferRuntime.h at v10.3.0,
+        # setTensorAddress); which checks it makes beyond the name is not modelled.
         if self._f_engine._f_io(name) is None:
             return False
         self._f_addresses[name] = int(memory)
@@ -1520,6 +1567,8 @@ class _DataType(object):
 
 
 def _no_constructor(name):
+    # pybind11's text for a class bound without py::init (pybind11 detail/class.h,
+    # pybind11_object_init).
     def __init__(self, *args, **kwargs):
         raise TypeError("tensorrt.tensorrt.{}: No constructor defined!".format(name))
     return __init__
