@@ -144,3 +144,22 @@ def fifo():
     stop.set()
     for thread in threads:
         thread.join(timeout=1.0)
+
+
+@pytest.fixture
+def two_drives(tmp_path):
+    """A CamVid-layout set: train has drives A and B, val has more frames of A."""
+    import cv2
+
+    rng = np.random.default_rng(0)
+    for split, names in (("train", ["A_001", "A_002", "B_001", "B_002", "B_003"]),
+                         ("val", ["A_003"])):
+        for folder in (split, split + "annot"):
+            os.makedirs(str(tmp_path / folder))
+        for name in names:
+            cv2.imwrite(str(tmp_path / split / (name + ".png")),
+                        rng.integers(0, 255, (12, 16, 3)).astype(np.uint8))
+            label = np.full((12, 16), 1 if name.startswith("A") else 2, np.uint8)
+            label[:, :4] = 0
+            cv2.imwrite(str(tmp_path / (split + "annot") / (name + ".png")), label)
+    return str(tmp_path)

@@ -111,6 +111,40 @@ def list_samples(root, split="test", layout="camvid"):
     return _pair(_images_in(image_dir), _images_in(label_dir), image_dir, label_dir)
 
 
+def select_samples(root, split, layout="camvid", sequences=None):
+    """The samples of ``split`` (several joined with ``+``: ``train+val``), sorted by name,
+    filtered by recording sequence: ``sequences`` is None (all), ``("+", names)`` (only those
+    sequences) or ``("-", names)`` (all but those). CamVid names a frame SEQUENCE_FRAME."""
+    samples = []
+    for part in split.split("+"):
+        samples.extend(list_samples(root, part, layout))
+    samples.sort(key=lambda sample: sample.name)
+    if sequences:
+        mode, names = sequences
+        if mode not in ("+", "-"):
+            raise ValueError("sequences must be ('+', names) or ('-', names)")
+        names = set(names)
+        known = {sequence_name(sample.name) for sample in samples}
+        missing = sorted(names - known)
+        if missing:
+            raise DataError("sequence {} not in split {} of {} (it has {})".format(
+                ", ".join(missing), split, root, ", ".join(sorted(known))))
+        samples = [sample for sample in samples
+                   if (sequence_name(sample.name) in names) == (mode == "+")]
+    if not samples:
+        raise DataError("no image left in split {} of {}".format(split, root))
+    return samples
+
+
+def split_label(split, sequences=None):
+    """A name for a split and its sequence filter (cache folders, logs, the model card)."""
+    if not sequences:
+        return split
+    mode, names = sequences
+    return "{}{}{}".format(split, "-only-" if mode == "+" else "-without-", "-".join(
+        sorted(names)))
+
+
 def read_image(path):
     cv2 = optional.require("cv2", "reading images")
     inputs.check_regular_file(path, "image")

@@ -217,14 +217,16 @@ def _write_prediction(cv2, folder, image_path, predicted):
 
 def evaluate(models, data_root, split="test", layout="camvid", ignore_class="void",
              threads=None, progress=True, warn=None, backend="auto", reference=None,
-             predictions=None):
+             predictions=None, sequences=None):
     """Evaluate every model on the split; returns a Report. Memory stays bounded: one frame
     and one confusion matrix per model at a time. ``reference`` ("paper") adds the SegNet
     paper's CamVid row to the report. ``predictions``: a folder for each image's label map
-    (class ids at the model's resolution, as ``run --labels`` writes them, named by the image)."""
+    (class ids at the model's resolution, as ``run --labels`` writes them, named by the image).
+    ``split`` may join splits (``train+val``); ``sequences`` keeps or leaves out recording
+    sequences (``("+", ["0006R0"])``: datasets.select_samples)."""
     cv2 = optional.require("cv2", "evaluating on images")
     published = paper.load(reference) if reference else None
-    samples = datasets.list_samples(data_root, split, layout)
+    samples = datasets.select_samples(data_root, split, layout, sequences)
     results = []
     out_of_range = {}
     labels = model_labels(models)

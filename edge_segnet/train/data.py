@@ -165,7 +165,7 @@ class SegmentationData(torch.utils.data.Dataset):
     def __init__(self, root, split, size, class_count, ignore_index, layout="camvid",
                  augment=False, scale_range=(0.75, 1.25), seed=0, cache_dir=None, log=None,
                  sequences=None, photometric=False):
-        self.samples = split_samples(root, split, layout, sequences)
+        self.samples = datasets.select_samples(root, split, layout, sequences)
         self.photometric = bool(photometric)
         self.size = tuple(size)
         self.class_count = class_count
@@ -181,8 +181,8 @@ class SegmentationData(torch.utils.data.Dataset):
         self.cache = None
         if cache_dir:
             self.cache = DecodedCache.open_or_build(
-                cache_dir, root, split_label(split, sequences), layout, self.source_size(),
-                self.samples, log)
+                cache_dir, root, datasets.split_label(split, sequences), layout,
+                self.source_size(), self.samples, log)
 
     def source_size(self):
         """What the cache holds: the input size for evaluation; for training the largest size
@@ -286,40 +286,6 @@ def photometric_jitter(cv2, image, random):
         hsv[:, :, 1] = np.clip(hsv[:, :, 1] * saturation, 0, 255).astype(np.uint8)
         image = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
     return image
-
-
-def split_samples(root, split, layout="camvid", sequences=None):
-    """The samples of ``split`` (several joined with ``+``: ``train+val``), sorted by name,
-    filtered by recording sequence: ``sequences`` is None (all), ``("+", names)`` (only those
-    sequences) or ``("-", names)`` (all but those). CamVid names a frame SEQUENCE_FRAME."""
-    samples = []
-    for part in split.split("+"):
-        samples.extend(datasets.list_samples(root, part, layout))
-    samples.sort(key=lambda sample: sample.name)
-    if sequences:
-        mode, names = sequences
-        if mode not in ("+", "-"):
-            raise ValueError("sequences must be ('+', names) or ('-', names)")
-        names = set(names)
-        known = {datasets.sequence_name(sample.name) for sample in samples}
-        missing = sorted(names - known)
-        if missing:
-            raise DataError("sequence {} not in split {} of {} (it has {})".format(
-                ", ".join(missing), split, root, ", ".join(sorted(known))))
-        samples = [sample for sample in samples
-                   if (datasets.sequence_name(sample.name) in names) == (mode == "+")]
-    if not samples:
-        raise DataError("no image left in split {} of {}".format(split, root))
-    return samples
-
-
-def split_label(split, sequences=None):
-    """A name for a split and its sequence filter (cache folders, logs, the model card)."""
-    if not sequences:
-        return split
-    mode, names = sequences
-    return "{}{}{}".format(split, "-only-" if mode == "+" else "-without-", "-".join(
-        sorted(names)))
 
 
 def class_weights(data, method="median"):

@@ -217,3 +217,10 @@ def test_the_report_scores_each_recording_sequence_and_says_how_predictions_were
     assert list(sequences) == ["seq0000"] and sequences["seq0000"]["frames"] == payload["frames"]
     assert sequences["seq0000"]["global_accuracy"] == pytest.approx(
         payload["models"][0]["global_accuracy"])
+
+
+def test_a_held_out_sequence_of_joined_splits_is_scored_alone(two_drives, small_basic_model_path):
+    report = evaluate_module.evaluate([small_basic_model_path], two_drives, split="train+val",
+                                      sequences=("+", ["B"]), progress=False)
+    assert report.frames == 3
+    assert list(report.to_json()["models"][0]["sequences"]) == ["B"]
