@@ -132,6 +132,18 @@ def reported_errors():
         raise typer.Exit(code)
 
 
+@contextlib.contextmanager
+def cuda_lifetime():
+    """The span of a command that may use the GPU: the CUDA layer it opens (once, shared by
+    the builder, the engine cache and the Segmenter) is closed when the span ends, on every
+    path. pycuda aborts the interpreter at exit while a context it pushed is still on its
+    stack (see engine/cuda_memory.py)."""
+    from edge_segnet.engine import cuda_memory
+
+    with cuda_memory.session():
+        yield
+
+
 def _version_callback(value):
     if value:
         typer.echo("edge-segnet {}".format(edge_segnet.__version__))
@@ -437,7 +449,8 @@ def build(
             typer.echo("wrote {} (the graph edge-segnet builds)".format(onnx_path))
             typer.echo(line)
             return
-        result = builder.build(model, options, log=lambda line: typer.echo(line, err=True))
+        with cuda_lifetime():
+            result = builder.build(model, options, log=lambda line: typer.echo(line, err=True))
     typer.echo(result.format_text() if result.plan else "up to date: {}".format(
         result.engine_path))
     typer.echo("wrote {} and {}".format(result.engine_path, result.engine_path + ".json")
@@ -455,7 +468,7 @@ def selftest(
     verify each against ONNX Runtime, profile each, one screen of pass/fail."""
     from edge_segnet.engine import selftest as selftest_module
 
-    with reported_errors():
+    with reported_errors(), cuda_lifetime():
         report = selftest_module.run(model=model, iterations=iterations, keep=keep,
                                      log=lambda line: typer.echo(line, err=True))
     typer.echo(report.format_text())
@@ -484,7 +497,7 @@ def verify(
     engine against its ONNX model shows what FP16/INT8 cost)."""
     from edge_segnet import fileio, verify as verify_module
 
-    with reported_errors():
+    with reported_errors(), cuda_lifetime():
         verify_module.check_tolerances(atol, min_agreement)
         fileio.check_outputs_apart([("--json", json_path)], [
             ("MODEL_A", model_a), ("MODEL_B", model_b), ("--images", images)])
@@ -535,7 +548,7 @@ def evaluate(
     from edge_segnet import fileio
     from edge_segnet.eval import evaluate as evaluate_module, paper, plot as plot_module
 
-    with reported_errors():
+    with reported_errors(), cuda_lifetime():
         if reference:
             paper.load(reference)
         fileio.check_outputs_apart(
@@ -594,7 +607,7 @@ def profile(
     from edge_segnet.profile import profiler, report as report_module
     from edge_segnet.sizes import parse_size
 
-    with reported_errors():
+    with reported_errors(), cuda_lifetime():
         options = profiler.ProfileOptions(
             backend=backend, iterations=iterations, duration=duration, warmup=warmup,
             per_layer=per_layer, tegrastats_on=tegrastats_on, cuda_graph=cuda_graph,
@@ -666,7 +679,7 @@ def run(
     from edge_segnet import fileio, runner
     from edge_segnet.run_setup import build_run
 
-    with reported_errors():
+    with reported_errors(), cuda_lifetime():
         fileio.check_outputs_apart(
             [("-o", output), ("--images", images), ("--labels", labels_dir)],
             [("--source", source), ("--camera", camera), ("--model", model)])
@@ -677,11 +690,15 @@ def run(
             labels_dir=labels_dir, color_masks=color_masks, serve=serve, headless=headless,
             max_frames=max_frames, duration=duration, realtime=realtime, threads=threads,
             backend=backend, image_format=image_format)
-        for line in setup.messages:
-            typer.echo(line)
-        summary = runner.run(setup.segmenter, setup.source, setup.sinks, setup.painter,
-                             setup.options)
-    typer.echo("{} on {}".format(setup.segmenter.describe(), setup.source_name))
+        try:
+            for line in setup.messages:
+                typer.echo(line)
+            summary = runner.run(setup.segmenter, setup.source, setup.sinks, setup.painter,
+                                 setup.options)
+            described = setup.segmenter.describe()
+        finally:
+            setup.segmenter.close()  # its GPU buffers, before the CUDA they live in closes
+    typer.echo("{} on {}".format(described, setup.source_name))
     typer.echo(summary.format_text())
     for path in setup.outputs:
         typer.echo("wrote {}".format(path))

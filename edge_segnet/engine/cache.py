@@ -8,7 +8,7 @@ import json
 import os
 
 from edge_segnet import inputs
-from edge_segnet.engine import sidecar
+from edge_segnet.engine import cuda_memory, sidecar
 from edge_segnet.errors import ModelError
 
 CACHE_VARIABLE = "EDGE_SEGNET_CACHE"
@@ -52,9 +52,18 @@ def is_valid(engine_path, key):
 
 def cached_engine(model_path, precision="fp32", input_size=None, unpool=None, tensorrt=None,
                   cuda=None, environ=None, log=None, builder=None):
-    """The path of a valid cached engine for ``model_path``, building it first when needed."""
+    """The path of a valid cached engine for ``model_path``, building it first when needed.
+    Without ``cuda`` it borrows the process's CudaMemory (the one the Segmenter that loads the
+    engine will use), never a second one."""
+    with cuda_memory.Borrowed(cuda) as borrowed:
+        return _cached_engine(model_path, precision, input_size, unpool, tensorrt, borrowed,
+                              environ, log, builder)
+
+
+def _cached_engine(model_path, precision, input_size, unpool, tensorrt, borrowed, environ, log,
+                   builder):
     from edge_segnet import optional
-    from edge_segnet.engine import builder as builder_module, cuda_memory, plan
+    from edge_segnet.engine import builder as builder_module, plan
     from edge_segnet.engine import plugin_library
 
     builder = builder or builder_module
@@ -65,7 +74,7 @@ def cached_engine(model_path, precision="fp32", input_size=None, unpool=None, te
             model_path) else "model path {} is a folder; give an .onnx file".format(
                 model_path))
     tensorrt = tensorrt or optional.require("tensorrt", "the TensorRT backend")
-    cuda = cuda or cuda_memory.open_cuda()
+    cuda = borrowed.get()
     form = unpool or "plugin"
     plugin_sha = None
     if form == "plugin":

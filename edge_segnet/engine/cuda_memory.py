@@ -346,11 +346,11 @@ class Borrowed(object):
     GPU) and released when the block ends."""
 
     def __init__(self, given=None):
-        self._given, self._taken = given, None
+        self.given, self._taken = given, None
 
     def get(self):
-        if self._given is not None:
-            return self._given
+        if self.given is not None:
+            return self.given
         if self._taken is None:
             self._taken = acquire()
         return self._taken
@@ -373,15 +373,18 @@ def session():
     """The block of a command that may use the GPU. Nothing is opened here: the first
     ``acquire()`` inside opens CUDA (a command run on ONNX Runtime never does), and the block's
     end closes it, however the block ends, whatever was not released. Nested sessions share
-    the outer one."""
+    the outer one; a CudaMemory that was open before the session began stays open while it
+    has holders."""
     with _Process.lock:
         _Process.sessions += 1
+        before = _Process.memory
     try:
         yield
     finally:
         with _Process.lock:
             _Process.sessions -= 1
-            if _Process.sessions == 0 and _Process.memory is not None:
+            if (_Process.sessions == 0 and _Process.memory is not None
+                    and (_Process.memory is not before or _Process.users == 0)):
                 _close_process_memory()
 
 

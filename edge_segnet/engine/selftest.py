@@ -7,6 +7,7 @@ import shutil
 import tempfile
 
 from edge_segnet import inputs, optional
+from edge_segnet.engine import cuda_memory
 from edge_segnet.errors import EdgeSegnetError, ModelError, UsageError
 
 # Arg-max agreement with ONNX Runtime (FP32) that each precision must reach.
@@ -163,8 +164,13 @@ def _gray_frame(size):
 
 
 def run(model=None, iterations=50, keep=None, tensorrt=None, cuda=None, log=None):
-    """Run every check that this machine allows; returns a SelftestReport."""
-    from edge_segnet.engine import cuda_memory
+    """Run every check that this machine allows; returns a SelftestReport. Without ``cuda`` the
+    checks share the process's CudaMemory, given back at the end."""
+    with cuda_memory.Borrowed(cuda) as borrowed:
+        return _run(model, iterations, keep, tensorrt, borrowed, log)
+
+
+def _run(model, iterations, keep, tensorrt, borrowed, log):
     from edge_segnet.models import shipped
 
     log = log or (lambda line: None)
@@ -178,9 +184,10 @@ def run(model=None, iterations=50, keep=None, tensorrt=None, cuda=None, log=None
         raise ModelError("model file not found: {}".format(model_path))
     report = SelftestReport()
     tensorrt = tensorrt or optional.try_import("tensorrt")
-    if tensorrt is not None and cuda is None:
+    cuda = None
+    if tensorrt is not None or borrowed.given is not None:
         try:
-            cuda = cuda_memory.open_cuda()
+            cuda = borrowed.get()
         except EdgeSegnetError as exc:
             report.add("CUDA", Check.FAIL, str(exc))
     _facts(report, tensorrt, cuda)

@@ -57,8 +57,10 @@ class TensorRTSegmenter(Segmenter):
         self._trt = tensorrt or optional.require("tensorrt", "the TensorRT backend")
         description = sidecar.read(engine_path)
         self._device = {}
-        self._owns_cuda = cuda is None
-        self._cuda = cuda or cuda_memory.open_cuda()
+        # Without ``cuda`` the Segmenter holds the process's CudaMemory (the command's, which
+        # the engine cache and the builder used too) until close().
+        self._holds_cuda = cuda is None
+        self._cuda = cuda or cuda_memory.acquire()
         try:
             self._load(description, environ)
         except BaseException:
@@ -180,12 +182,17 @@ class TensorRTSegmenter(Segmenter):
         self._execute(self._output_names(False))
 
     def close(self):
-        for buffer in self._device.values():
-            self._cuda.free(buffer)
-        self._device = {}
-        self.context = self.engine = None
-        if self._owns_cuda:
-            self._cuda.close()
+        """Frees the GPU buffers and gives the CudaMemory back; a second close does nothing."""
+        try:
+            for buffer in self._device.values():
+                self._cuda.free(buffer)
+        finally:
+            self._device = {}
+            # TensorRT's objects go before the CUDA context they live in is popped.
+            self.context = self.engine = self._runtime = None
+            if self._holds_cuda:
+                self._holds_cuda = False
+                cuda_memory.release(self._cuda)
 
     def describe(self):
         return "{} {} on {} {} {}x{}".format(self.backend_name, self._trt.__version__,

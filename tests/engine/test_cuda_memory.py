@@ -1,3 +1,9 @@
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
 import types
 
 import numpy as np
@@ -5,6 +11,7 @@ import pytest
 
 from edge_segnet.engine import cuda_memory
 from edge_segnet.errors import MissingDependencyError
+from tests.engine.fake_cuda import PYCUDA_STACK_ERROR, make_fake_pycuda
 
 
 def test_without_pycuda_or_cuda_python_the_error_says_how_to_get_either(monkeypatch):
@@ -31,12 +38,21 @@ def _stand_in_pycuda(calls):
         def free(self):
             calls.append("free")
 
+    stack = []
+
     class Context(object):
+        # pycuda's Context.pop is static and pops the calling thread's top (see fake_cuda.py).
         def push(self):
             calls.append("push")
+            stack.append(self)
 
-        def pop(self):
+        @staticmethod
+        def pop():
+            if not stack:
+                raise Error("context::pop failed: invalid context - cannot pop non-current "
+                            "context")
             calls.append("pop")
+            stack.pop()
 
     class Device(object):
         def __init__(self, index):
@@ -201,3 +217,129 @@ def test_a_failing_cuda_call_is_one_line_naming_what_was_being_done():
         cuda.device_alloc(1 << 30)
     assert str(caught.value).startswith("CUDA error while allocating 1073741824 bytes on the "
                                         "GPU: cudaErrorMemoryAllocation (out of memory)")
+
+
+# --- the pycuda stand-in is as strict as pycuda about its context stack -------------------
+
+def test_the_pycuda_stand_in_pops_per_thread_and_refuses_an_empty_stack_as_pycuda_does():
+    _, driver = make_fake_pycuda(abort_at_exit=False)
+    driver.init()
+    context = driver.Device(0).retain_primary_context()
+    assert driver.Context.get_current() is None  # retaining pushes nothing
+    with pytest.raises(driver.LogicError, match="cuMemAlloc failed: invalid context"):
+        driver.mem_alloc(16)  # no current context: CUDA_ERROR_INVALID_CONTEXT
+    context.push()
+    driver.mem_alloc(16).free()
+    errors = []
+
+    def other_thread():
+        try:
+            driver.Context.pop()
+        except driver.LogicError as exc:
+            errors.append(str(exc))
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    worker.join()
+    assert errors == ["context::pop failed: invalid context - cannot pop non-current context"]
+    driver.Context.pop()
+    with pytest.raises(driver.LogicError, match="cannot pop non-current context"):
+        context.pop()
+
+
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _exit_with(pushes, pops):
+    code = textwrap.dedent("""
+        import sys
+        sys.path.insert(0, {repo!r})
+        from tests.engine.fake_cuda import install_fake_pycuda
+        driver = install_fake_pycuda()
+        driver.init()
+        context = driver.Device(0).retain_primary_context()
+        for _ in range({pushes}):
+            context.push()
+        for _ in range({pops}):
+            driver.Context.pop()
+        print("done")
+    """).format(repo=_REPO, pushes=pushes, pops=pops)
+    return subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+
+
+def test_the_pycuda_stand_in_aborts_at_exit_with_a_context_left_pushed_as_pycuda_does():
+    left = _exit_with(pushes=2, pops=1)
+    assert left.returncode == -signal.SIGABRT and left.stdout == "done\n"
+    assert PYCUDA_STACK_ERROR in left.stderr
+    clean = _exit_with(pushes=2, pops=2)
+    assert (clean.returncode, clean.stderr) == (0, "")
+
+
+def test_pycuda_memory_pops_its_own_push_once_and_leaves_the_callers_context():
+    _, driver = make_fake_pycuda(abort_at_exit=False)
+    driver.init()
+    callers = driver.Device(0).make_context()  # the application's own, pushed before ours
+    cuda = cuda_memory.PycudaMemory(driver)
+    assert driver._f_stacks()[0][1] == [callers, driver.Context.get_current()]
+    cuda.close()
+    cuda.close()  # a second close must not pop the caller's context
+    assert driver._f_stacks()[0][1] == [callers]
+
+
+# --- one CUDA layer per process, closed by the command's session --------------------------
+
+@pytest.fixture
+def pycuda_driver(monkeypatch):
+    """The strict pycuda stand-in as ``pycuda.driver`` (no abort: the test reads the stack)."""
+    package, driver = make_fake_pycuda(abort_at_exit=False)
+    monkeypatch.setitem(sys.modules, "pycuda", package)
+    monkeypatch.setitem(sys.modules, "pycuda.driver", driver)
+    yield driver
+    cuda_memory._Process.memory, cuda_memory._Process.users = None, 0
+    cuda_memory._Process.sessions = 0
+
+
+def _pushed(driver):
+    return sum(len(entries) for _, entries in driver._f_stacks())
+
+
+def test_a_session_opens_cuda_once_for_all_its_users_and_pops_it_at_its_end(pycuda_driver):
+    with cuda_memory.session():
+        assert not cuda_memory.is_open()  # nothing opened until someone needs the GPU
+        first = cuda_memory.acquire()
+        with cuda_memory.Borrowed() as borrowed:
+            assert borrowed.get() is first
+        assert cuda_memory.acquire() is first  # never released: the session still closes it
+        assert _pushed(pycuda_driver) == 1
+    assert _pushed(pycuda_driver) == 0 and not cuda_memory.is_open()
+
+
+@pytest.mark.parametrize("stop", [RuntimeError("build failed"), KeyboardInterrupt()])
+def test_a_session_ended_by_an_error_or_an_interrupt_pops_what_it_pushed(pycuda_driver, stop):
+    with pytest.raises(type(stop)):
+        with cuda_memory.session():
+            cuda_memory.acquire()
+            raise stop
+    assert _pushed(pycuda_driver) == 0
+
+
+def test_without_a_session_the_last_release_closes_cuda(pycuda_driver):
+    first = cuda_memory.acquire()
+    assert cuda_memory.acquire() is first
+    cuda_memory.release(first)
+    assert _pushed(pycuda_driver) == 1
+    cuda_memory.release(first)
+    assert _pushed(pycuda_driver) == 0
+    cuda_memory.release(first)  # one release too many changes nothing
+    assert _pushed(pycuda_driver) == 0
+
+
+def test_a_session_leaves_open_what_was_opened_before_it(pycuda_driver):
+    held = cuda_memory.acquire()  # e.g. a Segmenter opened by library code
+    with cuda_memory.session():
+        assert cuda_memory.acquire() is held
+    assert _pushed(pycuda_driver) == 1
+    cuda_memory.release(held)
+    cuda_memory.release(held)
+    assert _pushed(pycuda_driver) == 0
