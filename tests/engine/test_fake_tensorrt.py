@@ -151,7 +151,7 @@ def test_round_trip_parse_build_serialize_deserialize_execute(release, frame):
     logits, labels = expected(frame)
     np.testing.assert_allclose(outputs["logits"], logits, rtol=1e-6)
     np.testing.assert_array_equal(outputs["labels"], labels)
-    assert outputs["labels"].dtype == trt.nptype(labels_type)
+    assert outputs["labels"].dtype == numpy_type(labels_type)
     assert bytes(engine.serialize()) == blob
 
 
@@ -236,7 +236,9 @@ def test_enums_are_comparable_hashable_ints(release):
     assert trt.Logger.WARNING == trt.ILogger.Severity.WARNING == trt.ILogger.WARNING
     assert trt.Logger.ERROR < trt.Logger.WARNING  # Severity is an arithmetic enum
     assert trt.DataType.HALF.itemsize == 2
-    assert trt.nptype(trt.float16) == np.float16 and trt.volume((1, 3, 4)) == 12
+    assert trt.volume((1, 3, 4)) == 12
+    if release not in ("8.2.1", "8.5.2") or "bool" in vars(np):  # np.bool in their nptype
+        assert trt.nptype(trt.float16) == np.float16
 
 
 def test_a_cross_release_or_cross_gpu_engine_is_refused():
