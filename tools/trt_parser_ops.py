@@ -10,9 +10,10 @@ Y/N, supported types, restrictions; the opset range in the text above it) and a 
 importers enforce that the table does not state (how INT64 and UINT8 tensors are taken, the Pad
 modes, ops a plugin cannot stand in for, ...). Where the importers contradict the table (Conv
 weights from a DequantizeLinear, 1-D convolution and pooling, pooling dilations, the Q/DQ zero
-point: ``importer_corrections``), the row is rewritten from the importer, its own text kept as
-``docs_restrictions`` and the change noted, with where it was read, in ``importer_corrections``. Nothing of the parser's text or code is copied
-beyond the table cells; the output is our own JSON, deterministic and sorted.
+point, cubic Resize: ``importer_corrections``), the row is rewritten from the importer, its own
+text kept as ``docs_restrictions`` and the change noted, with where it was read, in
+``importer_corrections``. Nothing of the parser's text or code is copied beyond the table
+cells; the output is our own JSON, deterministic and sorted.
 
 Release lines: 8.2, 8.4, 8.5, 8.6 (JetPack 4.6 to 6.0), 9.0 (no Jetson release; 9.1-9.3 use its
 table), and every 10.x+ release branch in the mirror. ``main`` becomes a line only when its
@@ -214,7 +215,11 @@ def _flat(text):
 #   dilations to getKernelParams, so they are ignored (its table's restriction stands).
 # QuantizeLinear/DequantizeLinear: 8.2-GA to 8.5-GA's QuantDequantLinearHelper asserts three
 #   inputs (the zero point given); 8.6-GA asserts it for INT8; from 9.0 two suffice. Every
-#   release asserts an initializer zero point is all zeros (as the table says).
+#   release asserts an initializer zero point is all zeros (as the table says) and an
+#   initializer scale all positive (which it does not say; parser_ops checks both).
+# Resize: from 8.5-GA the importer maps mode "cubic" to a cubic resize (8.2 and 8.4 assert it
+#   away), though every table lists only nearest and linear; 8.2-GA's asserts that `scales` is
+#   an initializer when no `sizes` input is given (8.4 on take a tensor).
 def importer_corrections(code):
     """{fact: (value, [(file, function), ...])} of the facts above, read from ``code``."""
     facts = {}
@@ -252,6 +257,14 @@ def importer_corrections(code):
     else:
         required = None
     facts["qdq_zero_point_required"] = (required, [(qdq_file, "QuantDequantLinearHelper")])
+    resize_file, resize = _located_importer(code, "Resize")
+    resize = _flat(resize)
+    resize_at = [(resize_file, "Resize importer")]
+    cubic = 'mode == "cubic"' in resize and bool(re.search(r"(Resize|Interpolation)Mode::kCUBIC",
+                                                             resize))
+    facts["resize_modes"] = (["nearest", "linear"] + (["cubic"] if cubic else []), resize_at)
+    facts["resize_scales_initializer"] = ("Resize scales must be an initializer" in resize,
+                                          resize_at)
     missing = sorted({function for _, places in facts.values() for name, function in places
                       if name is None})
     if missing:
@@ -287,7 +300,7 @@ def correct_rows(ops, corrections, ref):
 
     def rewrite(op, parts, facts, why):
         row = ops.get(op)
-        text = _sentences(parts)
+        text = parts if isinstance(parts, str) else _sentences(parts)
         if row is None or re.sub(r"[\\.\s]", "", row["restrictions"]) == re.sub(
                 r"[\\.\s]", "", text):
             return
@@ -331,6 +344,17 @@ def correct_rows(ops, corrections, ref):
                 "input of rank 3 to 5; dilations other than 1 are {}".format(
                     "refused" if value("pool_dilations") == "rejected" else
                     "ignored (the table's restriction stands: the result would be wrong)"))
+    if "Resize" in ops:
+        text = ops["Resize"]["restrictions"]
+        modes = ", ".join("`{}`".format(mode) for mode in value("resize_modes"))
+        text = re.sub(r"Supported resize modes:[^<]*", "Supported resize modes: {}.".format(
+            modes), text)
+        if value("resize_scales_initializer"):
+            text += "<br />`scales` must be an initializer when `sizes` is not given."
+        rewrite("Resize", text, ("resize_modes", "resize_scales_initializer"),
+                "modes {}{}".format(", ".join(value("resize_modes")), (
+                    "; scales must be an initializer" if value("resize_scales_initializer")
+                    else "")))
     required = value("qdq_zero_point_required")
     for op, label in (("QuantizeLinear", "y_zero_point"), ("DequantizeLinear", "x_zero_point")):
         if op not in ops or not required:

@@ -9,7 +9,8 @@ Pad modes, ops that a plugin cannot stand in for from 10.0, ...). Where the impo
 contradict the table, the row is the importer's: 8.2's and 8.4's tables say Conv weights must be
 initializers, but their Conv importer takes a tensor (a Q/DQ model's DequantizeLinear output)
 through convMultiInput; every release takes 1-D convolution and pooling; 8.x and 9.0 refuse
-pooling dilations; 8.2 to 8.6 want the Q/DQ zero point given (the line's
+pooling dilations; 8.2 to 8.6 want the Q/DQ zero point given; 8.5 on take cubic Resize, 8.2
+wants its scales an initializer (the line's
 ``importer_corrections`` says where each was read, the table's own text is the row's
 ``docs_restrictions``).
 
@@ -383,7 +384,7 @@ def _check_conv(node, row, entry, facts):
     return reasons
 
 
-def _zero_point_values(model, name):
+def _constant_values(model, name):
     for init in model.graph.initializer:
         if init.name == name:
             return numpy_helper.to_array(init)
@@ -396,17 +397,21 @@ def _zero_point_values(model, name):
 
 def _check_qdq(node, row, entry, facts):
     """QuantizeLinear/DequantizeLinear: symmetric only (an initializer zero point must be all
-    zeros, on every release); 8.2 to 8.6 assert the zero point is given at all."""
+    zeros, on every release), positive scales; 8.2 to 8.6 assert the zero point is given."""
     reasons = []
     label = "y_zero_point" if node.op_type == "QuantizeLinear" else "x_zero_point"
     given = len(node.input) > 2 and node.input[2]
     if not given and re.search(r"`{}` must be given".format(label), row["restrictions"]):
         reasons.append("no {} input (this release requires it)".format(label))
-    if given and facts.model is not None:
-        values = _zero_point_values(facts.model, node.input[2])
+    if given:
+        values = _constant_values(facts.model, node.input[2])
         if values is not None and values.size and (values != 0).any():
             reasons.append("{} {} is not all zeros (symmetric quantization only)".format(
                 label, node.input[2]))
+    # Every release's QuantDequantLinearHelper asserts an initializer scale all positive.
+    scale = _constant_values(facts.model, node.input[1]) if len(node.input) > 1 else None
+    if scale is not None and scale.size and not (scale > 0).all():
+        reasons.append("scale {} is not all positive".format(node.input[1]))
     return reasons
 
 
@@ -453,6 +458,13 @@ def _check_resize(node, row, entry, facts):
                                                                   ", ".join(allowed)))
     if "Antialiasing is not supported" in text and _attribute(node, "antialias", 0):
         reasons.append("antialias unsupported")
+    # Resize-10 takes (X, scales); from opset 11 (X, roi, scales, sizes).
+    position = 1 if facts.opset is not None and facts.opset < 11 else 2
+    with_sizes = position == 2 and len(node.input) > 3 and node.input[3]
+    if "`scales` must be an initializer when `sizes` is not given" in text and \
+            not with_sizes and len(node.input) > position and node.input[position] and \
+            not facts.is_constant(node.input[position]):
+        reasons.append("`scales` input {} is not an initializer".format(node.input[position]))
     return reasons
 
 

@@ -390,7 +390,7 @@ def test_restrictions_of_the_ops_segnet_graphs_use():
     assert parser_ops.unparseable_nodes(resize(mode="nearest",
                                                coordinate_transformation_mode="asymmetric"),
                                         "8.2") == []
-    assert "mode 'cubic' unsupported" in reasons(resize(mode="cubic"), "8.6")[("resize", "Resize")]
+    assert "mode 'cubic' unsupported" in reasons(resize(mode="cubic"), "8.2")[("resize", "Resize")]
     assert "tf_crop_and_resize" in reasons(
         resize(mode="linear", coordinate_transformation_mode="tf_crop_and_resize"),
         "10.1")[("resize", "Resize")]
@@ -529,6 +529,39 @@ def test_qdq_zero_point_must_be_given_before_9_and_zero_everywhere():
         shifted = reasons(qdq(3), line)
         assert "y_zero_point z is not all zeros" in shifted[("q", "QuantizeLinear")], line
         assert "x_zero_point z is not all zeros" in shifted[("dq", "DequantizeLinear")], line
+
+
+def test_cubic_resize_from_8_5_and_8_2_wants_its_scales_an_initializer():
+    x = tensor("x")
+
+    def resize(mode, scales_from="initializer"):
+        inits = [const("scales", np.array([1, 1, 2, 2], np.float32))]
+        inputs = [x]
+        if scales_from == "input":
+            inits, inputs = [], [x, tensor("scales", shape=(4,))]
+        return model_of([helper.make_node("Resize", ["x", "", "scales"], ["y"], name="resize",
+                                          mode=mode)], inputs,
+                        [tensor("y", shape=(1, 4, 16, 16))], inits)
+    for line in LINES:
+        # Every table lists nearest and linear only; the importers map cubic from 8.5-GA.
+        cubic = reasons(resize("cubic"), line)
+        assert (cubic == {}) == (line not in ("8.2", "8.4")), line
+        tensor_scales = reasons(resize("linear", "input"), line)
+        if line == "8.2":
+            assert tensor_scales == {("resize", "Resize"): "`scales` input scales is not an "
+                                                           "initializer"}
+        else:
+            assert tensor_scales == {}, line
+    assert "mode 'cubic' unsupported" in reasons(resize("cubic"), "8.4")[("resize", "Resize")]
+
+
+def test_qdq_scales_must_be_positive():
+    model = model_of([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="q"),
+                      helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq")],
+                     [tensor("x")], [tensor("y")],
+                     [const("s", np.array(0.0, np.float32)), const("z", np.array(0, np.int8))])
+    for line in LINES:
+        assert "scale s is not all positive" in reasons(model, line)[("q", "QuantizeLinear")]
 
 
 def test_the_tool_refuses_sources_where_an_importer_it_reads_is_missing():
