@@ -532,7 +532,7 @@ def test_the_plugin_form_on_a_dla_needs_gpu_fallback_and_says_why(model_path, pl
 
 
 def test_an_engine_built_for_a_dla_core_is_deserialised_on_that_core(model_path, tmp_path):
-    trt, cuda, result = _build("10.3.0", model_path, tmp_path, dla_core=1,
+    trt, cuda, result = _build("10.3.0", model_path, tmp_path, "fp16", dla_core=1,
                                scenario={"dla_cores": 2})
     with open(result.engine_path + ".json") as handle:
         assert json.load(handle)["dla_core"] == 1
