@@ -27,7 +27,8 @@ def hardware():
         cuda.device()
     except EdgeSegnetError as exc:
         pytest.skip("no usable CUDA GPU here: {}".format(exc))
-    return tensorrt, cuda
+    yield tensorrt, cuda
+    cuda.close()  # pycuda aborts the interpreter at exit over a push never popped
 
 
 @pytest.fixture(scope="module")
