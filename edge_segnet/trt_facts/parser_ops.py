@@ -116,7 +116,8 @@ def supported_ops(version):
 
 
 def op_row(version, op_type):
-    """The table's row for ``op_type`` ({"supported", "types", "restrictions"}) or None."""
+    """The table's row for ``op_type`` ({"supported", "types", "restrictions"}, and
+    "docs_restrictions", the operators.md text, where the importer corrected it) or None."""
     return release(version)["ops"].get(op_type)
 
 
