@@ -125,12 +125,22 @@ class FakeCuda(CudaMemory):
 #   Modelled by an atexit handler registered when the stand-in is made (so it runs after
 #   every handler registered later, as module cleanup does); it checks every thread's stack
 #   at interpreter exit, where pycuda checks a worker thread's when that thread ends.
-# * Driver calls that need a current context (cuMemAlloc, cuMemHostAlloc, cuStreamCreate,
-#   cuEventCreate) fail with CUDA_ERROR_INVALID_CONTEXT when the calling thread's stack is
-#   empty: LogicError "<call> failed: invalid context" (CUDAPP_CALL_GUARDED, ``curesult_to_str``).
-#   Before ``init()``, cuDeviceGet fails with CUDA_ERROR_NOT_INITIALIZED ("not initialized").
+# * Without a current context (the calling thread's stack empty): ``mem_alloc`` and
+#   ``pagelocked_empty`` call cuMemAlloc / cuMemHostAlloc first (``mem_alloc``,
+#   ``mem_host_alloc``, evaluated before the ``host_pointer`` base), which return
+#   CUDA_ERROR_INVALID_CONTEXT: LogicError "cuMemAlloc failed:
+#   invalid context" (CUDAPP_CALL_GUARDED, ``error::make_message``, ``curesult_to_str``);
+#   ``Stream`` and ``Event`` derive from ``context_dependent``, whose
+#   ``explicit_context_dependent::acquire_context`` throws first: LogicError
+#   "explicit_context_dependent failed: invalid context - no currently active context?".
+#   ``Device(n)`` calls cuDeviceGet (``make_device``): before ``init()`` it fails with
+#   CUDA_ERROR_NOT_INITIALIZED ("not initialized"), past the last device with
+#   CUDA_ERROR_INVALID_DEVICE ("invalid device").
 # * The exception classes: Error, and MemoryError, LogicError, LaunchError, RuntimeError
 #   derived from it (DECLARE_EXC in wrap_cudadrv.cpp).
+#
+# Not modelled: the device (copies complete when issued, events read the host clock),
+# ``detach``, context flags, and the allocations' own context activation when freed.
 
 PYCUDA_STACK_ERROR = "PyCUDA ERROR: The context stack was not empty upon module cleanup."
 
@@ -180,6 +190,11 @@ def make_fake_pycuda(gpu=("Fake Xavier (stands in for a real GPU)", (7, 2)),
     def need_context(call):
         if not stack():
             raise LogicError("{} failed: invalid context".format(call))
+
+    def need_context_dependent():
+        if not stack():
+            raise LogicError("explicit_context_dependent failed: invalid context - no "
+                             "currently active context?")
 
     class Context(object):
         def __init__(self, name):
@@ -243,7 +258,7 @@ def make_fake_pycuda(gpu=("Fake Xavier (stands in for a real GPU)", (7, 2)),
 
     class Stream(object):
         def __init__(self, flags=0):
-            need_context("cuStreamCreate")
+            need_context_dependent()
             self.handle = 0x5000 + len(stack())
 
         def synchronize(self):
@@ -251,7 +266,7 @@ def make_fake_pycuda(gpu=("Fake Xavier (stands in for a real GPU)", (7, 2)),
 
     class Event(object):
         def __init__(self, flags=0):
-            need_context("cuEventCreate")
+            need_context_dependent()
             self._time = None
 
         def record(self, stream=None):

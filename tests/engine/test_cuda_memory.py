@@ -228,6 +228,8 @@ def test_the_pycuda_stand_in_pops_per_thread_and_refuses_an_empty_stack_as_pycud
     assert driver.Context.get_current() is None  # retaining pushes nothing
     with pytest.raises(driver.LogicError, match="cuMemAlloc failed: invalid context"):
         driver.mem_alloc(16)  # no current context: CUDA_ERROR_INVALID_CONTEXT
+    with pytest.raises(driver.LogicError, match="no currently active context"):
+        driver.Stream()
     context.push()
     driver.mem_alloc(16).free()
     errors = []
