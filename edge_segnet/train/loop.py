@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from edge_segnet import fileio
+from edge_segnet import fileio, labelmaps
 from edge_segnet.errors import DataError, UsageError
 from edge_segnet.eval.metrics import ConfusionMatrix
 from edge_segnet.models import metadata, torch_export, zoo
@@ -44,7 +44,9 @@ class TrainConfig(object):
         del self.__dict__["self"]
 
     def to_json(self):
-        return {key: value for key, value in self.__dict__.items() if key != "log"}
+        fields = {key: value for key, value in self.__dict__.items() if key != "log"}
+        fields["label_resize"] = labelmaps.METHOD  # what the data pipeline did, for the card
+        return fields
 
 
 class TrainingInterrupted(Exception):

@@ -43,3 +43,37 @@ def test_the_benchmark_interleaves_variants_and_compares_them_with_the_baseline(
     assert "x (" in summary[2]
     assert bench.main(common + ["--steps", "3", "--loader-only"]) == 0
     assert "loader only" in capsys.readouterr().out
+
+
+def test_training_with_a_held_out_sequence_then_shipping_chooses_tau_there(
+        two_drives, tmp_path, capsys):
+    import json
+
+    import onnx
+
+    checkpoint, shipped = str(tmp_path / "run.ckpt"), str(tmp_path / "shipped.onnx")
+    assert _tool("train_segnet").main([
+        "--data", two_drives, "--width", "4", "--kernel", "3", "--input-size", "32x32",
+        "--batch-size", "2", "--epochs", "1", "--threads", "1", "--no-cache",
+        "--train-split", "train+val", "--holdout-sequence", "B", "--photometric",
+        "--checkpoint", checkpoint]) == 0
+    # Val (one frame of drive A) is also in the training split here; test: a copy of val.
+    import shutil
+    shutil.copytree(os.path.join(two_drives, "val"), os.path.join(two_drives, "test"))
+    shutil.copytree(os.path.join(two_drives, "valannot"), os.path.join(two_drives, "testannot"))
+    assert _tool("ship_camvid_model").main([
+        "--checkpoint", checkpoint, "--data", two_drives, "--choose-tau", "0,0.5",
+        "--command", "train_segnet ...", "-o", shipped, "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "held-out B at tau 0.0" in out and "held-out B at tau 0.5" in out
+    assert "chose tau" in out
+    props = {p.key: p.value for p in onnx.load(shipped).metadata_props}
+    card = json.loads(props["edge_segnet.model_card"])
+    assert card["split"] == {"trained_on": "train+val without sequence B",
+                             "choices_made_on": "sequence B"}
+    assert card["metrics"]["held_out"]["images"] == 3
+    assert card["recipe"]["label_resize"].startswith("nearest, centre-aligned")
+    assert "jitter" in card["recipe"]["augmentation"]
+    choice = card["prior_correction"]["choice"]
+    assert choice["chosen_on"] == "B" and set(choice["candidates"]) == {"0.0", "0.5"}
+    assert str(card["prior_correction"]["tau"]) in choice["candidates"]
