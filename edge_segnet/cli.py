@@ -553,7 +553,7 @@ def evaluate(
             paper.load(reference)
         fileio.check_outputs_apart(
             [("--json", json_path), ("--plot", plot), ("--predictions", predictions)],
-            [("MODEL", model) for model in models] + [("--data", data)])
+            [("MODEL", model) for model in models], datasets=[("--data", data)])
         for path, what in ((json_path, "report"), (plot, "plot")):
             if path:
                 fileio.check_writable_path(path, what)

@@ -31,13 +31,27 @@ def _same_file(a, b):
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def check_outputs_apart(outputs, inputs=()):
+def is_within(path, folder):
+    """Whether ``path`` is ``folder`` or anywhere below it (links resolved, so a link into the
+    folder counts as inside)."""
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def check_outputs_apart(outputs, inputs=(), datasets=()):
     """Refuse, before any work, outputs that would overwrite an input of the same command or
-    each other. ``outputs`` and ``inputs`` are (option, path) pairs; None paths are skipped;
-    an input given as a glob stands for its folder."""
+    each other, or land inside a dataset the command reads. ``outputs``, ``inputs`` and
+    ``datasets`` are (option, path) pairs; None paths are skipped; an input given as a glob
+    stands for its folder; nothing is ever written anywhere inside a dataset folder."""
     outputs = [(option, path) for option, path in outputs if path]
     inputs = [(option, path) for option, path in inputs if path]
+    datasets = [(option, path) for option, path in datasets if path]
     for index, (option, path) in enumerate(outputs):
+        for data_option, folder in datasets:
+            if is_within(path, folder):
+                raise UsageError("{} {} is inside the dataset {} {}: its images and labels "
+                                 "must never be overwritten; choose a path outside it".format(
+                                     option, path, data_option, folder))
         for input_option, input_path in inputs:
             if any(char in input_path for char in "*?["):
                 input_path = os.path.dirname(input_path) or "."

@@ -619,6 +619,28 @@ def _unpack_folder_for(target):
             target, exc.strerror or exc))
 
 
+def _check_apart(source, root, to, target):
+    """Refuse a source inside the destination (replacing it would delete the source) and a
+    destination inside the source (the copy would land in what it copies)."""
+    if fileio.is_within(root, target) or fileio.is_within(source, target):
+        raise UsageError("--from {} is inside --to {}: replacing {} would delete the "
+                         "source".format(source, to, to),
+                         hint="move the source out of the destination first")
+    if os.path.isdir(root) and fileio.is_within(target, root):
+        raise UsageError("--to {} is inside --from {}: the copy would land in its own "
+                         "source".format(to, source), hint="choose a destination outside it")
+
+
+def _check_url(url):
+    """Only http(s) and ftp addresses with a host: anything else urllib would reject deep
+    inside the download (or read from the local disk, for file:)."""
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() not in ("http", "https", "ftp") or not rest.split("/", 1)[0]:
+        raise UsageError("--url {!r} is not an http(s) or ftp address".format(url),
+                         hint="give the address of a CamVid archive, e.g. {}".format(
+                             DEFAULT_URL))
+
+
 def _url_extension(url):
     path = url.split("?", 1)[0].split("#", 1)[0].lower()
     for extension in _ARCHIVE_EXTENSIONS:
@@ -640,8 +662,18 @@ def fetch(dataset="camvid", to=None, source=None, url=None, sha256=None, force=F
     expected_sha = _normalise_sha256(sha256)
     if source and os.path.isdir(source) and expected_sha:
         raise UsageError("--sha256 checks an archive; --from {} is a folder".format(source))
+    if source is not None and not source:
+        raise UsageError("--from is empty; give an archive or an unpacked CamVid folder")
     if source and not os.path.exists(source):
         raise DataError("--from {}: no such file or folder".format(source))
+    kind = fileio.special_kind(source) if source else None
+    if kind and kind != "folder":  # opening a FIFO for reading would wait for a writer
+        raise UsageError("--from {} is a {}, not an archive or a folder".format(source, kind),
+                         hint="give a .zip, a .tar.gz or an unpacked CamVid folder")
+    if to is not None and not to.strip():
+        raise UsageError("--to is empty; name the folder to unpack into (default ./CamVid)")
+    if url is not None:
+        _check_url(url)
     counts_wanted = None if allow_partial else expected_counts
     log = log or (lambda line: None)
     target = os.path.abspath(to or "CamVid")
@@ -654,6 +686,7 @@ def fetch(dataset="camvid", to=None, source=None, url=None, sha256=None, force=F
         if os.path.exists(target) and os.path.samefile(root, target):
             counts = check_layout(target, counts_wanted, expected_size)
             return Result(target, counts, expected_size)
+        _check_apart(source, root, to or "CamVid", target)
         _prepare_target(target, force)
         check_layout(root, counts_wanted, expected_size)
         _check_space(os.path.dirname(target), _folder_size(root))
@@ -670,6 +703,8 @@ def fetch(dataset="camvid", to=None, source=None, url=None, sha256=None, force=F
             shutil.rmtree(temp_dir, ignore_errors=True)
         return Result(target, counts, expected_size)
 
+    if source:
+        _check_apart(source, source, to or "CamVid", target)
     _prepare_target(target, force)
     owned = not source  # our download: removed when it proves bad, or after unpacking
     if source:

@@ -530,3 +530,39 @@ def test_an_unwritable_target(tmp_path, unwritable_dir):
     with pytest.raises(OutputError, match="CamVid"):
         download_module.fetch("camvid", to=os.path.join(unwritable_dir, "CamVid"),
                               source=str(archive), expected_counts=TINY, expected_size=SIZE)
+
+
+def test_a_source_inside_the_destination_or_around_it_is_refused_and_kept(tmp_path):
+    cv = tmp_path / "cv"
+    source = write_folder(str(cv / "sub"), camvid_files())
+    runner = CliRunner()
+    refused = runner.invoke(app, ["download", "camvid", "--from", source, "--to", str(cv),
+                                  "--force", "--allow-partial"])
+    assert_one_line_error(refused, 2, "error: --from {} is inside --to {}".format(source, cv))
+    assert os.path.isdir(os.path.join(source, "train"))  # nothing deleted
+    archive = cv / "a.zip"
+    archive.write_bytes(zip_bytes(camvid_files()))
+    refused = runner.invoke(app, ["download", "camvid", "--from", str(archive), "--to",
+                                  str(cv), "--force", "--allow-partial"])
+    assert_one_line_error(refused, 2, "error: --from {} is inside --to".format(archive))
+    assert archive.exists()
+    inside = runner.invoke(app, ["download", "camvid", "--from", source, "--to",
+                                 os.path.join(source, "copy"), "--allow-partial"])
+    assert_one_line_error(inside, 2, "is inside --from {}: the copy would land".format(source))
+    assert not os.path.exists(os.path.join(source, "copy"))
+
+
+def test_an_empty_to_a_fifo_source_and_an_address_that_is_no_url_are_one_line(tmp_path):
+    runner = CliRunner()
+    empty = runner.invoke(app, ["download", "camvid", "--to", "", "--from", str(tmp_path)])
+    assert_one_line_error(empty, 2, "error: --to is empty")
+    fifo = str(tmp_path / "fifo")
+    os.mkfifo(fifo)
+    from_fifo = runner.invoke(app, ["download", "camvid", "--to", str(tmp_path / "cv"),
+                                    "--from", fifo])
+    assert_one_line_error(from_fifo, 2, "error: --from {} is a FIFO".format(fifo))
+    for url in ("notaurl", "file:///etc/passwd", "http://"):
+        bad = runner.invoke(app, ["download", "camvid", "--to", str(tmp_path / "cv"),
+                                  "--url", url])
+        assert_one_line_error(bad, 2, "error: --url {!r} is not an http(s) or ftp".format(url))
+    assert not os.path.exists(str(tmp_path / "cv"))

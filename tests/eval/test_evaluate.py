@@ -224,3 +224,22 @@ def test_a_held_out_sequence_of_joined_splits_is_scored_alone(two_drives, small_
                                       sequences=("+", ["B"]), progress=False)
     assert report.frames == 3
     assert list(report.to_json()["models"][0]["sequences"]) == ["B"]
+
+
+@pytest.mark.parametrize("option, inside", [
+    ("--predictions", "trainannot"), ("--predictions", "val"), ("--predictions", "."),
+    ("--json", "testannot/x.png"), ("--json", "report.json"), ("--plot", "train/c.png")])
+def test_no_output_of_eval_lands_anywhere_inside_its_dataset(
+        dataset, small_basic_model_path, option, inside):
+    from tests.test_cli import assert_one_line_error
+
+    target = os.path.normpath(os.path.join(dataset, inside))
+    before = sorted(os.path.join(folder, name) for folder, _, names in os.walk(dataset)
+                    for name in names)
+    result = CliRunner().invoke(app, ["eval", small_basic_model_path, "--data", dataset,
+                                      option, target])
+    assert_one_line_error(result, 2, "error: {} {} is inside the dataset --data {}".format(
+        option, target, dataset))
+    after = sorted(os.path.join(folder, name) for folder, _, names in os.walk(dataset)
+                   for name in names)
+    assert after == before
