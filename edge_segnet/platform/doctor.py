@@ -31,14 +31,52 @@ class Probe(object):
     """
 
     def __init__(self, root="/", run=None, import_module=None, driver_version=None,
-                 runtime_version=None, plugin_paths=None, environ=None):
+                 runtime_version=None, plugin_paths=None, environ=None, system_site=None):
         self.root = root
+        # Whether this Python sees the system's site-packages, where JetPack's apt packages
+        # (OpenCV, TensorRT) put their modules.
+        self.system_site = system_site or sees_system_site
         self.run = run or jetson.run_quiet
         self.import_module = import_module or optional.try_import
         self.driver_version = driver_version or cuda.driver_version
         self.runtime_version = runtime_version or cuda.runtime_version
         self.plugin_paths = plugin_paths
         self.environ = os.environ if environ is None else environ
+
+
+def sees_system_site(prefix=None, base_prefix=None):
+    """False in a venv made without --system-site-packages, which hides JetPack's modules."""
+    prefix = sys.prefix if prefix is None else prefix
+    base_prefix = getattr(sys, "base_prefix", sys.prefix) if base_prefix is None else base_prefix
+    if prefix == base_prefix:
+        return True
+    try:
+        with open(os.path.join(prefix, "pyvenv.cfg")) as handle:
+            config = handle.read()
+    except OSError:
+        return True  # not a venv that we know how to read: assume the usual layout
+    match = re.search(r"^\s*include-system-site-packages\s*=\s*(\w+)", config, re.MULTILINE)
+    return bool(match) and match.group(1).lower() == "true"
+
+
+def on_board(probe):
+    """A Jetson, known by its device-tree model or, where a container hides that, by L4T's
+    release file."""
+    return bool(jetson.board_model(probe.root)) or jetson.l4t_release(probe.root) is not None
+
+
+# Modules JetPack installs with apt into the system's site-packages.
+_FROM_JETPACK_APT = {"cv2": "OpenCV", "tensorrt": "TensorRT"}
+
+# On a board, pip as JetPack ships it knows no manylinux2014 wheel and settles for an old ONNX
+# Runtime or none; the README's recipe upgrades pip first.
+_BOARD_PIP_HINTS = {
+    "onnxruntime": "python3 -m pip install --upgrade pip, then python3 -m pip install "
+                   "onnxruntime (or the checkout's \".[jetson]\"; never [cpu] on a board)",
+}
+
+VENV_HINT = ("JetPack's {} is installed outside this venv: make the venv with "
+             "python3 -m venv --system-site-packages (README: On a Jetson board)")
 
 
 def _module_version(module):
@@ -101,7 +139,13 @@ def check_clocks(probe):
 def _dependency(probe, module_name, label, detail=None):
     module = probe.import_module(module_name)
     if module is None:
-        hint = optional.install_hint(module_name, on_jetson=bool(jetson.board_model(probe.root)))
+        board = on_board(probe)
+        if board and module_name in _FROM_JETPACK_APT and not probe.system_site():
+            hint = VENV_HINT.format(_FROM_JETPACK_APT[module_name])
+        elif board and module_name in _BOARD_PIP_HINTS:
+            hint = _BOARD_PIP_HINTS[module_name]
+        else:
+            hint = optional.install_hint(module_name, on_jetson=board)
         return None, Check(label, MISSING, "not importable", hint)
     return module, Check(label, OK, detail(module) if detail else _module_version(module))
 
@@ -115,7 +159,7 @@ def check_cuda(probe):
     detail = "driver {}, runtime {}".format(driver or "none", runtime or "none")
     if driver is None:
         hint = ("the driver comes with L4T: reflash or reinstall nvidia-l4t-cuda"
-                if jetson.board_model(probe.root) else "install the NVIDIA driver for your GPU")
+                if on_board(probe) else "install the NVIDIA driver for your GPU")
         return Check("CUDA", MISSING, detail, hint)
     if runtime is None:
         return Check("CUDA", WARN, detail, "install the CUDA runtime (cuda-cudart) of your "
@@ -156,10 +200,12 @@ def check_opencv(probe):
     gstreamer = _build_flag(info, "GStreamer")
     v4l2 = _build_flag(info, "v4l/v4l2")
     detail = "{} (GStreamer: {}, V4L2: {})".format(cv2.__version__, gstreamer, v4l2)
-    if not gstreamer.upper().startswith("YES") and jetson.board_model(probe.root):
-        return Check("OpenCV", WARN, detail,
-                     "CSI cameras need GStreamer: pip uninstall opencv-python "
-                     "opencv-python-headless, then use JetPack's python3-opencv")
+    if not gstreamer.upper().startswith("YES") and on_board(probe):
+        hint = ("CSI cameras need GStreamer: pip uninstall opencv-python "
+                "opencv-python-headless, then use JetPack's python3-opencv")
+        if not probe.system_site():
+            hint += " in a venv made with --system-site-packages"
+        return Check("OpenCV", WARN, detail, hint)
     return Check("OpenCV", OK, detail)
 
 

@@ -37,7 +37,7 @@ def test_tensorrt_and_pycuda_that_import_are_ok_with_their_versions(workstation,
 def test_a_nano_with_jetpack_46_is_reported_with_board_hints(nano_root, nvpmodel_maxn):
     probe = doctor.Probe(root=str(nano_root), run=nvpmodel_maxn,
                          driver_version=lambda: "10.2", runtime_version=lambda: "10.2",
-                         import_module=lambda name: None)
+                         import_module=lambda name: None, system_site=lambda: True)
     checks = _by_name(doctor.diagnose(probe))
     assert checks["Board"].status == doctor.OK and "Jetson Nano" in checks["Board"].detail
     assert checks["L4T/JetPack"].detail == "L4T 32.6.1 (JetPack 4.6)"
@@ -99,3 +99,61 @@ def test_without_pycuda_cuda_python_serves_the_gpu_memory(workstation, without_m
                         "cuda.bindings.runtime" else real_try_import(name))
     check = doctor.check_pycuda(doctor.Probe())
     assert check.status == doctor.OK and "cuda-python serves GPU memory" in check.detail
+
+
+def _hints(checks):
+    return [check.hint for check in checks if check.hint]
+
+
+def test_a_board_known_only_by_its_l4t_release_gets_board_hints_never_a_pip_opencv(nano_root):
+    # A container on a Jetson may not show /proc/device-tree; L4T's release file still says it.
+    (nano_root / "proc/device-tree/model").unlink()
+    probe = doctor.Probe(root=str(nano_root), import_module=lambda name: None,
+                         system_site=lambda: True, run=lambda command: (None, "no nvpmodel"))
+    checks = _by_name(doctor.diagnose(probe))
+    assert checks["OpenCV"].hint.startswith("OpenCV comes with JetPack")
+    assert checks["TensorRT"].hint.startswith("TensorRT comes with JetPack")
+    assert "--upgrade pip" in checks["ONNX Runtime"].hint
+    for hint in _hints(checks.values()):
+        assert "edge-segnet[cpu]" not in hint and "install opencv" not in hint, hint
+
+
+def test_a_board_venv_that_hides_the_system_site_is_told_to_see_jetpacks_modules(nano_root):
+    probe = doctor.Probe(root=str(nano_root), import_module=lambda name: None,
+                         system_site=lambda: False, run=lambda command: (None, "no nvpmodel"))
+    checks = _by_name(doctor.diagnose(probe))
+    for name in ("OpenCV", "TensorRT"):
+        assert "python3 -m venv --system-site-packages" in checks[name].hint
+        assert "JetPack's " + name in checks[name].hint
+
+
+def test_a_pip_opencv_in_a_board_venv_is_replaced_by_jetpacks_through_the_system_site(nano_root):
+    class PipCv2(object):
+        """Stands for a pip OpenCV wheel: no GStreamer in its build information."""
+        __version__ = "4.6.0"
+
+        @staticmethod
+        def getBuildInformation():
+            return "    GStreamer:                   NO\n"
+
+    probe = doctor.Probe(root=str(nano_root), import_module=lambda name: PipCv2,
+                         system_site=lambda: False)
+    assert doctor.check_opencv(probe).hint.endswith("in a venv made with --system-site-packages")
+
+
+def test_system_site_visibility_is_read_from_the_venvs_pyvenv_cfg(tmp_path):
+    def venv(text):
+        prefix = tmp_path / str(len(list(tmp_path.iterdir())))
+        prefix.mkdir()
+        if text is not None:
+            (prefix / "pyvenv.cfg").write_text(text)
+        return str(prefix)
+
+    base = "/usr"
+    assert doctor.sees_system_site(base, base) is True
+    assert doctor.sees_system_site(venv("home = /usr/bin\ninclude-system-site-packages = true\n"),
+                                   base) is True
+    assert doctor.sees_system_site(venv("home = /usr/bin\ninclude-system-site-packages = false\n"),
+                                   base) is False
+    # Python's site module counts a missing key as false.
+    assert doctor.sees_system_site(venv("home = /usr/bin\n"), base) is False
