@@ -94,8 +94,19 @@ class _Histograms(object):
         return self.pack.histogram(self.indices[index], self.class_count, self.ignore_index)
 
 
+_INDICES = {}
+
+
 def _label_indices(source, target, device):
-    return torch.from_numpy(labelmaps.source_indices(source, target).copy()).to(device)
+    """labelmaps' source indices as a tensor on ``device``, kept: a copy from the host per
+    batch would wait for the device each time (a pageable copy synchronises the stream)."""
+    key = (int(source), int(target), str(device))
+    indices = _INDICES.get(key)
+    if indices is None:
+        indices = torch.from_numpy(labelmaps.source_indices(source, target).copy()).to(device)
+        if len(_INDICES) < 4096:
+            _INDICES[key] = indices
+    return indices
 
 
 def resize_labels(labels, height, width):
@@ -187,6 +198,15 @@ class EpochDraws(object):
             self.saturation = uniform(*train_data.SATURATION_RANGE).float()
             self.hue = torch.randint(-train_data.HUE_SHIFT, train_data.HUE_SHIFT + 1, (count,),
                                      generator=generator).float()
+        self._jitter = {}
+
+    def jitter(self, device):
+        """(gamma, contrast, brightness, saturation, hue shift) on ``device``, copied once."""
+        key = str(device)
+        if key not in self._jitter:
+            self._jitter[key] = [getattr(self, name).to(device) for name in (
+                "gamma", "contrast", "brightness", "saturation", "hue")]
+        return self._jitter[key]
 
 
 class DeviceSet(object):
@@ -235,8 +255,8 @@ class DeviceSet(object):
         return (images.float() - self.mean) / self.std
 
     def batch(self, draws, positions):
-        """(images, labels) of the frames at ``positions`` of ``draws.order``: scaled, cropped,
-        flipped and jittered as data.SegmentationData._augment does."""
+        """(images, labels) of the frames at ``positions`` (a range) of ``draws.order``: scaled,
+        cropped, flipped and jittered as data.SegmentationData._augment does."""
         height, width = self.input_size
         source_h, source_w = self.source_size
         images, labels = [], []
@@ -258,10 +278,9 @@ class DeviceSet(object):
             labels.append(label)
         images = torch.cat(images)
         if draws.photometric:
-            chosen = torch.as_tensor(list(positions))
-            images = photometric_jitter(
-                images, *(getattr(draws, name)[chosen].to(self.device) for name in (
-                    "gamma", "contrast", "brightness", "saturation", "hue")))
+            chosen = slice(positions.start, positions.stop)
+            images = photometric_jitter(images, *(values[chosen] for values in
+                                                  draws.jitter(self.device)))
         return self.normalise(images), torch.stack(labels).long()
 
 
@@ -551,7 +570,9 @@ def train(config, started=None):
             images, labels = data.batch(draws, positions)
             if channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
-            weight_sum = weights[labels[labels != config.ignore_index]].sum()
+            # Masked by multiplication: boolean indexing would wait for the device each step.
+            valid = labels != config.ignore_index
+            weight_sum = (weights[torch.where(valid, labels, 0)] * valid).sum()
             optimizer.zero_grad(set_to_none=True)
             context = _autocast(device, amp)
             if context is None:
