@@ -119,8 +119,8 @@ def pack(root, out_dir, size, eval_size, splits="train+val", image_format="jpg",
                                                          len(current)))
 
     for split, sample in samples:
-        members, histogram, pixels = _frame_members(cv2, len(frames), sample, size, eval_size, image_format,
-                                                    quality, class_count)
+        members, histogram, pixels = _frame_members(cv2, len(frames), sample, size, eval_size,
+                                                    image_format, quality, class_count)
         frame_bytes = sum(len(data) + 1024 for data in members.values())
         if frame_bytes + 2048 > part_bytes:
             raise UsageError("one frame takes {} bytes, more than a part ({})".format(

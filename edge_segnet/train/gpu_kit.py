@@ -230,15 +230,13 @@ class DeviceSet(object):
                 *(tuple(self.images.shape[-2:]) + self.source_size)))
             self.images = resize_images(self.images, *self.source_size).to(torch.uint8)
             self.labels = resize_labels(self.labels, *self.source_size)
+        # Held-out frames are scored at the pack's eval size, which may differ from the
+        # training input: VGG16-SegNet trains at 256x512 and is deployed at 128x256.
         self.eval_images = self.eval_labels = None
         if len(eval_indices):
-            images = _to_device_images(pack.images["eval"][eval_indices], device)
-            labels = self._void(torch.from_numpy(pack.labels["eval"][eval_indices]).to(device))
-            if tuple(images.shape[-2:]) != self.input_size:
-                # Scored at the network's input: the pack's eval copies are for another size.
-                images = resize_images(images, *self.input_size).to(torch.uint8)
-                labels = resize_labels(labels, *self.input_size)
-            self.eval_images, self.eval_labels = images, labels
+            self.eval_images = _to_device_images(pack.images["eval"][eval_indices], device)
+            self.eval_labels = self._void(torch.from_numpy(
+                pack.labels["eval"][eval_indices]).to(device))
         mean = torch.tensor(metadata.DEFAULT_MEAN, device=device).view(1, 3, 1, 1) * 255.0
         std = torch.tensor(metadata.DEFAULT_STD, device=device).view(1, 3, 1, 1) * 255.0
         self.mean, self.std = mean, std
@@ -504,10 +502,14 @@ def train(config, started=None):
     weights = train_data.class_weights(
         _Histograms(pack, train_indices, config.class_count, config.ignore_index),
         config.weighting).to(device)
-    del pack
-    log("{} training frames, {} held out ({}); device {}, amp {}, channels_last {}".format(
-        len(train_indices), len(held_indices), ", ".join(config.holdout_sequences) or "none",
-        device_name, amp, channels_last))
+    eval_size = tuple(pack.manifest["eval_size"])
+    del pack  # the decoded arrays: the device holds what training needs
+    log("{} training frames at {}x{} (cropped from {}x{}), {} held out ({}) scored at {}x{}; "
+        "device {}, amp {}, channels_last {}".format(
+            len(train_indices), config.input_size[0], config.input_size[1],
+            data.source_size[0], data.source_size[1], len(held_indices),
+            ", ".join(config.holdout_sequences) or "none", eval_size[0], eval_size[1],
+            device_name, amp, channels_last))
 
     torch.manual_seed(config.seed)
     model = torch_export.build_model(config.arch, config.class_count, config.width,
@@ -542,7 +544,7 @@ def train(config, started=None):
 
     def current_config():
         return dict(loop_config(config, device_name), epochs=epochs, amp=amp,
-                    channels_last=channels_last)
+                    channels_last=channels_last, held_out_size=list(eval_size))
 
     def save(epoch):
         return save_checkpoint(config.out_dir, name, model, optimizer, scheduler, epoch,

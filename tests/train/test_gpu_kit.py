@@ -273,3 +273,24 @@ def test_the_run_stops_before_its_budget_with_a_checkpoint(packed, tmp_path):
     assert len(history) == 1 and gpu_kit.load_checkpoint(manifest)["epoch"] == 1
     assert json.load(open(os.path.join(out, "segnet-basic-32x64.log.json")))[
         "status"] == "stopped at the time budget"
+
+
+def test_training_at_another_size_resizes_the_pack_and_scores_at_its_eval_size(packed,
+                                                                               tmp_path):
+    """As VGG16-SegNet's run: trained at one size, scored at the deployment size the pack
+    holds (here the pack's 40x80 frames feed a 16x32 input: crops from 20x40)."""
+    out = str(tmp_path / "out")
+    messages = []
+    config = gpu_kit.KitConfig(pack=packed, out_dir=out, width=4, kernel=3, input_size=(16, 32),
+                               batch_size=4, epochs=1, device="cpu", threads=1,
+                               holdout_sequences=("seq0002",), log=messages.append)
+    manifest, history = gpu_kit.train(config)
+    assert any("resized on the device to 20x40" in message for message in messages)
+    log = json.load(open(os.path.join(out, "segnet-basic-16x32.log.json")))
+    assert log["config"]["held_out_size"] == list(INPUT) and "val_miou" in history[0]
+    pack = camvid_pack.read(packed)
+    images = gpu_kit._to_device_images(pack.images["train"][:2], torch.device("cpu"))
+    resized = gpu_kit.resize_images(images, 20, 40).numpy().transpose(0, 2, 3, 1)[..., ::-1]
+    expected = np.stack([cv2.resize(image, (40, 20), interpolation=cv2.INTER_LINEAR)
+                         for image in pack.images["train"][:2]])
+    assert np.abs(resized - expected).max() <= 1.01
