@@ -438,6 +438,31 @@ def evaluate(model, data, batch, amp, device, channels_last):
     return matrix
 
 
+def usable_amp(model, amp, device, input_size, channels_last, log):
+    """``amp``, or "off" when a forward and backward pass under it fails on this device (an
+    op without a kernel for the type): a run lent for minutes is not lost to it. The probe
+    runs in eval mode, so batch-norm statistics are untouched."""
+    if amp == "off":
+        return amp
+    images = torch.zeros((2, 3) + tuple(input_size), device=device)
+    if channels_last:
+        images = images.contiguous(memory_format=torch.channels_last)
+    model.eval()
+    try:
+        with _autocast(device, amp):
+            logits = model(images)
+        logits.float().sum().backward()
+    except RuntimeError as error:
+        log("{} autocast fails on {} ({}); training in FP32".format(
+            amp, device, str(error).strip().splitlines()[0] if str(error).strip() else
+            type(error).__name__))
+        amp = "off"
+    finally:
+        model.zero_grad(set_to_none=True)
+        model.train()
+    return amp
+
+
 def _set_schedule_step(optimizer, scheduler, step):
     scheduler.last_epoch = step
     scheduler._last_lr = []
@@ -517,6 +542,7 @@ def train(config, started=None):
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     model.train()
+    amp = usable_amp(model, amp, device, config.input_size, channels_last, log)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
                                   weight_decay=config.weight_decay,
                                   fused=device.type == "cuda" or None)

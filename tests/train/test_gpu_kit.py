@@ -294,3 +294,25 @@ def test_training_at_another_size_resizes_the_pack_and_scores_at_its_eval_size(p
     expected = np.stack([cv2.resize(image, (40, 20), interpolation=cv2.INTER_LINEAR)
                          for image in pack.images["train"][:2]])
     assert np.abs(resized - expected).max() <= 1.01
+
+
+def test_mixed_precision_that_fails_on_the_device_falls_back_to_fp32(monkeypatch):
+    model = torch_export.build_model("segnet-basic", 12, 4, 3)
+    model.train()
+    before = model.enc1.bn.running_mean.clone()
+    messages = []
+    cpu = torch.device("cpu")
+    assert gpu_kit.usable_amp(model, "bf16", cpu, INPUT, False, messages.append) == "bf16"
+    assert torch.equal(model.enc1.bn.running_mean, before) and model.training
+    assert all(parameter.grad is None for parameter in model.parameters())
+
+    def no_kernel(values, indices, like):
+        if values.dtype == torch.bfloat16:
+            raise RuntimeError('"max_unpooling2d_forward_out" not implemented for '
+                               "'BFloat16'")
+        return torch.nn.functional.max_unpool2d(values, indices, 2, 2,
+                                                output_size=like.shape[-2:])
+
+    monkeypatch.setattr(model, "unpool", no_kernel)
+    assert gpu_kit.usable_amp(model, "bf16", cpu, INPUT, False, messages.append) == "off"
+    assert "training in FP32" in messages[-1] and "BFloat16" in messages[-1]
