@@ -16,9 +16,14 @@ from edge_segnet import signals
 from edge_segnet.errors import EdgeSegnetError, UsageError
 
 try:  # typer >= 0.20 carries its own copy of click; JetPack 4.6's typer 0.10 uses click
-    from typer._click.exceptions import ClickException
+    from typer._click import exceptions as click_exceptions
 except ImportError:
-    from click.exceptions import ClickException
+    from click import exceptions as click_exceptions
+
+ClickException = click_exceptions.ClickException
+# click >= 8.2 (and typer's copy) raises it for a group called without a command; older
+# releases print the help and exit by themselves. An empty tuple matches nothing.
+NoArgsIsHelpError = getattr(click_exceptions, "NoArgsIsHelpError", ())
 
 EXIT_INTERRUPTED = signals.EXIT_INTERRUPTED
 EXIT_BUG = 70  # EX_SOFTWARE: an error of ours, not of the input
@@ -91,20 +96,20 @@ class _OneLineErrors(typer.core.TyperGroup):
                 self.invoke(ctx)
             _flush_stdout()
         except ClickException as exc:
-            if type(exc).__name__ == "NoArgsIsHelpError":
+            if isinstance(exc, NoArgsIsHelpError):
                 exc.show()
                 sys.exit(0)
             sys.exit(_report(exc))
         except BaseException as exc:
             if isinstance(exc, SystemExit):
                 raise
-            if type(exc).__name__ == "Exit" and hasattr(exc, "exit_code"):  # typer.Exit, --help
+            if isinstance(exc, typer.Exit):  # --help, --version, a command's own exit
                 try:
                     _flush_stdout()
                 except OSError as flush_error:
                     sys.exit(_report(flush_error))
                 sys.exit(exc.exit_code)
-            if type(exc).__name__ == "Abort":  # typer's Ctrl-C at a prompt
+            if isinstance(exc, typer.Abort):  # typer's Ctrl-C at a prompt
                 exc = KeyboardInterrupt()
             if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
                 sys.exit(1)  # the reader went away (| head): nothing to say to it
@@ -144,6 +149,25 @@ def cuda_lifetime():
         yield
 
 
+# Options several commands share, declared once.
+def _threads_option():
+    return typer.Option(None, "--threads", help="ONNX Runtime threads (default: every core).")
+
+
+def _backend_option(applies_to=""):
+    return typer.Option("auto", "--backend", help=applies_to + (
+        "auto (engine: TensorRT, .onnx: ONNX Runtime), onnxruntime, or tensorrt (an .onnx is "
+        "built into the engine cache)."))
+
+
+def _trt_version_option(meaning):
+    return typer.Option(None, "--trt-version", help=meaning)
+
+
+def _unpool_option(default, meaning):
+    return typer.Option(default, "--unpool", help=meaning)
+
+
 def _version_callback(value):
     if value:
         typer.echo("edge-segnet {}".format(edge_segnet.__version__))
@@ -162,7 +186,7 @@ def _main(
 def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON for machines.")):
     """Check this machine: board, JetPack, clocks, TensorRT, CUDA, ONNX Runtime, OpenCV,
     plugin, cameras."""
-    from edge_segnet.platform import doctor as doctor_module
+    from edge_segnet.checks import doctor as doctor_module
 
     with reported_errors():
         checks = doctor_module.diagnose()
@@ -262,10 +286,10 @@ def prepare(
                                           "name)."),
     output: str = typer.Option(..., "-o", "--output", help="The prepared .onnx to write."),
     input_size: str = typer.Option("128x256", "--input-size", help="HEIGHTxWIDTH."),
-    unpool: str = typer.Option("plugin", "--unpool",
-                               help="plugin (our TensorRT op) or native (standard ops, for "
-                                    "TensorRT; on ONNX Runtime's CPU slower than the original "
-                                    "export, which stays the model to run on a CPU)."),
+    unpool: str = _unpool_option(
+        "plugin", "plugin (our TensorRT op) or native (standard ops, for TensorRT; on ONNX "
+        "Runtime's CPU slower than the original export, which stays the model to run on a "
+        "CPU)."),
     embed_preprocess: bool = typer.Option(False, "--embed-preprocess",
                                           help="The graph takes the frame and normalises it."),
     input_type: str = typer.Option("auto", "--input-type",
@@ -277,9 +301,8 @@ def prepare(
     argmax: bool = typer.Option(False, "--argmax", help="Output the int32 label map."),
     keep_logits: bool = typer.Option(False, "--keep-logits",
                                      help="With --argmax: keep the logits as a 2nd output."),
-    trt_version: Optional[str] = typer.Option(
-        None, "--trt-version", help="TensorRT release to prepare for (default: the installed "
-                                    "one, else 8.2)."),
+    trt_version: Optional[str] = _trt_version_option(
+        "TensorRT release to prepare for (default: the installed one, else 8.2)."),
     fp16: bool = typer.Option(False, "--fp16",
                               help="Half precision by the graph's types (how TensorRT 11 "
                                    "builds FP16), fragile ops kept in FP32, checked against "
@@ -292,7 +315,8 @@ def prepare(
     """Rewrite a SegNet export so that TensorRT can build it (unpooling without indices,
     static shapes, optional pre-processing, arg-max and FP16 in the graph)."""
     from edge_segnet import fileio
-    from edge_segnet.graph import prepare as prepare_module
+    from edge_segnet import prepare as prepare_module
+    from edge_segnet.checks import fp16 as fp16_check
     from edge_segnet.models import shipped
     from edge_segnet.sizes import parse_size
 
@@ -306,7 +330,8 @@ def prepare(
             embed_preprocess=embed_preprocess, input_type=input_type, normalization=normalize,
             argmax=argmax, keep_logits=keep_logits, trt_version=trt_version, fp16=fp16,
             fp16_io=fp16_io)
-        reports = prepare_module.prepare_file(model, output, options)
+        reports = prepare_module.prepare_file(model, output, options,
+                                              check_fp16=fp16_check.prepare_pass)
         if report:
             fileio.write_bytes_atomic(report, prepare_module.reports_json(reports).encode(),
                                       what="report")
@@ -342,16 +367,15 @@ def calibrate(
     cache: Optional[str] = typer.Option(None, "--cache",
                                         help="Also write TensorRT's calibration cache (8.x-10.x"
                                              " implicit INT8) from the same scales."),
-    trt_version: Optional[str] = typer.Option(None, "--trt-version",
-                                              help="The release whose header the cache "
-                                                   "carries (default: installed, else 8.2.1; "
-                                                   "build re-heads it for its own)."),
+    trt_version: Optional[str] = _trt_version_option(
+        "The release whose header the cache carries (default: installed, else 8.2.1; build "
+        "re-heads it for its own)."),
     target: str = typer.Option("tensorrt", "--target",
                                help="tensorrt: Q/DQ where TensorRT fuses it, on prepare's "
                                     "graph; onnxruntime: ONNX Runtime's own placement on the "
                                     "graph as given (the fast INT8 model for the CPU)."),
-    unpool: str = typer.Option("plugin", "--unpool",
-                               help="Preparing a raw export: plugin or native unpooling."),
+    unpool: str = _unpool_option(
+        "plugin", "Preparing a raw export: plugin or native unpooling."),
     input_size: Optional[str] = typer.Option(None, "--input-size",
                                              help="Preparing a raw export: HEIGHTxWIDTH "
                                                   "(default the model's, else 128x256)."),
@@ -395,10 +419,9 @@ def build(
     input_size: Optional[str] = typer.Option(None, "--input-size",
                                              help="HEIGHTxWIDTH (default: the model's, "
                                                   "else 128x256)."),
-    unpool: Optional[str] = typer.Option(None, "--unpool",
-                                         help="plugin (default) or native (no plugin needed; "
-                                              "for TensorRT only: on the CPU run the original "
-                                              "export)."),
+    unpool: Optional[str] = _unpool_option(
+        None, "plugin (default) or native (no plugin needed; for TensorRT only: on the CPU run "
+        "the original export)."),
     plugin: Optional[str] = typer.Option(None, "--plugin",
                                          help="The plugin library (libedge_segnet_plugins.so)."),
     calib_cache: Optional[str] = typer.Option(None, "--calib-cache",
@@ -418,9 +441,8 @@ def build(
     print_trtexec: bool = typer.Option(False, "--print-trtexec",
                                        help="Write the graph and print the equivalent trtexec "
                                             "command instead of building."),
-    trt_version: Optional[str] = typer.Option(None, "--trt-version",
-                                              help="With --print-trtexec: the release to "
-                                                   "write for (default: installed, else 8.2)."),
+    trt_version: Optional[str] = _trt_version_option(
+        "With --print-trtexec: the release to write for (default: installed, else 8.2)."),
     verbose: bool = typer.Option(False, "--verbose", help="TensorRT's verbose log."),
 ):
     """Build a TensorRT engine (FP32/FP16/INT8) with the unpooling plugin, and its
@@ -466,7 +488,7 @@ def selftest(
 ):
     """The first thing to run on a board: build FP32/FP16 (INT8 where the GPU has it) engines,
     verify each against ONNX Runtime, profile each, one screen of pass/fail."""
-    from edge_segnet.engine import selftest as selftest_module
+    from edge_segnet.checks import selftest as selftest_module
 
     with reported_errors(), cuda_lifetime():
         report = selftest_module.run(model=model, iterations=iterations, keep=keep,
@@ -487,15 +509,15 @@ def verify(
     min_agreement: float = typer.Option(100.0, "--min-agreement",
                                         help="Smallest allowed arg-max agreement, percent."),
     json_path: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON."),
-    threads: Optional[int] = typer.Option(None, "--threads",
-                                          help="ONNX Runtime threads (default: every core)."),
-    backend: str = typer.Option("auto", "--backend",
-                                help="For the second model: auto (from the file), onnxruntime, "
-                                     "or tensorrt (an .onnx is built into the engine cache)."),
+    threads: Optional[int] = _threads_option(),
+    backend: str = _backend_option("For the second model: "),
 ):
     """Run two models on the same frames and compare logits, arg-max and per-class IoU (an
     engine against its ONNX model shows what FP16/INT8 cost)."""
-    from edge_segnet import fileio, verify as verify_module
+    from edge_segnet import fileio
+    from edge_segnet.checks import verify as verify_module
+    from edge_segnet.data.datasets import image_frames
+    from edge_segnet.data.synthetic import synthetic_frames
 
     with reported_errors(), cuda_lifetime():
         verify_module.check_tolerances(atol, min_agreement)
@@ -503,8 +525,7 @@ def verify(
             ("MODEL_A", model_a), ("MODEL_B", model_b), ("--images", images)])
         if json_path:
             fileio.check_writable_path(json_path, "report")
-        frames = (verify_module.image_frames(images) if images
-                  else verify_module.synthetic_frames(synthetic))
+        frames = image_frames(images) if images else synthetic_frames(synthetic)
         comparison = verify_module.compare(model_a, model_b, frames, threads=threads,
                                            backend_b=backend)
         typer.echo(comparison.format_text())
@@ -538,10 +559,8 @@ def evaluate(
         None, "--predictions", help="Folder for each image's label map (class-id PNG at the "
                                     "model's resolution, named by the image; a subfolder per "
                                     "model when there are several)."),
-    threads: Optional[int] = typer.Option(None, "--threads",
-                                          help="ONNX Runtime threads (default: every core)."),
-    backend: str = typer.Option("auto", "--backend",
-                                help="auto (from the file), onnxruntime, or tensorrt."),
+    threads: Optional[int] = _threads_option(),
+    backend: str = _backend_option(),
 ):
     """Global accuracy, class-average accuracy and mIoU of each model (.onnx or engine) on a
     dataset split."""
@@ -579,7 +598,7 @@ def profile(
     model: Optional[str] = typer.Argument(
         None, help="The model to time (.onnx, a TensorRT engine or a shipped model's name; "
                    "default: segnet-basic-camvid)."),
-    backend: str = typer.Option("auto", "--backend", help="auto, tensorrt or onnxruntime."),
+    backend: str = _backend_option(),
     iterations: Optional[int] = typer.Option(None, "--iterations",
                                              help="Timed runs (default 200)."),
     duration: Optional[float] = typer.Option(None, "--duration",
@@ -599,8 +618,7 @@ def profile(
     frame_size: str = typer.Option("720x1280", "--frame-size",
                                    help="HEIGHTxWIDTH of the camera's frames, which "
                                         "pre-processing resizes (default 720p)."),
-    threads: Optional[int] = typer.Option(None, "--threads",
-                                          help="ONNX Runtime threads (default: every core)."),
+    threads: Optional[int] = _threads_option(),
 ):
     """Latency with its spread, conditions, per-layer times and board power."""
     from edge_segnet import fileio
@@ -669,15 +687,13 @@ def run(
     max_frames: Optional[int] = typer.Option(None, "--max-frames",
                                              help="Stop after this many frames."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Stop after seconds."),
-    threads: Optional[int] = typer.Option(None, "--threads",
-                                          help="ONNX Runtime threads (default: every core)."),
-    backend: str = typer.Option("auto", "--backend",
-                                help="auto (engine: TensorRT, .onnx: ONNX Runtime), onnxruntime, "
-                                     "or tensorrt (an .onnx is built into the engine cache)."),
+    threads: Optional[int] = _threads_option(),
+    backend: str = _backend_option(),
 ):
     """Segment live video (or files) frame by frame and show or write the class colors."""
-    from edge_segnet import fileio, runner
-    from edge_segnet.run_setup import build_run
+    from edge_segnet import fileio
+    from edge_segnet.live import loop
+    from edge_segnet.live.setup import build_run
 
     with reported_errors(), cuda_lifetime():
         fileio.check_outputs_apart(
@@ -693,8 +709,8 @@ def run(
         try:
             for line in setup.messages:
                 typer.echo(line)
-            summary = runner.run(setup.segmenter, setup.source, setup.sinks, setup.painter,
-                                 setup.options)
+            summary = loop.run(setup.segmenter, setup.source, setup.sinks, setup.painter,
+                               setup.options)
             described = setup.segmenter.describe()
         finally:
             setup.segmenter.close()  # its GPU buffers, before the CUDA they live in closes

@@ -79,7 +79,7 @@ def workstation(monkeypatch, tmp_path, no_built_plugin):
     /etc/nv_tegra_release, no GPU devfreq, no /dev/video*), no nvpmodel or other command, no
     CUDA driver or runtime, an empty environment and no built plugin. Python packages are this
     interpreter's; fake missing ones with ``without_modules``. Returns the faked root."""
-    from edge_segnet.platform import doctor
+    from edge_segnet.checks import doctor
 
     root = tmp_path / "workstation-root"
     root.mkdir()

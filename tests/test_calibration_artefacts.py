@@ -12,7 +12,7 @@ import pytest
 
 from edge_segnet.engine import plan
 from edge_segnet.models import metadata, shipped
-from edge_segnet.quant import trt_cache
+from edge_segnet.trt_facts import calibration_cache
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "calibration")
 MODELS = (shipped.CAMVID, shipped.SYNTHETIC)
@@ -48,7 +48,7 @@ def test_the_qdq_model_was_made_from_the_shipped_model_of_today(name):
 def test_each_cache_covers_the_graph_build_prepares_with_the_qdq_model_s_scales(
         name, suffix, release):
     cache_path = _path(name, ".{}.calib".format(suffix))
-    cache = trt_cache.read_cache(cache_path)
+    cache = calibration_cache.read_cache(cache_path)
     built = plan.plan(shipped.model_path(name), plan.BuildOptions(trt_version=release))
     plan.check_cache_covers(built.model, cache, cache_path)
     qdq = onnx.load(_path(name, ".int8.onnx"))

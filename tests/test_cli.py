@@ -286,7 +286,7 @@ def test_typer_usage_errors_are_one_line_too(cli, args, text):
 ])
 def test_errors_that_are_not_ours_are_one_line_with_their_exit_code(
         cli, monkeypatch, raised, code, text):
-    from edge_segnet.platform import doctor as doctor_module
+    from edge_segnet.checks import doctor as doctor_module
 
     def fail():
         raise raised
@@ -297,7 +297,7 @@ def test_errors_that_are_not_ours_are_one_line_with_their_exit_code(
 
 def test_sigterm_is_reported_like_an_interrupt_with_its_own_exit_code(cli, monkeypatch):
     from edge_segnet import signals
-    from edge_segnet.platform import doctor as doctor_module
+    from edge_segnet.checks import doctor as doctor_module
 
     def fail():
         raise signals.Terminated()

@@ -24,7 +24,7 @@ def test_importing_the_package_pulls_in_no_heavy_dependency():
     import subprocess
 
     code = ("import sys, edge_segnet, edge_segnet.cli, edge_segnet.runtime, "
-            "edge_segnet.models.zoo, edge_segnet.platform.doctor\n"
+            "edge_segnet.models.zoo, edge_segnet.checks.doctor\n"
             "heavy = [m for m in ('tensorrt', 'pycuda', 'onnxruntime', 'torch', 'cv2') "
             "if m in sys.modules]\n"
             "assert not heavy, heavy")

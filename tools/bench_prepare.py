@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from edge_segnet.data.synthetic import StreetScene  # noqa: E402
-from edge_segnet.graph import prepare as prepare_module  # noqa: E402
+from edge_segnet import prepare as prepare_module  # noqa: E402
 from edge_segnet.models import zoo  # noqa: E402
 from edge_segnet.runtime import preprocess  # noqa: E402
 from edge_segnet.runtime.onnxruntime_backend import providers, session_options  # noqa: E402

@@ -37,7 +37,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from edge_segnet import runner  # noqa: E402
+from edge_segnet.live import loop as runner  # noqa: E402
 from edge_segnet.data.synthetic import StreetScene  # noqa: E402
 from edge_segnet.runtime import open_segmenter  # noqa: E402
 from edge_segnet.video import sinks, sources  # noqa: E402

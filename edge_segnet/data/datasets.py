@@ -18,7 +18,8 @@ from edge_segnet import inputs, optional
 from edge_segnet.errors import DataError, UsageError
 
 FORMATS = ("camvid", "cityscapes", "folder")
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff")
+# What OpenCV reads as an image (WebP too: every OpenCV build of JetPack and PyPI has it).
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
 CITYSCAPES_IGNORE = 255
 
 # Cityscapes labelId -> trainId (cityscapesScripts' labels.py); ids not listed are ignored.
@@ -168,3 +169,22 @@ def read_labels(path, layout="camvid"):
     if layout == "cityscapes":
         labels = cityscapes_train_ids(labels)
     return labels
+
+
+def image_frames(folder):
+    """Every image in ``folder`` (or matching a glob), sorted by name."""
+    cv2 = optional.require("cv2", "reading images")
+    if os.path.isdir(folder):
+        paths = sorted(path for path in glob.glob(os.path.join(folder, "*"))
+                       if path.lower().endswith(IMAGE_EXTENSIONS))
+    else:
+        paths = sorted(glob.glob(folder))
+    if not paths:
+        raise DataError("no images found in {}".format(folder),
+                        hint="give a folder of .png/.jpg files")
+    for path in paths:
+        inputs.check_regular_file(path, "image")
+        frame = cv2.imread(path, cv2.IMREAD_COLOR)
+        if frame is None:
+            raise DataError("cannot read image {}".format(path))
+        yield frame

@@ -10,6 +10,7 @@ drawn back to front; the image and its label map are painted by the same shapes.
 import numpy as np
 
 from edge_segnet.data.canvas import Canvas
+from edge_segnet.errors import UsageError
 from edge_segnet.models.labels import camvid
 
 _NAMES = camvid().names
@@ -277,3 +278,18 @@ def frames(size=(360, 480), seed=0, count=None, start=0, step=1):
         yield scene.render(t)
         t += step
         produced += 1
+
+
+MAX_SYNTHETIC_FRAMES = 10000  # an hour or more of two models on a board's CPU
+
+
+def synthetic_frames(count, size=(360, 480), seed=0):
+    """``count`` frames of one synthetic street scene (verify's and the checks' default)."""
+    if count < 1:
+        raise UsageError("--synthetic must be at least 1; got {}".format(count))
+    if count > MAX_SYNTHETIC_FRAMES:
+        raise UsageError("--synthetic must be at most {}; got {}".format(
+            MAX_SYNTHETIC_FRAMES, count), hint="give --images for more frames")
+    scene = StreetScene(size=size, seed=seed)
+    for t in range(count):
+        yield scene.render(t * 7)[0]

@@ -5,11 +5,13 @@ import hashlib
 import os
 import time
 
+import edge_segnet
 from edge_segnet import fileio, optional
 from edge_segnet.engine import cuda_memory, plan as plan_module, plugin_library, sidecar
 from edge_segnet.engine import trt_compat
 from edge_segnet.engine.trt_compat import TensorRTError
 from edge_segnet.errors import EdgeSegnetError, UsageError
+from edge_segnet.platform import installed
 from edge_segnet.trt_facts import calibration_cache as cache_facts
 from edge_segnet.trt_facts import gpus, releases, trtexec
 
@@ -165,9 +167,8 @@ def _dla_placement(tensorrt, network, config, options, log):
 def _trtexec_release(options, built_plan):
     """The exact release trtexec will be: --trt-version as given, else the installed one,
     else the planned major.minor (patch 0)."""
-    installed = optional.try_import("tensorrt")
-    text = options.trt_version or (installed.__version__ if installed is not None else
-                                   "{}.{}".format(*built_plan.target_version))
+    text = options.trt_version or installed.tensorrt_text() or \
+        "{}.{}".format(*built_plan.target_version)
     return cache_facts.parse_full_version(text, "--trt-version")
 
 
@@ -205,9 +206,11 @@ def print_trtexec(model_path, options):
                                         if os.path.isfile(path)),
                                        plugin_library.LIBRARY_NAME)
     return onnx_path, trtexec.command(
-        built_plan.target_version, onnx_path, output, built_plan.precision,
-        options.workspace_mib, plugin, calib, options.dla_core,
-        options.gpu_fallback, options.opt_level, options.timing_cache, options.verbose)
+        built_plan.target_version, onnx_path, output, precision=built_plan.precision,
+        workspace_mib=options.workspace_mib, plugin_path=plugin, calib_cache=calib,
+        dla_core=options.dla_core, gpu_fallback=options.gpu_fallback,
+        opt_level=options.opt_level, timing_cache=options.timing_cache,
+        verbose=options.verbose)
 
 
 def build(model_path, options, tensorrt=None, cuda=None, log=None):
@@ -298,8 +301,6 @@ def _build(model_path, options, tensorrt, borrowed, log):
 def _request(options, plugin_path):
     """What was asked, to tell an up-to-date engine from one built otherwise: the options,
     the plugin build and calibration cache by content, and this edge-segnet (its passes)."""
-    import edge_segnet
-
     return {"precision": options.precision, "input_size": list(options.input_size or []),
             "unpool": options.unpool, "workspace_mib": options.workspace_mib,
             "dla_core": options.dla_core, "gpu_fallback": options.gpu_fallback,

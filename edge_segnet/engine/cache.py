@@ -7,8 +7,9 @@ import hashlib
 import json
 import os
 
-from edge_segnet import inputs
-from edge_segnet.engine import cuda_memory, sidecar
+from edge_segnet import fileio, inputs, optional
+from edge_segnet.engine import builder as builder_module
+from edge_segnet.engine import cuda_memory, plan, plugin_library, sidecar
 from edge_segnet.errors import ModelError
 
 CACHE_VARIABLE = "EDGE_SEGNET_CACHE"
@@ -62,10 +63,6 @@ def cached_engine(model_path, precision="fp32", input_size=None, unpool=None, te
 
 def _cached_engine(model_path, precision, input_size, unpool, tensorrt, borrowed, environ, log,
                    builder):
-    from edge_segnet import optional
-    from edge_segnet.engine import builder as builder_module, plan
-    from edge_segnet.engine import plugin_library
-
     builder = builder or builder_module
     log = log or (lambda line: None)
     inputs.check_regular_file(model_path, "model", ModelError, hint="give an .onnx model file")
@@ -94,8 +91,6 @@ def _cached_engine(model_path, precision, input_size, unpool, tensorrt, borrowed
     result = builder.build(model_path, options, tensorrt=tensorrt, cuda=cuda, log=log)
     data = dict(result.description)
     data["cache_key"] = key
-    from edge_segnet import fileio
-
     fileio.write_bytes_atomic(sidecar.path_for(path), sidecar.describe(data).encode(),
                               what="engine description")
     return path

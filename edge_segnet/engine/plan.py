@@ -7,12 +7,14 @@ import hashlib
 import os
 
 from edge_segnet import fileio, inputs
+from edge_segnet import prepare as prepare_module
+from edge_segnet.engine.sidecar import ENGINE_EXTENSIONS
 from edge_segnet.errors import ModelError, UsageError
-from edge_segnet.graph import UNPOOL_OP, heads
-from edge_segnet.graph import prepare as prepare_module
+from edge_segnet.graph import UNPOOL_OP, fp16, heads
+from edge_segnet.graph.editing import has_qdq
+from edge_segnet.graph.shapes import static_shapes
 from edge_segnet.models import metadata, zoo
-from edge_segnet.quant import trt_cache
-from edge_segnet.runtime import ENGINE_EXTENSIONS
+from edge_segnet.platform import installed
 from edge_segnet.sizes import parse_size
 from edge_segnet.trt_facts import calibration_cache, parser_ops, releases
 
@@ -125,7 +127,7 @@ class BuildPlan(object):
         self.target_version = target_version
         self.precision = precision
         self.quantization = quantization
-        self.calibration_cache = calibration_cache  # a parsed trt_cache.Cache, or None
+        self.calibration_cache = calibration_cache  # a parsed calibration_cache.Cache, or None
         self.info = metadata.ModelInfo.from_model(model)
         self.input_format = self.info.extra.get("input_format", heads.FORMAT_NORMALIZED)
 
@@ -142,16 +144,11 @@ def _read_model(model_path):
     return data, zoo.load(model_path)
 
 
-def _has_qdq(model):
-    return any(node.op_type in ("QuantizeLinear", "DequantizeLinear")
-               for node in model.graph.node)
-
-
 def _quantization(model, options, version):
     """How INT8 reaches TensorRT: the model's Q/DQ nodes (every release) or a calibration
     cache (implicit INT8, 8.x-10.x)."""
     if options.precision != "int8":
-        if _has_qdq(model):
+        if has_qdq(model):
             raise UsageError("the model holds Q/DQ (INT8) nodes; build it with --int8")
         return None
     if options.calib_cache:
@@ -159,11 +156,9 @@ def _quantization(model, options, version):
             raise UsageError("--calib-cache: TensorRT {}.{} has no calibrators (implicit INT8 "
                              "is gone from 11)".format(*version),
                              hint="give the Q/DQ model from edge-segnet calibrate instead")
-        if _has_qdq(model):
+        if has_qdq(model):
             raise UsageError("the model is already quantised (Q/DQ nodes); --calib-cache "
                              "goes with a float model")
-        from edge_segnet.graph import fp16
-
         if fp16.is_fp16(model):
             raise UsageError("the model computes in FP16; --calib-cache goes with its FP32 "
                              "model")
@@ -173,7 +168,7 @@ def _quantization(model, options, version):
         if not os.path.isfile(options.calib_cache):
             raise ModelError("calibration cache not found: {}".format(options.calib_cache))
         return "calibration-cache"
-    if _has_qdq(model):
+    if has_qdq(model):
         return "qdq"
     raise UsageError("--int8 needs a quantised model (Q/DQ nodes, from edge-segnet calibrate)"
                      " or --calib-cache FILE (TensorRT 8.x-10.x)")
@@ -185,14 +180,14 @@ def plan(model_path, options, version=None):
     if options.trt_version:
         version = releases.parse_version(options.trt_version, "--trt-version")
     elif version is None:
-        version = _installed_or_oldest()
+        version = installed.target_version()
     releases.check_supported(version)
     source_bytes, model = _read_model(model_path)
     info = metadata.ModelInfo.from_model(model)
     prepared = info.extra.get("prepared")
     quantization = _quantization(model, options, version)
     # Read once; a malformed cache is said now, not by TensorRT minutes later.
-    cache = trt_cache.read_cache(options.calib_cache) if quantization == \
+    cache = calibration_cache.read_cache(options.calib_cache) if quantization == \
         "calibration-cache" else None
     if cache is not None:
         calibration_cache.check_replayable(cache.algorithm, options.calib_cache)
@@ -225,8 +220,7 @@ def plan(model_path, options, version=None):
         _check_no_empty_tensor(model, input_size, model_path)
     check_dla(options, unpool, version)
     if options.precision == "fp16" and not releases.has_precision_flags(version):
-        from edge_segnet.graph import fp16  # TensorRT 11 takes FP16 only from the model's types
-
+        # TensorRT 11 takes FP16 only from the model's types
         if not fp16.is_fp16(model):  # prepare --fp16 made it so already
             passes.append(fp16.convert(model))
     if cache is not None:
@@ -280,17 +274,9 @@ def check_cache_covers(model, cache, cache_path):
 def _check_no_empty_tensor(model, input_size, model_path):
     """A size too small for the model's poolings leaves empty tensors, which TensorRT
     refuses only after minutes of work."""
-    from edge_segnet.graph.shapes import static_shapes
-
     for name, shape in static_shapes(model).items():
         if any(side == 0 for side in shape):
             raise ModelError("{} cannot be built for input {}x{}: tensor {} would be empty "
                              "({})".format(model_path, input_size[0], input_size[1], name,
                                            "x".join(str(side) for side in shape)),
                              hint="each pooling halves the size: give a larger --input-size")
-
-
-def _installed_or_oldest():
-    from edge_segnet.engine import trt_compat
-
-    return trt_compat.target_version()

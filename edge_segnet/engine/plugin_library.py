@@ -8,10 +8,10 @@ import ctypes
 import os
 
 from edge_segnet import optional
+from edge_segnet.engine import trt_compat
 from edge_segnet.errors import EdgeSegnetError
 
 LIBRARY_NAME = "libedge_segnet_plugins.so"
-KERNEL_LIBRARY_NAME = "libedge_segnet_unpool_kernels.so"
 PATH_VARIABLE = "EDGE_SEGNET_PLUGIN"
 PLUGIN_NAME = "EdgeSegnetUnpool"
 PLUGIN_VERSION = "1"
@@ -52,8 +52,6 @@ def load(environ=None, tensorrt=None):
 
     ``tensorrt`` is the imported module (tests pass a stand-in); returns the library's path.
     """
-    from edge_segnet.engine import trt_compat
-
     trt = tensorrt or optional.require("tensorrt", "loading the unpooling plugin")
     path = find(environ)
     try:

@@ -13,6 +13,8 @@ from edge_segnet.models import metadata
 
 SCHEMA_VERSION = 1
 REBUILD_HINT = "rebuild it with `edge-segnet build` on this machine"
+# The extensions an engine file goes by (what the runtime and the cache take for one).
+ENGINE_EXTENSIONS = (".engine", ".plan", ".trt")
 
 
 class EngineMismatch(EdgeSegnetError):

@@ -10,9 +10,8 @@ the facts behind each choice are in ``edge_segnet.trt_facts.releases``.
 
 import numpy as np
 
-from edge_segnet import optional
 from edge_segnet.errors import EdgeSegnetError, UsageError
-from edge_segnet.trt_facts import datatypes, releases
+from edge_segnet.trt_facts import calibration_cache, datatypes, releases
 
 GIB = 1 << 30
 
@@ -24,17 +23,6 @@ class TensorRTError(EdgeSegnetError):
 def version(tensorrt):
     """(major, minor) of the given tensorrt module."""
     return releases.parse_version(tensorrt.__version__)
-
-
-def installed_version():
-    """(major, minor) of the importable tensorrt package, or None."""
-    tensorrt = optional.try_import("tensorrt")
-    return version(tensorrt) if tensorrt is not None else None
-
-
-def target_version(requested=None):
-    """The release to prepare for: the one asked for, the installed one, else 8.2."""
-    return releases.target_version(requested, None if requested else installed_version())
 
 
 # --- logging and plugins -------------------------------------------------------------------
@@ -243,8 +231,6 @@ def implicit_int8_calibrator(tensorrt, cache_bytes, algorithm="EntropyCalibratio
     """A calibrator that only replays a calibration cache (the legacy implicit-INT8 path,
     8.x-10.x): TensorRT reads the cache and never asks for a batch. Its class is the one
     whose algorithm the cache's header names (TensorRT refuses a cache of another)."""
-    from edge_segnet.trt_facts import calibration_cache
-
     calibration_cache.check_replayable(algorithm)
     base = getattr(tensorrt, calibration_cache.CALIBRATOR_CLASSES[algorithm])
 

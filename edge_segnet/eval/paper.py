@@ -12,6 +12,8 @@ and median-frequency weighting; ours runs at the model's input size, so the rows
 not identical measurements.
 """
 
+from edge_segnet.errors import UsageError
+
 SEGNET_4_LAYER = {
     "name": "SegNet paper",
     "description": "SegNet 4-layer (SegNet-Basic), arXiv:1505.07293 Table 1, CamVid test, "
@@ -70,8 +72,6 @@ def _fraction(value):
 
 def load(name):
     """The Reference named ``name`` (``paper``); UsageError for anything else."""
-    from edge_segnet.errors import UsageError
-
     if name not in REFERENCES:
         raise UsageError("--reference must be one of {}; got {!r}".format(
             ", ".join(sorted(REFERENCES)), name))

@@ -107,32 +107,9 @@ def remove_dead(model):
     return removed
 
 
-def toposort(model):
-    """Order nodes so that each comes after the producers of its inputs."""
-    graph = model.graph
-    available = {init.name for init in graph.initializer} | {value.name for value in graph.input}
-    available.add("")
-    pending = list(graph.node)
-    ordered = []
-    while pending:
-        ready = [node for node in pending if all(name in available for name in node.input)]
-        if not ready:
-            raise ValueError("graph has a cycle or an input that nothing produces: {}".format(
-                ", ".join(describe(node) for node in pending[:3])))
-        ready_ids = {id(node) for node in ready}
-        pending = [node for node in pending if id(node) not in ready_ids]
-        for node in ready:
-            ordered.append(node)
-            available.update(node.output)
-    del graph.node[:]
-    graph.node.extend(ordered)
+QDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
 
 
-def replace_node(model, old, new_nodes):
-    """Put ``new_nodes`` where ``old`` stands in the node list."""
-    graph = model.graph
-    nodes = list(graph.node)
-    position = next(i for i, node in enumerate(nodes) if node is old)
-    nodes[position:position + 1] = list(new_nodes)
-    del graph.node[:]
-    graph.node.extend(nodes)
+def has_qdq(model):
+    """Whether the model holds Q/DQ (explicit INT8) nodes."""
+    return any(node.op_type in QDQ_OPS for node in model.graph.node)

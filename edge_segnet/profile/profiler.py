@@ -8,11 +8,14 @@ import numpy as np
 
 from edge_segnet import inputs, optional
 from edge_segnet.errors import DataError, ModelError, UsageError
+from edge_segnet.graph.executor import has_unpool_op
+from edge_segnet.models import shipped, zoo
 from edge_segnet.profile import conditions as conditions_module
 from edge_segnet.profile import layers as layers_module
 from edge_segnet.profile import tegrastats
 from edge_segnet.profile.stats import LatencyStats
 from edge_segnet.runtime import BACKENDS, open_segmenter
+from edge_segnet.runtime.onnxruntime_backend import providers, session_options
 
 SCHEMA_VERSION = 1
 DEFAULT_FRAME_SIZE = (720, 1280)  # a 720p camera: what pre-processing resizes from
@@ -101,8 +104,6 @@ def _comparison(stats, options, other):
 def profile(model_path, options, warn=None, log=None):
     """Measure; returns the report as a dict (schema in profile/schema.json). ``model_path``
     None or a shipped model's name is that shipped model."""
-    from edge_segnet.models import shipped
-
     model_path = shipped.resolve(model_path)
     inputs.check_regular_file(model_path, "model", ModelError,
                               hint="give an .onnx model or a TensorRT engine file")
@@ -217,10 +218,6 @@ def _tensorrt_layers(segmenter, tensor, runs=20):
 
 
 def _layers(segmenter, tensor):
-    from edge_segnet.graph.executor import has_unpool_op
-    from edge_segnet.models import zoo
-    from edge_segnet.runtime.onnxruntime_backend import providers, session_options
-
     ort = optional.require("onnxruntime", "per-layer profiling")
     model = zoo.load(segmenter.model_path)
     if has_unpool_op(model):

@@ -19,14 +19,15 @@ import numpy as np
 import onnx
 
 from edge_segnet import fileio, inputs, optional
+from edge_segnet import prepare as prepare_module
 from edge_segnet.errors import DataError, MissingDependencyError, ModelError, UsageError
 from edge_segnet.graph import fp16, heads, unpool
-from edge_segnet.graph import prepare as prepare_module
 from edge_segnet.graph.batchnorm import fold_batchnorm
+from edge_segnet.graph.editing import has_qdq
 from edge_segnet.graph.shapes import static_shapes
 from edge_segnet.models import metadata, zoo
 from edge_segnet.quant import frames as frames_module
-from edge_segnet.quant import trt_cache
+from edge_segnet.platform import installed
 from edge_segnet.runtime import in_memory
 from edge_segnet.trt_facts import calibration_cache as cache_facts
 
@@ -40,7 +41,6 @@ DEFAULT_PERCENTILE = 99.99
 # Frames per pass of ONNX Runtime's calibrator: it keeps every calibrated tensor of a pass in
 # memory (SegNet-Basic: ~8 MB per tensor and frame), so the pass is short and memory bounded.
 FRAMES_PER_PASS = 4
-QDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
 # Ops whose outputs the implicit-INT8 path of TensorRT may keep in INT8; their tensors get a
 # range in the cache. Our unpooling op's inputs and output are among them through its
 # neighbours (MaxPool, Relu, Conv).
@@ -98,10 +98,6 @@ def _quantization():
             hint="calibrate on a workstation with pip install -U onnxruntime; the board only "
                  "needs the Q/DQ model or the cache it writes")
     return quantization
-
-
-def has_qdq(model):
-    return any(node.op_type in QDQ_OPS for node in model.graph.node)
 
 
 def _check_outputs(model, where):
@@ -311,7 +307,7 @@ def summarize(ranges, histograms, names):
         histogram = histograms.get(name)
         observed = float(np.abs(histogram[1]).max()) if histogram is not None else amax
         rows.append({"tensor": name, "amax": amax, "observed_amax": max(observed, amax),
-                     "scale": amax / trt_cache.INT8_MAX,
+                     "scale": amax / cache_facts.INT8_MAX,
                      "clipped_fraction": _clipped_fraction(histogram, amax)})
     return rows
 
@@ -404,8 +400,8 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
     if cache:
         # No scale for the frame's raw values: TensorRT then keeps the normalisation in float.
         raw = {node.input[0] for node in heads.preprocess_convs(model)}
-        cache_text = trt_cache.format_cache({row["tensor"]: row["amax"] for row in summary
-                                             if row["tensor"] not in raw}, cache_version)
+        cache_text = cache_facts.format_cache({row["tensor"]: row["amax"] for row in summary
+                                               if row["tensor"] not in raw}, cache_version)
     qdq_pairs = sum(1 for node in quantized.graph.node if node.op_type == "QuantizeLinear")
     record = {
         "method": options.method,
@@ -417,7 +413,7 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
         "float_model_sha256": source_sha256,
         "passes": passes,
         "quantizer": "onnxruntime {} quantize_static (QDQ, symmetric int8 activations, "
-                     "per-channel symmetric int8 weights)".format(_ort_version()),
+                     "per-channel symmetric int8 weights)".format(installed.onnxruntime_version()),
         "quantize_linear_nodes": qdq_pairs,
         "tensors": len(summary),
         "cache_sha256": hashlib.sha256(cache_text.encode("ascii")).hexdigest()
@@ -459,22 +455,10 @@ def _record_in_metadata(model, record):
     entry.key, entry.value = key, json.dumps(record, sort_keys=True)
 
 
-def _ort_version():
-    import onnxruntime
-
-    return onnxruntime.__version__
-
-
 def _default_cache_version():
     """The installed TensorRT's release, else the oldest we build for (8.2.1): ``build``
     re-heads a cache for the release it runs on, so the default only matters to trtexec."""
-    tensorrt = optional.try_import("tensorrt")
-    if tensorrt is not None:
-        try:
-            return cache_facts.parse_full_version(tensorrt.__version__)
-        except UsageError:
-            pass
-    return (8, 2, 1)
+    return installed.tensorrt_release() or (8, 2, 1)
 
 
 def format_summary(result, limit=12):

@@ -7,14 +7,13 @@ import sys
 import numpy as np
 
 from edge_segnet import inputs, optional
-from edge_segnet.data import datasets
+from edge_segnet.data import datasets, synthetic
 from edge_segnet.errors import DataError, UsageError
 from edge_segnet.graph import heads
 from edge_segnet.runtime import preprocess
 
 DEFAULT_COUNT = 500
 MAX_COUNT = 100000
-MAX_REPORTED_SKIPS = 5
 
 
 def spread(items, count):
@@ -99,8 +98,6 @@ class CalibrationSet(object):
 
     def frames(self):
         if self.paths is None:
-            from edge_segnet.data import synthetic
-
             for image, _ in synthetic.frames(seed=self.seed, count=self.total):
                 yield image
             return

@@ -3,10 +3,14 @@
 import os
 
 from edge_segnet import inputs
+from edge_segnet.engine import cache
+from edge_segnet.engine.sidecar import ENGINE_EXTENSIONS
 from edge_segnet.errors import ModelError, UsageError
+from edge_segnet.models import shipped
+from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
+from edge_segnet.runtime.tensorrt_backend import TensorRTSegmenter
 
 BACKENDS = ("auto", "onnxruntime", "tensorrt")
-ENGINE_EXTENSIONS = (".engine", ".plan", ".trt")
 
 
 def open_segmenter(model_path, backend="auto", threads=None, output_name=None,
@@ -14,8 +18,6 @@ def open_segmenter(model_path, backend="auto", threads=None, output_name=None,
     """A Segmenter for ``model_path``. ``auto`` picks from the file: an engine runs on TensorRT,
     an .onnx on ONNX Runtime. ``tensorrt`` with an .onnx builds (once) through the engine
     cache. ``model_path`` may name a shipped model (``segnet-basic-camvid``)."""
-    from edge_segnet.models import shipped
-
     model_path = shipped.resolve(model_path)
     inputs.check_regular_file(model_path, "model", ModelError,
                               hint="give an .onnx model or a TensorRT engine file")
@@ -38,13 +40,7 @@ def open_segmenter(model_path, backend="auto", threads=None, output_name=None,
         if is_engine:
             raise UsageError("{} is a TensorRT engine; ONNX Runtime runs .onnx models".format(
                 model_path), hint="use --backend tensorrt or give the .onnx")
-        from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
-
         return OnnxRuntimeSegmenter(model_path, threads=threads, output_name=output_name)
-    from edge_segnet.runtime.tensorrt_backend import TensorRTSegmenter
-
     if not is_engine:
-        from edge_segnet.engine import cache
-
         model_path = cache.cached_engine(model_path, precision=precision, log=log)
     return TensorRTSegmenter(model_path)

@@ -7,13 +7,13 @@ import tempfile
 
 import onnx
 
+from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
+
 
 @contextlib.contextmanager
 def segmenters(*models):
     """One ONNX Runtime segmenter per model (ours through its reference where a graph holds
     our unpooling op), closed on leaving."""
-    from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
-
     opened = []
     with tempfile.TemporaryDirectory(prefix="edge-segnet-check.") as folder:
         try:

@@ -11,7 +11,6 @@ SIGINT/SIGTERM stop the run after the current step; the last checkpoint (the las
 stays as it was, so a stopped run loses at most the epoch it was in.
 """
 
-import json
 import os
 import signal
 import threading
@@ -464,7 +463,3 @@ def _train(config, processes, stopper):
                  config.export)
         log("wrote {}".format(config.export))
     return model, history
-
-
-def history_json(history):
-    return json.dumps(history, indent=2)

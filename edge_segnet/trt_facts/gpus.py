@@ -15,10 +15,6 @@ JETSON_BOARDS = {
 # platform_has_fast_int8 says False there, and an INT8 engine would only run slower.
 _NO_FAST_INT8 = {(6, 0), (6, 2)}
 
-# FP16 arithmetic at full rate: 5.3 (TX1/Nano), 6.0, 6.2 and everything from 7.0; 6.1 (GTX 10x0)
-# runs FP16 at 1/64 rate.
-_FAST_FP16_PASCAL = {(5, 3), (6, 0), (6, 2)}
-
 # Deep-learning accelerators: Xavier (2 cores) and Orin NX/AGX (2 cores; Orin Nano has none,
 # the same 8.7 GPU: only TensorRT's num_DLA_cores can tell).
 DLA_CAPABLE = {(7, 2), (8, 7)}
@@ -31,11 +27,6 @@ def name_capability(capability):
 def has_fast_int8(capability):
     capability = tuple(capability)
     return (capability >= (6, 1) and capability not in _NO_FAST_INT8)
-
-
-def has_fast_fp16(capability):
-    capability = tuple(capability)
-    return capability >= (7, 0) or capability in _FAST_FP16_PASCAL
 
 
 def board_name(capability):

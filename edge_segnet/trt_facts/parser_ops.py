@@ -34,6 +34,7 @@ import onnx.shape_inference
 from onnx import TensorProto, numpy_helper
 
 from edge_segnet.errors import ModelError, UsageError
+from edge_segnet.graph.shapes import skeleton as make_skeleton
 
 TABLE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "parser_ops.json")
 
@@ -182,8 +183,6 @@ def _text(value, default=None):
 def _inferred(model):
     """onnx shape inference on a copy without the large weights; None when it cannot run
     (an opset newer than the installed onnx knows, say)."""
-    from edge_segnet.graph.shapes import skeleton as make_skeleton
-
     skeleton = make_skeleton(model)
     try:
         return onnx.shape_inference.infer_shapes(skeleton)

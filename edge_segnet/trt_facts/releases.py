@@ -8,8 +8,6 @@ from edge_segnet.errors import UsageError
 
 # JetPack 4.6 (TX1, TX2, Nano) ships 8.2: the oldest release we build for.
 OLDEST_SUPPORTED = (8, 2)
-# The releases the engine code is checked against (tests/engine/trt_manifests).
-CHECKED_RELEASES = ("8.2.1", "8.5.2", "8.6.1", "10.3.0", "10.16", "11.1")
 
 
 def parse_version(text, option=None):
@@ -40,12 +38,6 @@ def check_supported(version):
 
 def supports_uint8_input(version):
     """DataType::kUINT8 network inputs exist from 8.5; 8.2's DataType stops at kBOOL."""
-    return tuple(version) >= (8, 5)
-
-
-def has_tensor_api(version):
-    """Named I/O tensors (num_io_tensors, set_tensor_address, execute_async_v3) from 8.5; before
-    that only binding indices and execute_async_v2 (which 10.0 removed)."""
     return tuple(version) >= (8, 5)
 
 
@@ -104,15 +96,3 @@ DLA_FALLBACK_FLAG, DLA_NO_FALLBACK_FLAG = "GPU_FALLBACK", "DIRECT_IO"
 def dla_precision(precision):
     """The precision a DLA build takes: FP32 becomes FP16 (a DLA runs FP16 and INT8 only)."""
     return "fp16" if precision == "fp32" else precision
-
-
-def has_v3_plugins(version):
-    """IPluginV3 and the registry's get_creator from 10.0."""
-    return tuple(version) >= (10, 0)
-
-
-def onnx_opset_range(version):
-    """The ONNX opsets the release's parser imports (onnx-tensorrt's docs/operators.md)."""
-    from edge_segnet.trt_facts import parser_ops
-
-    return parser_ops.opset_range(version)

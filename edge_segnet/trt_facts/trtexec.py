@@ -7,9 +7,11 @@ from edge_segnet.errors import UsageError
 from edge_segnet.trt_facts import releases
 
 
-def command(version, onnx_path, engine_path, precision="fp32", workspace_mib=None,
+def command(version, onnx_path, engine_path, *, precision="fp32", workspace_mib=None,
             plugin_path=None, calib_cache=None, dla_core=None, gpu_fallback=False,
             opt_level=None, timing_cache=None, verbose=False):
+    """The trtexec line for ``version`` (the build's options by keyword only: eleven of them
+    would otherwise be told apart by position)."""
     version = tuple(version)
     words = ["trtexec", "--onnx=" + onnx_path, "--saveEngine=" + engine_path]
     if releases.has_precision_flags(version):

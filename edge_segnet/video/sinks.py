@@ -4,9 +4,12 @@ closed, so an interrupted run never leaves a half-written file under the final n
 import os
 import re
 
+import numpy as np
+
 from edge_segnet import fileio, optional
 from edge_segnet.errors import EdgeSegnetError, OutputError
 from edge_segnet.video import mp4_repair
+from edge_segnet.viz.overlay import colorize
 
 _FOURCC = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
 MIN_VIDEO_SIDE = 16  # pixels: one macroblock
@@ -208,10 +211,6 @@ class LabelSink(object):
         self.frames = 0
 
     def write_labels(self, labels):
-        import numpy as np
-
-        from edge_segnet.viz.overlay import colorize
-
         ids = labels.astype(np.uint8 if labels.max(initial=0) < 256 else np.uint16)
         base = os.path.join(self.folder, "frame_{:06d}".format(self.frames))
         _write_image(self._cv2, base + ".png", ids)

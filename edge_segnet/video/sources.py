@@ -16,11 +16,12 @@ import re
 
 from edge_segnet import inputs, optional
 from edge_segnet.data import synthetic
+from edge_segnet.data.datasets import IMAGE_EXTENSIONS
 from edge_segnet.errors import DataError, UsageError
 from edge_segnet.platform import threads
+from edge_segnet.platform.jetson import video_devices
 
 SYNTHETIC = "synthetic"
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://")
 DEFAULT_CAMERA_SIZE = (720, 1280)
 # Undecodable frames of a video file skipped in a row before the file counts as ended.
@@ -197,8 +198,6 @@ class ImageSource(object):
 
 
 def available_cameras(root="/"):
-    from edge_segnet.platform.jetson import video_devices
-
     return [path[len(root.rstrip("/")):] if root != "/" else path
             for path in video_devices(root)]
 

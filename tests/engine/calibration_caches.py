@@ -2,7 +2,6 @@
 a scale for every tensor the convolutions read."""
 
 from edge_segnet.engine import plan
-from edge_segnet.quant import trt_cache
 from edge_segnet.trt_facts import calibration_cache
 
 
@@ -13,5 +12,5 @@ def write_cache_for(model_path, cache_path, release="8.2.1", amax=4.0):
     names = {node.input[0] for node in built.model.graph.node
              if node.op_type == "Conv" and node.input[0] not in initializers}
     with open(str(cache_path), "w") as handle:
-        handle.write(trt_cache.format_cache({name: amax for name in names}, version))
+        handle.write(calibration_cache.format_cache({name: amax for name in names}, version))
     return str(cache_path)

@@ -6,6 +6,7 @@ import os
 import pytest
 
 from edge_segnet.models import zoo
+from edge_segnet.trt_facts import calibration_cache
 from tests.test_cli import assert_one_line_error, cli  # noqa: F401 (fixture)
 
 
@@ -111,7 +112,6 @@ def test_an_onnx_for_the_tensorrt_backend_that_is_not_there_is_one_line(
 
 
 def test_print_trtexec_hands_trtexec_a_cache_headed_for_its_release(cli, model, tmp_path):
-    from edge_segnet.quant import trt_cache
     from tests.engine.calibration_caches import write_cache_for
 
     cache = write_cache_for(model, tmp_path / "made-for-8.5.2.calib", "8.5.2")
@@ -120,7 +120,8 @@ def test_print_trtexec_hands_trtexec_a_cache_headed_for_its_release(cli, model, 
     assert result.exit_code == 0, result.output
     handed = str(tmp_path / "segnet.trtexec.calib")
     assert "--calib=" + handed in result.output.splitlines()[-1]
-    replayed = trt_cache.read_cache(handed)
+    replayed = calibration_cache.read_cache(handed)
     assert replayed.version == (10, 3, 1)
-    assert replayed.scales == trt_cache.read_cache(cache).scales
-    assert trt_cache.read_cache(cache).version == (8, 5, 2)  # the input is left as it was
+    assert replayed.scales == calibration_cache.read_cache(cache).scales
+    # the input is left as it was
+    assert calibration_cache.read_cache(cache).version == (8, 5, 2)

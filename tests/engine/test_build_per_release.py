@@ -15,6 +15,7 @@ from edge_segnet.engine.trt_compat import TensorRTError
 from edge_segnet.errors import UsageError
 from edge_segnet.models import zoo
 from edge_segnet.runtime.tensorrt_backend import TensorRTSegmenter
+from edge_segnet.trt_facts import calibration_cache
 from tests.engine.calibration_caches import write_cache_for
 from tests.engine.fake_cuda import FakeCuda
 from tests.engine.fake_tensorrt import RELEASES, Scenario, make_fake_tensorrt
@@ -300,7 +301,8 @@ def test_the_cache_builds_once_and_rebuilds_a_stale_entry(model_path, tmp_path, 
 def test_profile_and_verify_take_an_engine(model_path, tmp_path, monkeypatch):
     import sys
 
-    from edge_segnet import verify
+    from edge_segnet.checks import verify
+    from edge_segnet.data.synthetic import synthetic_frames
     from edge_segnet.engine import cuda_memory
     from edge_segnet.profile import profiler
 
@@ -318,7 +320,7 @@ def test_profile_and_verify_take_an_engine(model_path, tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="do not mix"):
         profiler.profile(result.engine_path, profiler.ProfileOptions(
             iterations=3, per_layer=True, cuda_graph=True))
-    comparison = verify.compare(model_path, result.engine_path, verify.synthetic_frames(2))
+    comparison = verify.compare(model_path, result.engine_path, synthetic_frames(2))
     assert comparison.agreement == 1.0 and comparison.max_abs < 1e-3
 
 
@@ -426,16 +428,16 @@ def test_a_cache_is_replayed_under_the_installed_release_s_header_by_its_own_cal
     """TensorRT ignores a cache headed for another release or another calibrator: the build
     re-heads ours (the scales are ours, not TensorRT's) and replays it with the calibrator
     class its algorithm names."""
-    from edge_segnet.quant import trt_cache
-
     cache_path = write_cache_for(model_path, tmp_path / "m.calib", "8.5.2")
-    cache = trt_cache.read_cache(cache_path)
+    cache = calibration_cache.read_cache(cache_path)
     with open(cache_path, "w") as handle:
-        handle.write(trt_cache.format_cache(cache.amax(), (8, 2, 1), "MinMaxCalibration"))
+        handle.write(calibration_cache.format_cache(cache.amax(), (8, 2, 1),
+                                                    "MinMaxCalibration"))
     trt, _ = _machine(release)
-    data, algorithm = builder._cache_for_this_release(trt, trt_cache.read_cache(cache_path))
+    data, algorithm = builder._cache_for_this_release(
+        trt, calibration_cache.read_cache(cache_path))
     assert algorithm == "MinMaxCalibration"
-    replayed = trt_cache.parse_cache(data.decode("ascii"))
+    replayed = calibration_cache.parse_cache(data.decode("ascii"))
     assert data.decode("ascii").splitlines()[0] == header
     assert replayed.scales == cache.scales
     calibrator = trt_compat.implicit_int8_calibrator(trt, data, algorithm)
@@ -478,13 +480,11 @@ def test_a_legacy_calibration_cache_is_refused_in_one_line_before_tensorrt(model
                                                                            tmp_path, release):
     """The legacy calibrator needs four more overrides (get_quantile ...) than a cache can
     answer; without them 8.2 terminates the process and later releases build with zeros."""
-    from edge_segnet.quant import trt_cache
-
     cache_file = write_cache_for(model_path, tmp_path / "m.calib", release)
-    scales = trt_cache.read_cache(cache_file).amax()
+    scales = calibration_cache.read_cache(cache_file).amax()
     with open(cache_file, "w") as handle:
-        handle.write(trt_cache.format_cache(
-            scales, trt_cache.facts.parse_full_version(release), "LegacyCalibration"))
+        handle.write(calibration_cache.format_cache(
+            scales, calibration_cache.parse_full_version(release), "LegacyCalibration"))
     with pytest.raises(UsageError, match="headed LegacyCalibration") as caught:
         _build(release, model_path, tmp_path, "int8", calib_cache=cache_file)
     assert "\n" not in str(caught.value) and "edge-segnet calibrate" in caught.value.hint

@@ -5,7 +5,8 @@ import pytest
 
 from edge_segnet.engine import plan
 from edge_segnet.errors import ModelError, UsageError
-from edge_segnet.graph import UNPOOL_OP, prepare
+from edge_segnet import prepare
+from edge_segnet.graph import UNPOOL_OP
 from edge_segnet.models import zoo
 from tests.engine.calibration_caches import write_cache_for
 

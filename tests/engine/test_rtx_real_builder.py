@@ -14,23 +14,19 @@ import onnx
 import onnx.helper
 import pytest
 
+from edge_segnet import prepare as prepare_module
 from edge_segnet.graph import UNPOOL_OP, heads
 from edge_segnet.models import metadata, shipped, zoo
 from edge_segnet.quant import calibrate as calibrate_module, frames
 from tests import rtx_support
-
-try:  # the package's layout after the rewiring that moved prepare out of graph/
-    from edge_segnet import prepare as prepare_module
-except ImportError:
-    from edge_segnet.graph import prepare as prepare_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CALIBRATION = os.path.join(ROOT, "calibration")
 SHIPPED = ("segnet-basic-camvid", "segnet-basic-synthetic")
 ZOO = ("segnet-basic", "segnet-vgg16")
 
-# prepare's forms: (name, PrepareOptions keywords). check_fp16 off: the check measures the FP16
-# graph on ONNX Runtime and does not change it.
+# prepare's forms: (name, PrepareOptions keywords). No FP16 check: it measures the FP16 graph on
+# ONNX Runtime and does not change it.
 NATIVE_FORMS = (
     ("plain", {}),
     ("float32-meanstd", dict(embed_preprocess=True, input_type="float32")),
@@ -39,17 +35,17 @@ NATIVE_FORMS = (
     ("uint8-lcn", dict(embed_preprocess=True, input_type="uint8", normalization="lcn")),
     ("argmax", dict(argmax=True)),
     ("argmax-logits", dict(argmax=True, keep_logits=True)),
-    ("fp16", dict(fp16=True, check_fp16=False)),
-    ("fp16-io", dict(fp16=True, fp16_io=True, check_fp16=False)),
-    ("fp16-float32-argmax", dict(fp16=True, check_fp16=False, embed_preprocess=True,
+    ("fp16", dict(fp16=True)),
+    ("fp16-io", dict(fp16=True, fp16_io=True)),
+    ("fp16-float32-argmax", dict(fp16=True, embed_preprocess=True,
                                  input_type="float32", argmax=True)),
-    ("fp16-io-uint8-argmax-logits", dict(fp16=True, fp16_io=True, check_fp16=False,
+    ("fp16-io-uint8-argmax-logits", dict(fp16=True, fp16_io=True,
                                          embed_preprocess=True, input_type="uint8",
                                          argmax=True, keep_logits=True)),
 )
 PLUGIN_FORMS = (
     ("plugin", {}),
-    ("plugin-fp16", dict(fp16=True, check_fp16=False)),
+    ("plugin-fp16", dict(fp16=True)),
     ("plugin-uint8-argmax-logits", dict(embed_preprocess=True, input_type="uint8", argmax=True,
                                         keep_logits=True)),
 )

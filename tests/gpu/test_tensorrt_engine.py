@@ -51,7 +51,8 @@ def _unpool_form():
 @pytest.mark.gpu
 @pytest.mark.parametrize("precision", ["fp32", "fp16"])
 def test_build_verify_and_profile_on_this_gpu(hardware, model_path, precision, tmp_path):
-    from edge_segnet import verify
+    from edge_segnet.checks import verify
+    from edge_segnet.data.synthetic import synthetic_frames
     from edge_segnet.engine import builder, plan
     from edge_segnet.runtime.tensorrt_backend import TensorRTSegmenter
 
@@ -64,7 +65,7 @@ def test_build_verify_and_profile_on_this_gpu(hardware, model_path, precision, t
     segmenter = TensorRTSegmenter(result.engine_path, tensorrt=tensorrt, cuda=cuda)
     try:
         comparison = verify.compare_segmenters(model_path, segmenter,
-                                               verify.synthetic_frames(4))
+                                               synthetic_frames(4))
         assert comparison.agreement >= MIN_AGREEMENT[precision], comparison.format_text()
         tensor = segmenter.prepare_input(np.full((720, 1280, 3), 128, np.uint8))
         times = []

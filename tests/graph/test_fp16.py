@@ -1,7 +1,8 @@
 import onnx
 import pytest
 
-from edge_segnet.graph import UNPOOL_OP, fp16, prepare
+from edge_segnet import prepare
+from edge_segnet.graph import UNPOOL_OP, fp16
 from edge_segnet.models import zoo
 
 float16 = pytest.importorskip("onnxconverter_common.float16",
@@ -57,7 +58,7 @@ def test_fp16_agrees_with_fp32_on_the_synthetic_scene_model_where_onnx_runtime_r
     import cv2
 
     from edge_segnet.models import shipped
-    from edge_segnet.verify import synthetic_frames
+    from edge_segnet.data.synthetic import synthetic_frames
 
     ort = pytest.importorskip("onnxruntime", reason="ONNX Runtime is not installed")
     options = prepare.PrepareOptions(unpool_form="native", embed_preprocess=True,
@@ -88,39 +89,15 @@ def test_fp16_agrees_with_fp32_on_the_synthetic_scene_model_where_onnx_runtime_r
     assert agree / float(pixels) >= 0.995  # selftest's bar for FP16 engines
 
 
-def test_prepare_fp16_converts_checks_and_records_it(tmp_path):
-    pytest.importorskip("onnxruntime", reason="the FP16 check runs on ONNX Runtime")
-    from edge_segnet.models import metadata, shipped
-
-    options = prepare.PrepareOptions(embed_preprocess=True, input_type="float32", argmax=True,
-                                     keep_logits=True, fp16=True)
-    out = str(tmp_path / "half.onnx")
-    reports = prepare.prepare_file(shipped.synthetic_model_path(), out, options)
-    by_name = {report.name: report.changes for report in reports}
-    assert "fp16" in by_name and "I/O kept" in by_name["fp16"][0]
-    check = by_name["fp16-check"][0]
-    # The synthetic-scene model on synthetic frames, both fed as the metadata says (a check
-    # before the metadata is written feeds the graphs wrongly: 93% here).
-    import re
-
-    assert float(re.search(r"label agreement ([0-9.]+)%", check).group(1)) >= 99.5
-    # which arithmetic ran is said, not assumed
-    assert "FP32 arithmetic" in check or "FP16 arithmetic" in check
-    model = onnx.load(out)
-    assert fp16.is_fp16(model)
-    assert metadata.ModelInfo.from_model(model).extra["prepared"]["fp16"] is True
-    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
-
-
 def test_fp16_io_makes_the_float_input_and_logits_half_and_the_segmenter_feeds_them(
         tmp_path):
     pytest.importorskip("onnxruntime", reason="runs the FP16 graph on ONNX Runtime")
     from edge_segnet.models import shipped
     from edge_segnet.runtime import open_segmenter
-    from edge_segnet.verify import synthetic_frames
+    from edge_segnet.data.synthetic import synthetic_frames
 
     options = prepare.PrepareOptions(unpool_form="native", argmax=True, keep_logits=True,
-                                     fp16=True, fp16_io=True, check_fp16=False)
+                                     fp16=True, fp16_io=True)
     out = str(tmp_path / "half-io.onnx")
     prepare.prepare_file(shipped.synthetic_model_path(), out, options)
     model = onnx.load(out)
@@ -139,7 +116,7 @@ def test_a_model_prepared_in_fp16_is_not_converted_again_for_tensorrt_11(tmp_pat
 
     out = str(tmp_path / "half.onnx")
     prepare.prepare_file(shipped.synthetic_model_path(), out, prepare.PrepareOptions(
-        embed_preprocess=True, argmax=True, keep_logits=True, fp16=True, check_fp16=False,
+        embed_preprocess=True, argmax=True, keep_logits=True, fp16=True,
         trt_version="11.1"))
     built = plan.plan(out, plan.BuildOptions(precision="fp16", trt_version="11.1"))
     assert built.passes == []
@@ -160,7 +137,7 @@ def test_prepare_fp16_refuses_a_model_that_is_not_fp32(tmp_path, made_by):
     else:
         source = str(tmp_path / "half.onnx")
         prepare.prepare_file(shipped.synthetic_model_path(), source, prepare.PrepareOptions(
-            argmax=True, fp16=True, check_fp16=False))
+            argmax=True, fp16=True))
         message = "computes in FP16 already"
     with pytest.raises(ModelError, match=message):
         prepare.prepare_file(source, str(tmp_path / "again.onnx"),

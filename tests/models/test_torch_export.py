@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("torch", reason="PyTorch is not installed (README, Training: the CPU build)")
 
-from edge_segnet.graph import prepare as prepare_module
+from edge_segnet import prepare as prepare_module
 from edge_segnet.models import torch_export as export_pytorch
 from edge_segnet.models import zoo
 from edge_segnet.models.torch_segnet import torch

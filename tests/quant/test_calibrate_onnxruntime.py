@@ -17,7 +17,8 @@ from edge_segnet.engine import plan
 from edge_segnet.errors import DataError
 from edge_segnet.graph import UNPOOL_OP
 from edge_segnet.models import metadata
-from edge_segnet.quant import calibrate, frames, trt_cache
+from edge_segnet.quant import calibrate, frames
+from edge_segnet.trt_facts import calibration_cache
 from tests.quant.conftest import SIZE
 
 
@@ -107,7 +108,7 @@ def test_the_calibration_is_recorded_in_the_model_and_the_summary(calibrated):
 
 def test_the_cache_holds_the_same_scales_as_the_qdq_model(calibrated, raw_path):
     result, out = calibrated
-    cache = trt_cache.read_cache(out["q.calib"])
+    cache = calibration_cache.read_cache(out["q.calib"])
     assert cache.version == (8, 6, 1) and cache.algorithm == "EntropyCalibration2"
     model = onnx.load(out["q.onnx"])
     inits = {init.name: onnx.numpy_helper.to_array(init) for init in model.graph.initializer}
@@ -135,7 +136,7 @@ def test_the_trained_synthetic_model_keeps_its_labels_in_int8(tmp_path):
     ONNX Runtime and labels almost every pixel as the float model does."""
     from edge_segnet.models import shipped
     from edge_segnet.runtime import open_segmenter
-    from edge_segnet.verify import synthetic_frames
+    from edge_segnet.data.synthetic import synthetic_frames
 
     out = str(tmp_path / "synthetic.int8.onnx")
     result = calibrate.calibrate(shipped.synthetic_model_path(),
@@ -208,7 +209,7 @@ def test_the_command_writes_the_model_cache_and_summary_and_prints_the_clipped_t
     assert result.exit_code == 0, result.output
     assert "tensors calibrated on 3 frames (minmax)" in result.output
     assert "wrote {} and {}".format(out, cache) in result.output
-    assert trt_cache.read_cache(cache).version == (10, 3, 0)
+    assert calibration_cache.read_cache(cache).version == (10, 3, 0)
     record = metadata.ModelInfo.from_model(onnx.load(out)).extra["calibration"]
     assert record["method"] == "minmax" and record["cache_header"].startswith("TRT-100300-")
 

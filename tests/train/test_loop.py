@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("torch", reason="PyTorch is not installed (README, Training: the CPU build)")
 
 from edge_segnet.data import camvid
-from edge_segnet.graph import prepare as prepare_module
+from edge_segnet import prepare as prepare_module
 from edge_segnet.models.torch_segnet import torch
 from edge_segnet.train import data as data_module
 from edge_segnet.train.loop import TrainConfig, train

@@ -15,7 +15,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from edge_segnet.errors import ModelError, UsageError
-from edge_segnet.graph import prepare as prepare_module
+from edge_segnet import prepare as prepare_module
 from edge_segnet.models import zoo
 from edge_segnet.trt_facts import parser_ops
 

@@ -13,7 +13,7 @@ import onnx
 import pytest
 from onnx import TensorProto
 
-from edge_segnet.graph import prepare as prepare_module
+from edge_segnet import prepare as prepare_module
 from edge_segnet.models import zoo
 from edge_segnet.trt_facts import parser_ops, releases
 from tests.test_cli import cli  # noqa: F401 (fixture)
@@ -155,7 +155,7 @@ def test_every_prepared_form_parses_on_the_release_it_is_for(version, form, head
 def test_fp16_forms_parse_on_the_release_they_are_for(version, form):
     pytest.importorskip("onnxconverter_common.float16",
                         reason="onnxconverter-common is not installed (edge-segnet[fp16])")
-    model = prepared(version, form, "frame-auto-lcn-logits", fp16=True, check_fp16=False)
+    model = prepared(version, form, "frame-auto-lcn-logits", fp16=True)
     assert any(init.data_type == TensorProto.FLOAT16 for init in model.graph.initializer)
     assert_parses(model, version, form)
 

@@ -20,7 +20,7 @@ def test_a_malformed_version_names_the_option_it_came_from():
         releases.parse_version("abc", "--trt-version")
     assert str(info.value) == ("--trt-version: TensorRT version must look like 8.2 or 10.3; "
                                "got 'abc'")
-    from edge_segnet.graph import prepare
+    from edge_segnet import prepare
 
     with pytest.raises(UsageError, match="^--trt-version: "):
         prepare.PrepareOptions(trt_version="abc", embed_preprocess=True).target_version()

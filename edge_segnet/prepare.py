@@ -9,12 +9,13 @@ import onnx
 
 from edge_segnet import inputs
 from edge_segnet.errors import ModelError, UsageError
-from edge_segnet.graph import UNPOOL_OP, heads, opset, unpool
-from edge_segnet.graph.editing import GraphIndex, describe, remove_dead
+from edge_segnet.graph import UNPOOL_OP, fp16, heads, opset, unpool
+from edge_segnet.graph.editing import GraphIndex, describe, has_qdq, remove_dead
 from edge_segnet.graph.fold import fold_constants
 from edge_segnet.graph.shapes import annotate, set_static_dims, static_shapes
 from edge_segnet.models import metadata, zoo
-from edge_segnet.trt_facts import releases
+from edge_segnet.platform import installed
+from edge_segnet.trt_facts import parser_ops, releases
 
 
 class PassReport(object):
@@ -29,7 +30,7 @@ class PrepareOptions(object):
     def __init__(self, input_size=zoo.DEFAULT_INPUT_SIZE, unpool_form="plugin",
                  embed_preprocess=False, input_type="auto", normalization="meanstd",
                  argmax=False, keep_logits=False, trt_version=None, fp16=False,
-                 fp16_io=False, check_fp16=True):
+                 fp16_io=False):
         if unpool_form not in unpool.FORMS:
             raise UsageError("--unpool must be plugin or native; got {!r}".format(unpool_form))
         if keep_logits and not argmax:
@@ -40,7 +41,7 @@ class PrepareOptions(object):
                 input_type))
         if fp16_io and not fp16:
             raise UsageError("--fp16-io goes with --fp16")
-        self.fp16, self.fp16_io, self.check_fp16 = fp16, fp16_io, check_fp16
+        self.fp16, self.fp16_io = fp16, fp16_io
         self.input_size = tuple(input_size)
         self.unpool_form = unpool_form
         self.embed_preprocess = embed_preprocess
@@ -59,9 +60,7 @@ class PrepareOptions(object):
         """The TensorRT release this graph is for: asked for, installed, else the oldest."""
         if self.trt_version:
             return releases.parse_version(self.trt_version, "--trt-version")
-        from edge_segnet.engine import trt_compat  # what is installed, not a fact
-
-        return trt_compat.target_version()
+        return installed.target_version()
 
 
 def fix_input(model, size):
@@ -118,8 +117,11 @@ def _timed(reports, name, function):
     return changes
 
 
-def prepare(model, options, source_bytes=None):
-    """Run the passes on ``model`` (modified in place); returns (model, reports)."""
+def prepare(model, options, source_bytes=None, check_fp16=None):
+    """Run the passes on ``model`` (modified in place); returns (model, reports).
+    ``check_fp16(float_model, fp16_model)``, when given, measures an ``--fp16`` result against
+    the FP32 graph it came from and returns its report's lines (the CLI hands in
+    ``checks.fp16.prepare_pass``: a check runs models, which passes do not)."""
     reports = []
     info = metadata.ModelInfo.from_model(model)
     _timed(reports, "validate", lambda: ["opset {}, IR {}, onnx.checker passed".format(
@@ -156,8 +158,6 @@ def prepare(model, options, source_bytes=None):
     check_prepared(model)
     onnx.checker.check_model(model)
     if options.trt_version:
-        from edge_segnet.trt_facts import parser_ops
-
         parser_ops.check_parseable(model, options.target_version(),
                                    plugin_ops=(UNPOOL_OP,) if options.unpool_form == "plugin"
                                    else ())
@@ -177,19 +177,17 @@ def prepare(model, options, source_bytes=None):
                                        architecture=info.architecture,
                                        color_order=info.color_order, extra=extra)
     metadata.set_props(model, prepared_info.to_props())
-    if float_model is not None and options.check_fp16:
+    if float_model is not None and check_fp16 is not None:
         # After the metadata: both graphs must be fed as the frames' format says.
         metadata.set_props(float_model, prepared_info.to_props())
-        _check_fp16(float_model, model, reports)
+        _timed(reports, "fp16-check", lambda: check_fp16(float_model, model))
     return model, reports
 
 
 def _fp16_pass(model, options, reports):
     """FP16 by the model's types (what TensorRT 11 builds FP16 from); returns the FP32 graph
     it came from, to measure the result against."""
-    from edge_segnet.graph import fp16
-
-    if any(node.op_type in ("QuantizeLinear", "DequantizeLinear") for node in model.graph.node):
+    if has_qdq(model):
         raise ModelError("--fp16: the model holds Q/DQ (INT8) nodes", hint="convert the float "
                          "model, or build the INT8 one with build --int8")
     if fp16.is_fp16(model):
@@ -200,25 +198,13 @@ def _fp16_pass(model, options, reports):
     return float_model
 
 
-def _check_fp16(float_model, model, reports):
-    """The FP16 graph against the FP32 one on the CPU, when ONNX Runtime is there."""
-    from edge_segnet import optional
-    from edge_segnet.graph import fp16_check
-
-    if optional.try_import("onnxruntime") is None:
-        reports.append(PassReport("fp16-check", ["not run: onnxruntime is not installed"], 0.0))
-        return
-    _timed(reports, "fp16-check",
-           lambda: [fp16_check.check(float_model, model).describe()])
-
-
-def prepare_file(source, destination, options):
+def prepare_file(source, destination, options, check_fp16=None):
     """Prepare ``source`` into ``destination`` (written atomically); returns the reports."""
     source_bytes = inputs.read_bytes(source, "model file", ModelError,
                                      hint="give an .onnx file")
     model = zoo.load(source)
     start = time.perf_counter()
-    model, reports = prepare(model, options, source_bytes)
+    model, reports = prepare(model, options, source_bytes, check_fp16)
     reports.append(PassReport("total", [], time.perf_counter() - start))
     zoo.save(model, destination)
     return reports

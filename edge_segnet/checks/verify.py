@@ -1,20 +1,13 @@
 """``verify``: two models on the same frames, compared the way segmentation cares about:
 logit differences, arg-max agreement and per-class IoU between the two label maps."""
 
-import glob
 import json
 import math
-import os
 
 import numpy as np
 
-from edge_segnet import inputs, optional
-from edge_segnet.data.synthetic import StreetScene
-from edge_segnet.errors import DataError, EdgeSegnetError, UsageError
+from edge_segnet.errors import EdgeSegnetError, UsageError
 from edge_segnet.runtime import open_segmenter
-
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff")
-MAX_SYNTHETIC_FRAMES = 10000  # an hour or more of two models on a board's CPU
 
 
 class VerificationFailed(EdgeSegnetError):
@@ -147,36 +140,6 @@ class Comparison(object):
         lines.append("IoU between the label maps per class: " + ", ".join(
             "{} {:.4f}".format(name, value) for name, value in self.iou().items()))
         return "\n".join(lines)
-
-
-def synthetic_frames(count, size=(360, 480), seed=0):
-    if count < 1:
-        raise UsageError("--synthetic must be at least 1; got {}".format(count))
-    if count > MAX_SYNTHETIC_FRAMES:
-        raise UsageError("--synthetic must be at most {}; got {}".format(
-            MAX_SYNTHETIC_FRAMES, count), hint="give --images for more frames")
-    scene = StreetScene(size=size, seed=seed)
-    for t in range(count):
-        yield scene.render(t * 7)[0]
-
-
-def image_frames(folder):
-    """Every image in ``folder`` (or matching a glob), sorted by name."""
-    cv2 = optional.require("cv2", "reading images")
-    if os.path.isdir(folder):
-        paths = sorted(path for path in glob.glob(os.path.join(folder, "*"))
-                       if path.lower().endswith(IMAGE_EXTENSIONS))
-    else:
-        paths = sorted(glob.glob(folder))
-    if not paths:
-        raise DataError("no images found in {}".format(folder),
-                        hint="give a folder of .png/.jpg files")
-    for path in paths:
-        inputs.check_regular_file(path, "image")
-        frame = cv2.imread(path, cv2.IMREAD_COLOR)
-        if frame is None:
-            raise DataError("cannot read image {}".format(path))
-        yield frame
 
 
 def compare(path_a, path_b, frames, threads=None, backend_b="auto"):

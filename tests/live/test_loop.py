@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 
-from edge_segnet import runner
+from edge_segnet.live import loop as runner
 from edge_segnet.errors import DataError
 from edge_segnet.models.labels import camvid
 from edge_segnet.platform import threads as thread_priorities

@@ -4,10 +4,10 @@ all before the first frame."""
 import math
 import time
 
-from edge_segnet import runner
 from edge_segnet.errors import UsageError
+from edge_segnet.live import loop
+from edge_segnet.live.loop import RunOptions
 from edge_segnet.models import shipped
-from edge_segnet.runner import RunOptions
 from edge_segnet.runtime import open_segmenter
 from edge_segnet.video import sinks as sinks_module
 from edge_segnet.video import sources
@@ -122,7 +122,7 @@ def build_run(camera=None, source=None, model=None, size=(None, None), fps=None,
     ignore = _ignore_ids(labels.names, ignore_class)
     setup.painter = overlay.Painter(labels.colors_bgr, visualize, alpha, label_filter, ignore)
     setup.source = sources.open_source(uri, size=size if size[0] else None, fps=fps,
-                                       decoder_threads=runner.decoder_threads(setup.segmenter))
+                                       decoder_threads=loop.decoder_threads(setup.segmenter))
     setup.source_name = uri
     try:
         if output:

@@ -2,7 +2,7 @@ import json
 import sys
 import types
 
-from edge_segnet.platform import doctor
+from edge_segnet.checks import doctor
 
 
 def _by_name(checks):

@@ -6,6 +6,7 @@ import re
 import sys
 
 from edge_segnet import optional
+from edge_segnet.engine import plugin_library
 from edge_segnet.platform import cuda, jetson
 
 OK, MISSING, WARN, NOT_APPLICABLE = "OK", "MISSING", "WARN", "N/A"
@@ -214,8 +215,6 @@ def check_onnx(probe):
 
 
 def check_plugin(probe):
-    from edge_segnet.engine import plugin_library
-
     paths = probe.plugin_paths or plugin_library.candidate_paths(probe.environ)
     found = [path for path in paths if os.path.isfile(path)]
     if found:

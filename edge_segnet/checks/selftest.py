@@ -6,9 +6,19 @@ import os
 import shutil
 import tempfile
 
-from edge_segnet import inputs, optional
-from edge_segnet.engine import cuda_memory
+import numpy as np
+
+from edge_segnet import inputs, optional, prepare
+from edge_segnet.checks import verify
+from edge_segnet.data.synthetic import synthetic_frames
+from edge_segnet.engine import builder, cuda_memory, plan
 from edge_segnet.errors import EdgeSegnetError, ModelError, UsageError
+from edge_segnet.models import metadata, shipped, zoo
+from edge_segnet.platform import installed, jetson
+from edge_segnet.profile import stats
+from edge_segnet.profile.profiler import time_loop
+from edge_segnet.runtime.tensorrt_backend import TensorRTSegmenter
+from edge_segnet.trt_facts import gpus
 
 # Arg-max agreement with ONNX Runtime (FP32) that each precision must reach.
 MIN_AGREEMENT = {"fp32": 99.9, "fp16": 99.5, "int8": 98.0}
@@ -51,8 +61,6 @@ class SelftestReport(object):
 
 
 def _precisions(capability):
-    from edge_segnet.trt_facts import gpus
-
     chosen = ["fp32", "fp16"]
     if gpus.has_fast_int8(capability):
         chosen.append("int8")
@@ -60,16 +68,13 @@ def _precisions(capability):
 
 
 def _facts(report, tensorrt, cuda):
-    from edge_segnet.platform import jetson
-
     report.facts.append(("board", jetson.board_model() or "not a Jetson"))
     l4t = jetson.l4t_release()
     if l4t:
         report.facts.append(("L4T / JetPack", "{} / {}".format(l4t, jetson.jetpack_for(l4t)
                                                                or "?")))
-    ort = optional.try_import("onnxruntime")
     report.facts.append(("TensorRT", tensorrt.__version__ if tensorrt else "not installed"))
-    report.facts.append(("ONNX Runtime", ort.__version__ if ort else "not installed"))
+    report.facts.append(("ONNX Runtime", installed.onnxruntime_version() or "not installed"))
     if cuda is not None:
         name, capability = cuda.device()
         report.facts.append(("GPU", "{} (compute {}.{}), memory through {}".format(
@@ -77,10 +82,6 @@ def _facts(report, tensorrt, cuda):
 
 
 def _check_onnxruntime(report, model_path):
-    from edge_segnet import verify
-    from edge_segnet.graph import prepare
-    from edge_segnet.models import metadata, zoo
-
     workdir = tempfile.mkdtemp(prefix="edge-segnet-selftest-")
     try:
         prepared = os.path.join(workdir, "prepared.onnx")
@@ -88,7 +89,7 @@ def _check_onnxruntime(report, model_path):
         prepare.prepare_file(model_path, prepared, prepare.PrepareOptions(
             input_size=size or zoo.DEFAULT_INPUT_SIZE, unpool_form="plugin", argmax=True,
             keep_logits=True))
-        comparison = verify.compare(model_path, prepared, verify.synthetic_frames(
+        comparison = verify.compare(model_path, prepared, synthetic_frames(
             VERIFY_FRAMES))
         failures = comparison.failures(1e-4, 100.0)
         report.add("prepare + verify (CPU)", Check.FAIL if failures else Check.PASS,
@@ -99,11 +100,6 @@ def _check_onnxruntime(report, model_path):
 
 
 def _check_engine(report, precision, model_path, workdir, iterations, tensorrt, cuda, log):
-    from edge_segnet import verify
-    from edge_segnet.engine import builder, plan
-    from edge_segnet.profile import stats
-    from edge_segnet.runtime.tensorrt_backend import TensorRTSegmenter
-
     engine_path = os.path.join(workdir, "segnet-{}.engine".format(precision))
     options = plan.BuildOptions(precision=precision, output=engine_path, force=True)
     try:
@@ -127,7 +123,7 @@ def _check_engine(report, precision, model_path, workdir, iterations, tensorrt, 
                        "ONNX Runtime is not installed: " + optional.install_hint("onnxruntime"))
         else:
             comparison = verify.compare_segmenters(model_path, segmenter,
-                                                   verify.synthetic_frames(VERIFY_FRAMES))
+                                                   synthetic_frames(VERIFY_FRAMES))
             agreement = 100 * comparison.agreement
             minimum = MIN_AGREEMENT[precision]
             report.add("verify " + precision, Check.PASS if agreement >= minimum else
@@ -135,8 +131,6 @@ def _check_engine(report, precision, model_path, workdir, iterations, tensorrt, 
                        "max logit difference {}".format(
                            agreement, minimum, "{:.3g}".format(comparison.max_abs)
                            if comparison.max_abs is not None else "n/a"))
-        from edge_segnet.profile.profiler import time_loop
-
         frame = segmenter.prepare_input(_gray_frame(segmenter.input_size))
         for _ in range(10):
             segmenter.run_tensor(frame)
@@ -158,8 +152,6 @@ def _check_engine(report, precision, model_path, workdir, iterations, tensorrt, 
 
 
 def _gray_frame(size):
-    import numpy as np
-
     return np.full(tuple(size) + (3,), 128, np.uint8)
 
 
@@ -171,8 +163,6 @@ def run(model=None, iterations=50, keep=None, tensorrt=None, cuda=None, log=None
 
 
 def _run(model, iterations, keep, tensorrt, borrowed, log):
-    from edge_segnet.models import shipped
-
     log = log or (lambda line: None)
     if iterations < 1:
         raise UsageError("--iterations must be at least 1; got {}".format(iterations))

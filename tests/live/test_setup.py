@@ -1,7 +1,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from edge_segnet import run_setup
+from edge_segnet.live import setup as run_setup
 from edge_segnet.cli import app
 from edge_segnet.errors import UsageError
 from tests.test_cli import assert_one_line_error

@@ -5,13 +5,13 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from edge_segnet import prepare as prepare_module
 from edge_segnet.errors import ModelError, UsageError
-from edge_segnet.graph import UNPOOL_OP, prepare as prepare_module
+from edge_segnet.graph import UNPOOL_OP
 from edge_segnet.graph.shapes import static_shapes
 from edge_segnet.models import zoo
-
-from .conftest import (ONNX_KNOWS_OPSET_20, copy, pytorch_fixture, pytorch_io,  # noqa: F401
-                       run, tie_heavy_inputs)
+from tests.graph.conftest import (ONNX_KNOWS_OPSET_20, copy, pytorch_fixture,  # noqa: F401
+                                  pytorch_io, run, tie_heavy_inputs)
 
 
 def prepared(model, size, form, **options):
@@ -194,7 +194,6 @@ def test_auto_input_type_follows_the_target_tensorrt():
 
 def test_prepare_for_a_release_names_the_nodes_its_parser_cannot_take(tmp_path):
     from edge_segnet.errors import ModelError
-    from edge_segnet.graph import prepare as prepare_module
     from edge_segnet.models import zoo as zoo_module
 
     source = str(tmp_path / "m.onnx")

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from edge_segnet import verify
+from edge_segnet.checks import verify
+from edge_segnet.data.datasets import image_frames
+from edge_segnet.data.synthetic import synthetic_frames
 from edge_segnet.cli import app
 from edge_segnet.errors import DataError, UsageError
 from edge_segnet.models import zoo
@@ -58,24 +60,24 @@ def test_images_from_a_folder(models, tmp_path):
     for index in range(2):
         cv2.imwrite(str(tmp_path / "f{}.png".format(index)), np.full((20, 30, 3), 60 * index,
                                                                      np.uint8))
-    frames = list(verify.image_frames(str(tmp_path)))
+    frames = list(image_frames(str(tmp_path)))
     assert len(frames) == 2
     comparison = verify.compare(models["a"], models["same"], frames)
     assert comparison.frames == 2 and comparison.max_abs == 0.0
     with pytest.raises(DataError, match="no images found"):
-        list(verify.image_frames(str(tmp_path / "none")))
+        list(image_frames(str(tmp_path / "none")))
     (tmp_path / "broken.png").write_bytes(b"not a png")
     with pytest.raises(DataError, match="cannot read image"):
-        list(verify.image_frames(str(tmp_path / "broken.png")))
+        list(image_frames(str(tmp_path / "broken.png")))
 
 
 def test_models_of_different_sizes_are_refused(models, tmp_path):
     bigger = str(tmp_path / "big.onnx")
     zoo.save(zoo.create("segnet-basic", input_size=(64, 64)), bigger)
     with pytest.raises(UsageError, match="takes 36x52 and .* takes 64x64"):
-        verify.compare(models["a"], bigger, verify.synthetic_frames(1))
+        verify.compare(models["a"], bigger, synthetic_frames(1))
     with pytest.raises(UsageError, match="--synthetic must be at least 1"):
-        list(verify.synthetic_frames(0))
+        list(synthetic_frames(0))
 
 
 def _strict_json(text):
@@ -173,12 +175,12 @@ def test_cli_verify_refuses_bad_tolerances_with_exit_2(models, args, text):
 
 
 def test_a_labels_only_model_is_not_said_to_agree_within_atol(models, tmp_path):
-    from edge_segnet.graph import prepare
+    from edge_segnet import prepare
 
     labels_only = str(tmp_path / "argmax.onnx")
     prepare.prepare_file(models["a"], labels_only, prepare.PrepareOptions(
         input_size=(36, 52), unpool_form="native", argmax=True))
-    comparison = verify.compare(models["a"], labels_only, verify.synthetic_frames(1))
+    comparison = verify.compare(models["a"], labels_only, synthetic_frames(1))
     assert not comparison.logits_compared and comparison.failures(1e-5, 100.0) == []
     text = comparison.format_text()
     assert "logits: not compared ({} outputs labels only; prepare it with --keep-logits; "\
@@ -192,11 +194,11 @@ def test_a_labels_only_model_is_not_said_to_agree_within_atol(models, tmp_path):
 def test_a_fifo_among_the_images_is_refused_without_opening_it(tmp_path, fifo):
     fifo(tmp_path / "frame.png")
     with pytest.raises(DataError, match="image .*frame.png is not a regular file: it is a FIFO"):
-        list(verify.image_frames(str(tmp_path)))
+        list(image_frames(str(tmp_path)))
 
 
 def test_synthetic_frame_counts_beyond_the_bound_are_refused():
     with pytest.raises(UsageError, match="--synthetic must be at most 10000; got 100000 "
                                          "\\(give --images for more frames\\)"):
-        next(verify.synthetic_frames(100000))
-    assert len(list(verify.synthetic_frames(2, size=(8, 8)))) == 2
+        next(synthetic_frames(100000))
+    assert len(list(synthetic_frames(2, size=(8, 8)))) == 2

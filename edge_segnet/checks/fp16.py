@@ -9,6 +9,10 @@ import numpy as np
 import onnx
 
 from edge_segnet import optional
+from edge_segnet.checks import verify
+from edge_segnet.data.synthetic import synthetic_frames
+from edge_segnet.platform import installed
+from edge_segnet.runtime import in_memory
 
 CHECK_FRAMES = 4
 
@@ -34,8 +38,7 @@ class Fp16Check(object):
 
 
 def _ort_version():
-    ort = optional.try_import("onnxruntime")
-    return ort.__version__ if ort else "absent"
+    return installed.onnxruntime_version() or "absent"
 
 
 def cpu_fp16_arithmetic():
@@ -65,18 +68,15 @@ def cpu_fp16_arithmetic():
 
 def check(float_model, half_model, frames=CHECK_FRAMES):
     """Compare the two graphs (ours may hold the unpooling op: it runs through its reference)
-    on synthetic frames."""
-    from edge_segnet.runtime import in_memory
-    from edge_segnet.verify import synthetic_frames
-
-    agree = pixels = 0
-    worst = 0.0
+    on synthetic frames, as verify compares two models."""
     with in_memory.segmenters(float_model, half_model) as (full, half):
-        want_logits = bool(full.logits_output and half.logits_output)
-        for frame in synthetic_frames(frames):
-            a, b = full.infer(frame, want_logits), half.infer(frame, want_logits)
-            agree += int((a.labels == b.labels).sum())
-            pixels += a.labels.size
-            if want_logits:
-                worst = max(worst, float(np.abs(a.logits - b.logits).max()))
-    return Fp16Check(100.0 * agree / pixels, worst, cpu_fp16_arithmetic(), frames)
+        comparison = verify.compare_open(full, half, synthetic_frames(frames), "FP32", "FP16")
+    worst = comparison.max_abs if comparison.max_abs is not None else 0.0
+    return Fp16Check(100.0 * comparison.agreement, worst, cpu_fp16_arithmetic(), frames)
+
+
+def prepare_pass(float_model, half_model):
+    """prepare's fp16-check pass (the CLI hands it to ``prepare``): the lines it reports."""
+    if optional.try_import("onnxruntime") is None:
+        return ["not run: onnxruntime is not installed"]
+    return [check(float_model, half_model).describe()]

@@ -1,0 +1,1 @@
+"""Checks that run models: verify, the FP16 check, selftest and doctor."""

@@ -1,0 +1,1 @@
+"""The live loop: a source through a Segmenter into sinks (setup builds it from RunOptions)."""
