@@ -13,6 +13,18 @@
 #   EDGE_SEGNET_CUDA_ARCHS  what nvcc builds (default 75: compiling is the point, not running)
 #   EDGE_SEGNET_JOBS        parallel jobs (default 2)
 #   EDGE_SEGNET_KEEP=1      keep every build folder (failed ones are always kept)
+#
+# The real-builder stage (issue 23), instead of the releases above:
+#   tools/check_plugin_builds.sh --rtx /tmp/trt-v11.1
+# builds the plugin against those headers (TensorRT v11.1's public include/) linked to TensorRT
+# for RTX's libtensorrt_rtx.so.1, with tools/plugin_call_trace.cpp and -finstrument-functions;
+# then NVIDIA's real ONNX parser and builder (TensorRT for RTX, ahead of time, no GPU needed)
+# parse and build every plugin form of the shipped and zoo models through both loading routes
+# (ctypes of libedge_segnet_plugins.so; load_library of libedge_segnet_plugins_dynamic.so),
+# printing per form the plugin layer's types and the plugin methods called. With
+# EDGE_SEGNET_LEAN_PYTHON (a Python with tensorrt-lean-cu12-libs/-bindings 11.x) it also builds
+# against libnvinfer_lean.so.11 and checks the creator in TensorRT 11's real registry.
+#   PYTHON                  the Python with tensorrt-rtx-cu12-libs/-bindings (default python3)
 set -uo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 export PATH="$PATH:/usr/local/cuda/bin"
@@ -27,6 +39,68 @@ needed_libnvinfer() {
         objdump -p "$1"
     fi | sed -n 's/.*\(libnvinfer\.so\.[0-9]*\).*/\1/p' | head -n 1
 }
+
+# --- TensorRT for RTX: the plugin in a real parser and builder --------------------------------
+# The header check is CMake's: v11.1's headers stand for an nvinfer1 library that is not 11.1
+# (RTX 1.7; lean 11.x), so the library's version is declared as the headers' own.
+build_traced() {  # build_traced HEADERS LIBRARY FOLDER
+    local headers="$1" library="$2" build="$3"
+    mkdir -p "$build"
+    g++ -std=c++14 -O1 -fPIC -Wall -Wextra -Werror -c "$here/tools/plugin_call_trace.cpp" \
+        -o "$build/plugin_call_trace.o" || return 1
+    (cd "$build" && cmake "$here/plugins" -DTENSORRT_INCLUDE_DIR="$headers/include" \
+        -DTENSORRT_NVINFER_LIBRARY="$library" -DEDGE_SEGNET_TENSORRT_LIBRARY_VERSION=11.1 \
+        -DEDGE_SEGNET_CUDA_ARCHS="$arch" \
+        "-DCMAKE_CXX_FLAGS=-finstrument-functions -finstrument-functions-exclude-file-list=/usr/include,$headers" \
+        "-DCMAKE_SHARED_LINKER_FLAGS=$build/plugin_call_trace.o -Wl,-Bsymbolic-functions" \
+        >configure.log 2>&1 \
+        && cmake --build . --target edge_segnet_plugins edge_segnet_plugins_dynamic -- -j"$jobs" \
+        >build.log 2>&1) || { echo "FAIL building against $library: see $build/*.log"; return 1; }
+    echo "built $build/libedge_segnet_plugins.so and _dynamic.so: NEEDED" \
+        "$( (readelf -d "$build/libedge_segnet_plugins.so" || true) | sed -n 's/.*NEEDED.*\[\(lib\(tensorrt_rtx\|nvinfer[a-z_]*\)\.so\.[0-9]*\)\].*/\1/p')"
+}
+
+rtx_stage() {
+    local headers python work libs started=$SECONDS
+    headers="$(cd "$1" && pwd)" || return 1
+    [ -f "$headers/include/NvInfer.h" ] || { echo "FAIL $1: no include/NvInfer.h there"; return 1; }
+    python="${PYTHON:-python3}"
+    libs="$("$python" -c 'import os, tensorrt_rtx_libs; print(os.path.dirname(tensorrt_rtx_libs.__file__))')" \
+        || { echo "FAIL: $python has no tensorrt_rtx_libs (pip install tensorrt-rtx-cu12-libs tensorrt-rtx-cu12-bindings)"; return 1; }
+    if [ ! -e "$libs/libtensorrt_rtx.so" ]; then
+        echo "FAIL: $libs/libtensorrt_rtx.so is missing (the parser aborts creating a plugin without it): run \`ln -s libtensorrt_rtx.so.1 $libs/libtensorrt_rtx.so\`"
+        return 1
+    fi
+    work="$(mktemp -d "${TMPDIR:-/tmp}/edge-segnet-rtx.XXXXXX")"
+    echo "=== TensorRT for RTX stage in $work (headers $headers)"
+    build_traced "$headers" "$libs/libtensorrt_rtx.so.1" "$work/rtx" || return 1
+    "$python" "$here/tools/rtx_plugin_stage.py" forms "$work/forms" >"$work/forms.log" 2>&1 \
+        || { echo "FAIL writing the forms: $work/forms.log"; return 1; }
+    local failed=0
+    "$python" "$here/tools/rtx_plugin_stage.py" rtx ctypes "$work/rtx/libedge_segnet_plugins.so" \
+        "$work/forms" || failed=1
+    "$python" "$here/tools/rtx_plugin_stage.py" rtx load_library \
+        "$work/rtx/libedge_segnet_plugins_dynamic.so" "$work/forms" || failed=1
+    if [ -n "${EDGE_SEGNET_LEAN_PYTHON:-}" ]; then
+        local lean
+        lean="$("$EDGE_SEGNET_LEAN_PYTHON" -c 'import glob, os, tensorrt_lean_libs; print(glob.glob(os.path.join(os.path.dirname(tensorrt_lean_libs.__file__), "libnvinfer_lean.so.*"))[0])')" \
+            || { echo "FAIL: $EDGE_SEGNET_LEAN_PYTHON has no tensorrt_lean_libs"; return 1; }
+        build_traced "$headers" "$lean" "$work/lean" || return 1
+        "$EDGE_SEGNET_LEAN_PYTHON" "$here/tools/rtx_plugin_stage.py" registry ctypes \
+            "$work/lean/libedge_segnet_plugins.so" || failed=1
+        "$EDGE_SEGNET_LEAN_PYTHON" "$here/tools/rtx_plugin_stage.py" registry load_library \
+            "$work/lean/libedge_segnet_plugins_dynamic.so" || failed=1
+    fi
+    echo "=== TensorRT for RTX stage: $([ "$failed" = 0 ] && echo OK || echo FAILED) in $((SECONDS - started)) s"
+    [ "$failed" = 0 ] && [ -z "${EDGE_SEGNET_KEEP:-}" ] && rm -rf "$work"
+    return "$failed"
+}
+
+if [ "${1:-}" = "--rtx" ]; then
+    [ $# -eq 2 ] || { echo "usage: $0 --rtx HEADERS (a folder holding TensorRT v11.1's include/)"; exit 2; }
+    rtx_stage "$2"
+    exit $?
+fi
 
 for given in "$@"; do
     if [ ! -f "$given/include/NvInfer.h" ]; then
