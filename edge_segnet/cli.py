@@ -693,24 +693,26 @@ def run(
     """Segment live video (or files) frame by frame and show or write the class colors."""
     from edge_segnet import fileio
     from edge_segnet.live import loop
+    from edge_segnet.live.options import RunOptions
     from edge_segnet.live.setup import build_run
 
     with reported_errors(), cuda_lifetime():
         fileio.check_outputs_apart(
             [("-o", output), ("--images", images), ("--labels", labels_dir)],
             [("--source", source), ("--camera", camera), ("--model", model)])
-        setup = build_run(
+        options = RunOptions(
             camera=camera, source=source, model=model, size=(height, width), fps=fps,
             visualize=visualize, alpha=alpha, label_filter=label_filter, legend=legend,
             hud=hud, ignore_class=ignore_class, output=output, images=images,
             labels_dir=labels_dir, color_masks=color_masks, serve=serve, headless=headless,
             max_frames=max_frames, duration=duration, realtime=realtime, threads=threads,
             backend=backend, image_format=image_format)
+        setup = build_run(options)
         try:
             for line in setup.messages:
                 typer.echo(line)
             summary = loop.run(setup.segmenter, setup.source, setup.sinks, setup.painter,
-                               setup.options)
+                               setup.options, setup.decorate)
             described = setup.segmenter.describe()
         finally:
             setup.segmenter.close()  # its GPU buffers, before the CUDA they live in closes

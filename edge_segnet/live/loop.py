@@ -21,6 +21,7 @@ import time
 
 from edge_segnet import optional, signals
 from edge_segnet.errors import DataError, EdgeSegnetError, OutputError
+from edge_segnet.live.options import RunOptions
 from edge_segnet.platform import threads
 from edge_segnet.profile.stats import LatencyStats
 from edge_segnet.video.capture import CaptureThread, Outcome
@@ -36,25 +37,6 @@ def decoder_threads(segmenter):
     (720p mp4: 2.6-3.3 against 2.5-2.7 ms) on the cores the network needs
     (tools/bench_run.py --compare-decoder-threads). OpenCV before 4.7 takes no count."""
     return 1 if getattr(segmenter, "network_on_cpu", False) else None
-
-
-class RunOptions(object):
-    """``opencv_threads``: OpenCV's threads during the run (None: leave OpenCV's own). One by
-    default: OpenCV's work (decoding, resizing, drawing) already runs beside the network on
-    the capture and output threads, and a pool of its own on every core would fight ONNX
-    Runtime's threads for them (tools/bench_run.py --compare-opencv-threads measures it).
-
-    ``loop_niceness``: the nice value the loop's own threads drop to (None: the network's
-    priority; tools/bench_run.py --compare-equal-priority measures it)."""
-
-    def __init__(self, max_frames=None, duration=None, realtime=False, hud=None,
-                 opencv_threads=1, loop_niceness=threads.LOOP_NICENESS):
-        self.max_frames = max_frames
-        self.duration = duration
-        self.realtime = realtime
-        self.hud = hud  # callable(stats text) -> None, or None
-        self.opencv_threads = opencv_threads
-        self.loop_niceness = loop_niceness
 
 
 class _OpenCVThreads(object):
@@ -206,10 +188,10 @@ class _Output(object):
                     self.decorate(drawn)
                 drawn_at = time.perf_counter()
                 for sink in self.sinks:
-                    if getattr(sink, "wants_labels", False):
+                    if sink.wants_labels:
                         sink.write_labels(labels)
                     sink.write(drawn)
-                    if getattr(sink, "stop_requested", False):
+                    if sink.stop_requested:
                         self.stop_requested = True
                 done = time.perf_counter()
                 with self.lock:
@@ -231,16 +213,17 @@ class _Output(object):
         self.thread.join()
 
 
-def run(segmenter, source, sinks, painter, options=None):
+def run(segmenter, source, sinks, painter, options=None, decorate=None):
     """Process frames until the source ends, ``max_frames``, ``duration``, Ctrl-C or a sink
     asks to stop ('q' in the window). Sinks are closed on every path, so the files hold what
-    was processed; a source that fails mid-run (a camera unplugged) ends the run cleanly."""
+    was processed; a source that fails mid-run (a camera unplugged) ends the run cleanly.
+    ``decorate(image)`` draws on each overlay before the sinks take it (legend, HUD)."""
     options = options or RunOptions()
     with _OpenCVThreads(options.opencv_threads):
-        return _run(segmenter, source, sinks, painter, options)
+        return _run(segmenter, source, sinks, painter, options, decorate)
 
 
-def _run(segmenter, source, sinks, painter, options):
+def _run(segmenter, source, sinks, painter, options, decorate):
     stage_ms = {stage: [] for stage in STAGES}
     lock = threading.Lock()
     live = getattr(source, "live", False) or options.realtime
@@ -252,7 +235,7 @@ def _run(segmenter, source, sinks, painter, options):
                             prepare=None if live else segmenter.prepare_input,
                             niceness=options.loop_niceness).start()
     output = _Output(segmenter, painter, sinks, stage_ms, lock, newest_only=live,
-                     decorate=options.hud, niceness=options.loop_niceness)
+                     decorate=decorate, niceness=options.loop_niceness)
     frames, ended_by = 0, "end of source"
     started = time.perf_counter()
     try:

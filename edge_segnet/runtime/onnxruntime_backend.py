@@ -98,7 +98,7 @@ class OnnxRuntimeSegmenter(Segmenter):
         self.info = metadata.ModelInfo.from_model(model, class_count)
         self.input_format = self.info.extra.get("input_format", self.input_format)
         self.input_size = self._input_hw(self.info)
-        self._configure_preprocess()
+        self._loaded()
         self.provider = self.session.get_providers()[0]
         self.network_on_cpu = self.provider == "CPUExecutionProvider"
 
@@ -175,8 +175,7 @@ class OnnxRuntimeSegmenter(Segmenter):
         return results.get(self.labels_output), logits
 
     def run_tensor(self, tensor):
-        """The bare session call on a prepared tensor (benchmarks compare against it)."""
-        return self.session.run(None, {self.input_name: tensor})
+        self.session.run(None, {self.input_name: tensor})
 
     def describe(self):
         return "{} ({}) {} {}x{}".format(self.backend_name, self.provider, self.precision,

@@ -23,16 +23,21 @@ class Segmentation(object):
 
 
 class Segmenter(abc.ABC):
-    """Base of the backends. Subclasses set ``info``, ``input_size``, ``backend_name``,
-    ``precision`` and implement ``_run(tensor, want_logits) -> (labels or None, logits or
-    None)``; the pre- and post-processing around it is shared here.
+    """Base of the backends. A backend, while loading its model, sets the attributes named in
+    ``LOADED`` and at least one of ``labels_output``/``logits_output`` (``input_format`` and
+    ``network_on_cpu`` where it differs from the default), then calls ``_loaded()``, which
+    checks them; it implements ``_run(tensor, want_logits) -> (labels or None, logits or
+    None)`` and ``run_tensor``. The pre- and post-processing around ``_run`` is shared here.
 
     ``last_timings_ms`` holds the stages of the latest ``infer`` call.
     """
 
-    backend_name = "unknown"
+    # What every backend knows once its model is loaded (``_loaded`` refuses a None).
+    LOADED = ("model_path", "info", "input_size", "input_name", "backend_name", "precision")
+    backend_name = None
     precision = "fp32"
     input_size = None
+    input_name = None
     info = None
     # How the graph takes the frame (heads.FORMAT_*): normalised on the host, or the frame's
     # BGR values as they are when prepare put the normalisation into the graph.
@@ -47,7 +52,14 @@ class Segmenter(abc.ABC):
         self.last_timings_ms = {}
         self._normalizer = None
 
-    def _configure_preprocess(self):
+    def _loaded(self):
+        """End of a backend's loading: the contract is filled in, and the host-side
+        normalisation is set up when the graph takes normalised input."""
+        missing = [name for name in self.LOADED if getattr(self, name) is None]
+        if not (self.labels_output or self.logits_output):
+            missing.append("labels_output or logits_output")
+        if missing:
+            raise TypeError("{} did not set {}".format(type(self).__name__, ", ".join(missing)))
         if self.input_format == heads.FORMAT_NORMALIZED:
             self._normalizer = preprocess.Normalizer(self.info.mean, self.info.std,
                                                      self.info.color_order)
@@ -106,6 +118,11 @@ class Segmenter(abc.ABC):
     @abc.abstractmethod
     def _run(self, tensor, want_logits):
         """(labels or None, logits or None) for one input tensor."""
+
+    @abc.abstractmethod
+    def run_tensor(self, tensor):
+        """The network alone on ``prepare_input``'s tensor, its outputs left where the backend
+        keeps them; returns None (benchmarks and profiles time it)."""
 
     def close(self):
         pass

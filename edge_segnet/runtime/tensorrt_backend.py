@@ -113,7 +113,7 @@ class TensorRTSegmenter(Segmenter):
         self.input_format = uint8_format or recorded_format
         self.precision = (description or {}).get("precision", "unknown")
         self.description = description
-        self._configure_preprocess()
+        self._loaded()
         self._allocate()
 
     def _allocate(self):

@@ -31,6 +31,7 @@ import time
 from edge_segnet import optional
 from edge_segnet.errors import OutputError, UsageError
 from edge_segnet.platform import threads
+from edge_segnet.video.sinks import Sink
 
 BOUNDARY = "edgesegnetframe"
 DEFAULT_MAX_CLIENTS = 32
@@ -288,7 +289,7 @@ def _stderr_line(line):
         pass
 
 
-class MjpegServerSink(object):
+class MjpegServerSink(Sink):
     """The ``--serve`` sink. ``legend``: ``(names, colors_rgb[, hidden ids])`` for the page;
     ``status``: a callable returning a dict with ``latency_ms`` and/or ``fps``, called when the
     page polls (what it returns wins over ``set_status``); both can also be given later with

@@ -1,6 +1,7 @@
 """Where frames go. A file sink writes under a temporary name and moves it into place when
 closed, so an interrupted run never leaves a half-written file under the final name."""
 
+import abc
 import os
 import re
 
@@ -84,7 +85,26 @@ def _free_name(root, extension):
     return candidate
 
 
-class VideoFileSink(object):
+class Sink(abc.ABC):
+    """Where the run loop hands each drawn frame (``write``). A sink that also takes the label
+    map says so with ``wants_labels`` and gets ``write_labels`` before ``write``; one that sets
+    ``stop_requested`` ends the run ('q' in a window). ``close`` is called on every path."""
+
+    wants_labels = False
+    stop_requested = False
+
+    @abc.abstractmethod
+    def write(self, frame):
+        """Take one drawn BGR frame."""
+
+    def write_labels(self, labels):
+        """Take the frame's label map (HxW class ids); only where ``wants_labels``."""
+
+    def close(self):
+        pass
+
+
+class VideoFileSink(Sink):
     """A video file; its frame size is the first frame's."""
 
     def __init__(self, path, fps):
@@ -180,7 +200,7 @@ class VideoFileSink(object):
         self._file = None
 
 
-class ImageSequenceSink(object):
+class ImageSequenceSink(Sink):
     """Every frame as ``frame_000000.jpg`` (or .png) in a folder."""
 
     def __init__(self, folder, extension=".jpg"):
@@ -198,7 +218,7 @@ class ImageSequenceSink(object):
         pass
 
 
-class LabelSink(object):
+class LabelSink(Sink):
     """The label maps as PNGs of class ids (``frame_000000.png``, model resolution), and the
     colored masks beside them (``frame_000000_color.png``) when asked: for downstream use."""
 
@@ -240,7 +260,7 @@ def _write_image(cv2, path, image):
     fileio.write_bytes_atomic(path, encoded.tobytes(), what="image")
 
 
-class WindowSink(object):
+class WindowSink(Sink):
     """A window on the board's display; 'q' or Esc asks the run to stop."""
 
     def __init__(self, title="edge-segnet"):

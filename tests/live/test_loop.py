@@ -4,11 +4,12 @@ import time
 import numpy as np
 import pytest
 
-from edge_segnet.live import loop as runner
 from edge_segnet.errors import DataError
+from edge_segnet.live import loop as runner
 from edge_segnet.models.labels import camvid
 from edge_segnet.platform import threads as thread_priorities
 from edge_segnet.runtime import open_segmenter
+from edge_segnet.video.sinks import Sink
 from edge_segnet.viz.overlay import Painter
 
 
@@ -29,7 +30,7 @@ class _ListSource(object):
         self.closed = True
 
 
-class _ListSink(object):
+class _ListSink(Sink):
     def __init__(self):
         self.frames, self.closed = [], False
 

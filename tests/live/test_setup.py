@@ -1,8 +1,9 @@
 import pytest
 from typer.testing import CliRunner
 
-from edge_segnet.live import setup as run_setup
 from edge_segnet.cli import app
+from edge_segnet.live import options as run_options
+from edge_segnet.live import setup as run_setup
 from edge_segnet.errors import UsageError
 from tests.test_cli import assert_one_line_error
 
@@ -53,10 +54,10 @@ def test_an_address_that_is_not_this_machines_is_named_as_such(small_basic_model
 
 
 def test_a_good_mode_is_accepted():
-    run_setup._check_mode((720, 1280), 30.0)
-    run_setup._check_mode((None, None), None)
+    run_options.check_mode((720, 1280), 30.0)
+    run_options.check_mode((None, None), None)
     with pytest.raises(UsageError, match="give --width and --height together"):
-        run_setup._check_mode((None, 640), None)
+        run_options.check_mode((None, 640), None)
 
 
 def test_a_run_with_nowhere_to_show_or_write_says_so_before_the_first_frame(

@@ -38,3 +38,26 @@ def test_fp16_logits_give_the_same_labels():
     rng = np.random.RandomState(7)
     logits = rng.standard_normal((1, 6, 8, 8)).astype(np.float16)
     assert np.array_equal(labels_from_logits(logits), np.argmax(logits[0], axis=0))
+
+
+def test_a_backend_that_forgets_part_of_the_contract_is_told_what_at_load():
+    from edge_segnet.runtime.segmenter import Segmenter
+
+    class Forgetful(Segmenter):
+        backend_name = "forgetful"
+
+        def __init__(self):
+            super().__init__()
+            self.model_path, self.input_size = "m.onnx", (2, 2)
+            self._loaded()
+
+        def _run(self, tensor, want_logits):
+            return None, None
+
+        def run_tensor(self, tensor):
+            pass
+
+    with pytest.raises(TypeError) as caught:
+        Forgetful()
+    assert str(caught.value) == ("Forgetful did not set info, input_name, labels_output or "
+                                 "logits_output")
