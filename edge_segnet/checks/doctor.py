@@ -63,7 +63,7 @@ def sees_system_site(prefix=None, base_prefix=None):
 def on_board(probe):
     """A Jetson, known by its device-tree model or, where a container hides that, by L4T's
     release file."""
-    return bool(jetson.board_model(probe.root)) or jetson.l4t_release(probe.root) is not None
+    return optional.is_jetson(probe.root)
 
 
 # Modules JetPack installs with apt into the system's site-packages.
