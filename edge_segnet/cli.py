@@ -4,6 +4,7 @@ that turns our exceptions into messages and exit codes."""
 import contextlib
 import errno
 import json
+import logging
 import os
 import sys
 from typing import List, Optional
@@ -168,6 +169,55 @@ def _unpool_option(default, meaning):
     return typer.Option(default, "--unpool", help=meaning)
 
 
+class _EchoHandler(logging.Handler):
+    """The package's log as lines through typer: on stderr, or, for a command whose output is
+    a log of its own (``run``), what is not a warning on stdout. The stream is looked up per
+    line, so that a test's captured streams get them too."""
+
+    def __init__(self):
+        super().__init__()
+        self.to_stdout = False
+
+    def emit(self, record):
+        try:
+            typer.echo(self.format(record),
+                       err=not self.to_stdout or record.levelno >= logging.WARNING)
+        except Exception:  # noqa: BLE001 - logging must not end the command
+            self.handleError(record)
+
+
+class _Lines(logging.Formatter):
+    def format(self, record):
+        message = record.getMessage()
+        return "warning: " + message if record.levelno >= logging.WARNING else message
+
+
+def configure_logging(verbose=False, quiet=False):
+    """The ``edge_segnet`` logger, set up once per process: library code logs, the CLI says
+    where it goes and how much (--verbose: debug, --quiet: warnings only)."""
+    logger = logging.getLogger("edge_segnet")
+    handler = next((h for h in logger.handlers if isinstance(h, _EchoHandler)), None)
+    if handler is None:
+        handler = _EchoHandler()
+        handler.setFormatter(_Lines())
+        logger.addHandler(handler)
+    handler.to_stdout = False
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+
+
+@contextlib.contextmanager
+def _log_on_stdout():
+    handlers = [handler for handler in logging.getLogger("edge_segnet").handlers
+                if isinstance(handler, _EchoHandler)]
+    for handler in handlers:
+        handler.to_stdout = True
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.to_stdout = False
+
+
 def _version_callback(value):
     if value:
         typer.echo("edge-segnet {}".format(edge_segnet.__version__))
@@ -178,8 +228,11 @@ def _version_callback(value):
 def _main(
     version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
                                  help="Print the version and exit."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say more of what is done."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Say only warnings and errors."),
 ):
     """SegNet segmentation from ONNX to TensorRT on Jetson boards."""
+    configure_logging(verbose, quiet)
 
 
 @app.command()
@@ -275,8 +328,7 @@ def download(
     with reported_errors():
         result = download_module.fetch(
             dataset, to=to, source=source, url=url, sha256=sha256, force=force,
-            allow_partial=allow_partial, keep_archive=keep_archive,
-            log=lambda line: typer.echo(line, err=True))
+            allow_partial=allow_partial, keep_archive=keep_archive)
     typer.echo(result.format_text())
 
 
@@ -397,10 +449,10 @@ def calibrate(
             unpool_form=unpool, input_size=parse_size(input_size) if input_size else None)
         calibration_set = frames.CalibrationSet(
             images=images, data=data, split=split, layout=layout, synthetic=synthetic,
-            count=count, seed=seed, log=lambda line: typer.echo(line, err=True))
+            count=count, seed=seed)
         result = calibrate_module.calibrate(
             model, calibration_set, output, options, cache=cache, summary_path=summary,
-            log=lambda line: typer.echo(line, err=True), progress=frames.progress)
+            progress=frames.progress)
     typer.echo(calibrate_module.format_summary(result))
     typer.echo("wrote {}{}".format(output, " and {}".format(cache) if cache else ""))
 
@@ -472,7 +524,7 @@ def build(
             typer.echo(line)
             return
         with cuda_lifetime():
-            result = builder.build(model, options, log=lambda line: typer.echo(line, err=True))
+            result = builder.build(model, options)
     typer.echo(result.format_text() if result.plan else "up to date: {}".format(
         result.engine_path))
     typer.echo("wrote {} and {}".format(result.engine_path, result.engine_path + ".json")
@@ -491,8 +543,7 @@ def selftest(
     from edge_segnet.checks import selftest as selftest_module
 
     with reported_errors(), cuda_lifetime():
-        report = selftest_module.run(model=model, iterations=iterations, keep=keep,
-                                     log=lambda line: typer.echo(line, err=True))
+        report = selftest_module.run(model=model, iterations=iterations, keep=keep)
     typer.echo(report.format_text())
     if not report.passed:
         raise typer.Exit(1)
@@ -638,7 +689,7 @@ def profile(
                 fileio.check_writable_path(path, what)
         if plot:
             report_module.require_plotting()  # before minutes of timing, not after
-        report = profiler.profile(model, options, log=lambda line: typer.echo(line, err=True))
+        report = profiler.profile(model, options)
         if json_path:
             report_module.write_json(report, json_path)
         if csv_path:
@@ -696,7 +747,9 @@ def run(
     from edge_segnet.live.options import RunOptions
     from edge_segnet.live.setup import build_run
 
-    with reported_errors(), cuda_lifetime():
+    # run's output is a log of the run: what the library says (an engine built into the
+    # cache) goes to stdout with it.
+    with reported_errors(), cuda_lifetime(), _log_on_stdout():
         fileio.check_outputs_apart(
             [("-o", output), ("--images", images), ("--labels", labels_dir)],
             [("--source", source), ("--camera", camera), ("--model", model)])

@@ -163,3 +163,25 @@ def two_drives(tmp_path):
             label[:, :4] = 0
             cv2.imwrite(str(tmp_path / (split + "annot") / (name + ".png")), label)
     return str(tmp_path)
+
+
+@pytest.fixture
+def logged():
+    """The lines the package logs (the ``edge_segnet`` logger, INFO and up) while a test runs."""
+    import logging
+
+    lines = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    logger = logging.getLogger("edge_segnet")
+    handler, level = Collect(logging.INFO), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

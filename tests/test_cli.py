@@ -304,3 +304,27 @@ def test_sigterm_is_reported_like_an_interrupt_with_its_own_exit_code(cli, monke
 
     monkeypatch.setattr(doctor_module, "diagnose", fail)
     assert_one_line_error(cli("doctor"), 143, "terminated")
+
+
+def test_the_cli_says_the_package_log_on_stderr_as_much_as_asked(capsys):
+    import logging
+
+    from edge_segnet.cli import configure_logging
+
+    log = logging.getLogger("edge_segnet.somewhere")
+    try:
+        configure_logging()
+        log.info("building")
+        log.debug("detail")
+        log.warning("odd labels")
+        configure_logging(quiet=True)
+        log.info("not said")
+        configure_logging(verbose=True)
+        log.debug("said")
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err == "building\nwarning: odd labels\nsaid\n"
+        configure_logging()
+        assert len(logging.getLogger("edge_segnet").handlers) == 1  # set up once, not per call
+    finally:
+        configure_logging()

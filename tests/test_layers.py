@@ -14,7 +14,7 @@ PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # layer do not import each other (sideways), only rooms of lower layers.
 LAYERS = (
     ("edge_segnet", "errors", "signals"),
-    ("optional", "fileio", "sizes", "labelmaps"),
+    ("optional", "fileio", "sizes", "labelmaps", "progress"),
     ("inputs", "graph", "viz"),
     ("models", "trt_facts"),
     ("data", "platform"),

@@ -12,6 +12,7 @@ scenes the synthetic model was trained on (its train split; its test split stays
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import sys
@@ -57,7 +58,7 @@ def make(name, model_path, data, count, out_root):
                 model_path, frames.CalibrationSet(data=data, split="train", count=count),
                 output, options[version],
                 cache=os.path.join(folder, "{}.{}.calib".format(name, suffix)),
-                summary_path=summary_path if index == 0 else None, log=log)
+                summary_path=summary_path if index == 0 else None)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         log("{} {}: {} tensors, agreement {:.2f}%".format(name, suffix, len(result.summary),
@@ -70,6 +71,7 @@ def make(name, model_path, data, count, out_root):
 
 def main(argv=None):
     args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the package's own lines
     if args.only in (None, "camvid"):
         make("segnet-basic-camvid", shipped.resolve("segnet-basic-camvid"), args.camvid,
              args.count, args.out)

@@ -92,11 +92,11 @@ def _check_onnxruntime(report, model_path):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _check_engine(report, precision, model_path, workdir, iterations, tensorrt, cuda, log):
+def _check_engine(report, precision, model_path, workdir, iterations, tensorrt, cuda):
     engine_path = os.path.join(workdir, "segnet-{}.engine".format(precision))
     options = plan.BuildOptions(precision=precision, output=engine_path, force=True)
     try:
-        result = builder.build(model_path, options, tensorrt=tensorrt, cuda=cuda, log=log)
+        result = builder.build(model_path, options, tensorrt=tensorrt, cuda=cuda)
         report.add("build " + precision, Check.PASS, "{:.1f} s".format(result.seconds))
     except EdgeSegnetError as exc:
         report.add("build " + precision, Check.FAIL, str(exc))
@@ -144,15 +144,14 @@ def _gray_frame(size):
     return np.full(tuple(size) + (3,), 128, np.uint8)
 
 
-def run(model=None, iterations=50, keep=None, tensorrt=None, cuda=None, log=None):
+def run(model=None, iterations=50, keep=None, tensorrt=None, cuda=None):
     """Run every check that this machine allows; returns a SelftestReport. Without ``cuda`` the
     checks share the process's CudaMemory, given back at the end."""
     with cuda_memory.Borrowed(cuda) as borrowed:
-        return _run(model, iterations, keep, tensorrt, borrowed, log)
+        return _run(model, iterations, keep, tensorrt, borrowed)
 
 
-def _run(model, iterations, keep, tensorrt, borrowed, log):
-    log = log or (lambda line: None)
+def _run(model, iterations, keep, tensorrt, borrowed):
     if iterations < 1:
         raise UsageError("--iterations must be at least 1; got {}".format(iterations))
     if keep and os.path.exists(keep) and not os.path.isdir(keep):
@@ -190,8 +189,7 @@ def _run(model, iterations, keep, tensorrt, borrowed, log):
         # INT8 needs a Q/DQ model from calibration (edge-segnet calibrate, then build --int8):
         # the float model selftest builds has none.
         for precision in PRECISIONS:
-            _check_engine(report, precision, model_path, workdir, iterations, tensorrt, cuda,
-                          log)
+            _check_engine(report, precision, model_path, workdir, iterations, tensorrt, cuda)
     finally:
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)

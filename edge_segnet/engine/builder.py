@@ -6,6 +6,7 @@ import os
 import time
 
 import edge_segnet
+import logging
 from edge_segnet import fileio, optional
 from edge_segnet.engine import cuda_memory, plan as plan_module, plugin_library, sidecar
 from edge_segnet.engine import trt_compat
@@ -14,6 +15,8 @@ from edge_segnet.errors import EdgeSegnetError, UsageError
 from edge_segnet.platform import installed
 from edge_segnet.trt_facts import calibration_cache as cache_facts
 from edge_segnet.trt_facts import gpus, releases, trtexec
+
+_log = logging.getLogger(__name__)
 
 MIB = 1 << 20
 
@@ -109,7 +112,7 @@ def _parse(tensorrt, builder, logger, built_plan):
     return network, parser
 
 
-def _configure(tensorrt, builder, options, built_plan, log):
+def _configure(tensorrt, builder, options, built_plan):
     config = builder.create_builder_config()
     workspace = options.workspace_mib * MIB if options.workspace_mib else \
         trt_compat.default_workspace(config)
@@ -133,22 +136,22 @@ def _configure(tensorrt, builder, options, built_plan, log):
                 existing = handle.read()
         status = trt_compat.attach_timing_cache(config, existing)
         if status == trt_compat.TIMING_CACHE_MISMATCH and existing:
-            log("--timing-cache {} is from another TensorRT release or GPU: starting a new "
-                "one".format(options.timing_cache))
+            _log.info("--timing-cache {} is from another TensorRT release or GPU: starting a "
+                      "new one".format(options.timing_cache))
         elif status == trt_compat.TIMING_CACHE_UNREADABLE:
-            log("--timing-cache {} is stale or corrupt (TensorRT {} cannot read it): starting "
-                "a new one".format(options.timing_cache, tensorrt.__version__))
+            _log.info("--timing-cache {} is stale or corrupt (TensorRT {} cannot read it): "
+                      "starting a new one".format(options.timing_cache, tensorrt.__version__))
     return config, flags, workspace, calibrator
 
 
-def _dla_placement(tensorrt, network, config, options, log):
+def _dla_placement(tensorrt, network, config, options):
     """Which layers run on the DLA and which on the GPU, said in one line before the build;
     without --gpu-fallback a layer the DLA cannot run is refused here rather than by the
     builder minutes later. None without --dla-core."""
     if options.dla_core is None:
         return None
     if options.precision_from_dla:
-        log("--dla-core {}: building FP16 (a DLA runs FP16 and INT8, not FP32)".format(
+        _log.info("--dla-core {}: building FP16 (a DLA runs FP16 and INT8, not FP32)".format(
             options.dla_core))
     placement = trt_compat.layer_placement(tensorrt, network, config)
     on_gpu = [name for name, device in placement if device == "GPU"]
@@ -157,7 +160,7 @@ def _dla_placement(tensorrt, network, config, options, log):
             "--dla-core {} without --gpu-fallback: {} of {} layers cannot run on the DLA "
             "(first: {})".format(options.dla_core, len(on_gpu), len(placement), on_gpu[0]),
             hint="add --gpu-fallback to run them on the GPU")
-    log("DLA core {}: {} of {} layers on the DLA{}".format(
+    _log.info("DLA core {}: {} of {} layers on the DLA{}".format(
         options.dla_core, len(placement) - len(on_gpu), len(placement),
         "; on the GPU: " + ", ".join(on_gpu) if on_gpu else ""))
     return {"core": options.dla_core, "gpu_fallback": bool(options.gpu_fallback),
@@ -213,16 +216,15 @@ def print_trtexec(model_path, options):
         verbose=options.verbose)
 
 
-def build(model_path, options, tensorrt=None, cuda=None, log=None):
+def build(model_path, options, tensorrt=None, cuda=None):
     """Build ``model_path`` per ``options``; returns a BuildResult. ``tensorrt`` and ``cuda``
     are the imported module and a CudaMemory (tests pass stand-ins); without ``cuda`` the
     process's one is used (cuda_memory.acquire) and given back, however the build ends."""
     with cuda_memory.Borrowed(cuda) as borrowed:
-        return _build(model_path, options, tensorrt, borrowed, log)
+        return _build(model_path, options, tensorrt, borrowed)
 
 
-def _build(model_path, options, tensorrt, borrowed, log):
-    log = log or (lambda line: None)
+def _build(model_path, options, tensorrt, borrowed):
     output = options.output or plan_module.default_output(model_path)
     plan_module.check_output_paths(model_path, output, options.timing_cache,
                                    options.calib_cache)
@@ -240,7 +242,7 @@ def _build(model_path, options, tensorrt, borrowed, log):
     cuda = borrowed.get()
     gpu = cuda.device()
     if not options.force and _up_to_date(output, built_plan, options, tensorrt, gpu):
-        log("{} is up to date (use --force to rebuild)".format(output))
+        _log.info("{} is up to date (use --force to rebuild)".format(output))
         return BuildResult(output, sidecar.read(output), 0.0, None)
     start = time.perf_counter()
     logger = trt_compat.make_logger(tensorrt, options.verbose)
@@ -249,10 +251,9 @@ def _build(model_path, options, tensorrt, borrowed, log):
     builder = tensorrt.Builder(logger)
     check_hardware(tensorrt, builder, gpu, options)
     network, parser = _parse(tensorrt, builder, logger, built_plan)
-    config, flags, workspace, calibrator = _configure(tensorrt, builder, options, built_plan,
-                                                      log)
-    dla = _dla_placement(tensorrt, network, config, options, log)
-    log("building {} engine with TensorRT {} (this takes minutes on a Jetson)".format(
+    config, flags, workspace, calibrator = _configure(tensorrt, builder, options, built_plan)
+    dla = _dla_placement(tensorrt, network, config, options)
+    _log.info("building {} engine with TensorRT {} (this takes minutes on a Jetson)".format(
         built_plan.precision, tensorrt.__version__))
     engine_bytes = trt_compat.build_serialized(builder, network, config)
     if engine_bytes is None:

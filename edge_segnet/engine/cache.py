@@ -5,12 +5,15 @@ whose key or engine hash does not match is rebuilt, never loaded."""
 
 import hashlib
 import json
+import logging
 import os
 
 from edge_segnet import fileio, inputs, optional
 from edge_segnet.engine import builder as builder_module
 from edge_segnet.engine import cuda_memory, plan, plugin_library, sidecar
 from edge_segnet.errors import ModelError
+
+_log = logging.getLogger(__name__)
 
 CACHE_VARIABLE = "EDGE_SEGNET_CACHE"
 
@@ -52,19 +55,18 @@ def is_valid(engine_path, key):
 
 
 def cached_engine(model_path, precision="fp32", input_size=None, unpool=None, tensorrt=None,
-                  cuda=None, environ=None, log=None, builder=None):
+                  cuda=None, environ=None, builder=None):
     """The path of a valid cached engine for ``model_path``, building it first when needed.
     Without ``cuda`` it borrows the process's CudaMemory (the one the Segmenter that loads the
     engine will use), never a second one."""
     with cuda_memory.Borrowed(cuda) as borrowed:
         return _cached_engine(model_path, precision, input_size, unpool, tensorrt, borrowed,
-                              environ, log, builder)
+                              environ, builder)
 
 
-def _cached_engine(model_path, precision, input_size, unpool, tensorrt, borrowed, environ, log,
+def _cached_engine(model_path, precision, input_size, unpool, tensorrt, borrowed, environ,
                    builder):
     builder = builder or builder_module
-    log = log or (lambda line: None)
     inputs.check_regular_file(model_path, "model", ModelError, hint="give an .onnx model file")
     if not os.path.isfile(model_path):
         raise ModelError("model file not found: {}".format(model_path) if not os.path.isdir(
@@ -85,10 +87,10 @@ def _cached_engine(model_path, precision, input_size, unpool, tensorrt, borrowed
     if is_valid(path, key):
         return path
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    log("building a TensorRT engine for {} into the cache ({})".format(model_path, path))
+    _log.info("building a TensorRT engine for {} into the cache ({})".format(model_path, path))
     options = plan.BuildOptions(precision=precision, output=path, input_size=input_size,
                                 unpool=unpool, force=True)
-    result = builder.build(model_path, options, tensorrt=tensorrt, cuda=cuda, log=log)
+    result = builder.build(model_path, options, tensorrt=tensorrt, cuda=cuda)
     data = dict(result.description)
     data["cache_key"] = key
     fileio.write_bytes_atomic(sidecar.path_for(path), sidecar.describe(data).encode(),

@@ -1,19 +1,22 @@
 """``eval``: models over a dataset split, accumulated into confusion matrices."""
 
 import json
+import logging
 import os
-import sys
 import time
 
 import numpy as np
 
 from edge_segnet import fileio, labelmaps, optional
+from edge_segnet import progress as progress_module
 from edge_segnet.data import datasets
 from edge_segnet.errors import DataError, OutputError, UsageError
 from edge_segnet.eval import paper
 from edge_segnet.eval.metrics import ConfusionMatrix
 from edge_segnet.models import labels as labels_module
 from edge_segnet.runtime import open_segmenter
+
+_log = logging.getLogger(__name__)
 
 
 class ModelResult(object):
@@ -175,12 +178,7 @@ def _class_text(names, index):
 
 
 def _progress(model, done, total, stream=None):
-    stream = stream or sys.stderr
-    if stream.isatty():
-        stream.write("\r{}: {}/{}".format(model, done, total) + ("\n" if done == total else ""))
-        stream.flush()
-    elif done == total or done % max(1, total // 10) == 0:
-        stream.write("{}: {}/{}\n".format(model, done, total))
+    progress_module.count(model, done, total, stream)
 
 
 def _prediction_folders(predictions, labels, samples):
@@ -216,7 +214,7 @@ def _write_prediction(cv2, folder, image_path, predicted):
 
 
 def evaluate(models, data_root, split="test", layout="camvid", ignore_class="void",
-             threads=None, progress=True, warn=None, backend="auto", reference=None,
+             threads=None, progress=True, backend="auto", reference=None,
              predictions=None, sequences=None):
     """Evaluate every model on the split; returns a Report. Memory stays bounded: one frame
     and one confusion matrix per model at a time. ``reference`` ("paper") adds the SegNet
@@ -231,7 +229,6 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
     out_of_range = {}
     labels = model_labels(models)
     folders = _prediction_folders(predictions, labels, samples)
-    warn = warn or (lambda message: sys.stderr.write("warning: " + message + "\n"))
     for model, label, folder in zip(models, labels, folders):
         segmenter = open_segmenter(model, backend=backend, threads=threads)
         names = list(segmenter.info.labels.names)
@@ -264,7 +261,7 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
                     hint="a label image holds one class id per pixel of its image")
             invalid = int(((truth >= class_count) & (truth != ignore)).sum())
             if invalid and sample.label_path not in out_of_range:
-                warn("{}: {} label values out of range 0..{} counted as void".format(
+                _log.warning("{}: {} label values out of range 0..{} counted as void".format(
                     sample.label_path, invalid, class_count - 1))
                 out_of_range[sample.label_path] = invalid
             predicted = segmenter.infer(image).labels

@@ -64,9 +64,7 @@ def build_run(options, environ=None):
         setup.messages.append("model: {} ({}; --model to choose another)".format(
             name, shipped.DESCRIPTIONS[name]))
     model = shipped.resolve(model, synthetic_source=uri == sources.SYNTHETIC)
-    setup.segmenter = open_segmenter(model, backend=options.backend,
-                                     threads=options.threads,
-                                     log=lambda line: setup.messages.append(line))
+    setup.segmenter = open_segmenter(model, backend=options.backend, threads=options.threads)
     labels = setup.segmenter.info.labels
     ignore = _ignore_ids(labels.names, options.ignore_class)
     setup.painter = overlay.Painter(labels.colors_bgr, options.visualize, options.alpha,

@@ -1,6 +1,7 @@
 """``profile``: time a model's inference, with its conditions, spread, layers and power."""
 
 import json
+import logging
 import os
 import time
 
@@ -16,6 +17,8 @@ from edge_segnet.profile import tegrastats
 from edge_segnet.profile.stats import LatencyStats
 from edge_segnet.runtime import BACKENDS, open_segmenter
 from edge_segnet.runtime.onnxruntime_backend import providers, session_options
+
+_log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 DEFAULT_FRAME_SIZE = (720, 1280)  # a 720p camera: what pre-processing resizes from
@@ -101,7 +104,7 @@ def _comparison(stats, options, other):
         if isinstance(other.get(key), (int, float)) and other[key] > 0}}
 
 
-def profile(model_path, options, warn=None, log=None):
+def profile(model_path, options):
     """Measure; returns the report as a dict (schema in profile/schema.json). ``model_path``
     None or a shipped model's name is that shipped model."""
     model_path = shipped.resolve(model_path)
@@ -110,17 +113,15 @@ def profile(model_path, options, warn=None, log=None):
     if not os.path.isfile(model_path):
         raise DataError("model file not found: {}".format(model_path))
     warnings = []
-    warn = warn or warnings.append
-    log = log or (lambda line: None)
     baseline = _read_baseline(options)
     segmenter = open_segmenter(model_path, backend=options.backend, threads=options.threads)
     try:
-        return _measure(model_path, segmenter, options, warn, warnings, log, baseline)
+        return _measure(model_path, segmenter, options, warnings, baseline)
     finally:
         segmenter.close()
 
 
-def _measure(model_path, segmenter, options, warn, warnings, log, baseline):
+def _measure(model_path, segmenter, options, warnings, baseline):
     on_gpu = hasattr(segmenter, "last_gpu_ms")
     if options.cuda_graph and options.per_layer:
         raise UsageError("--per-layer and --cuda-graph do not mix: a replayed CUDA graph "
@@ -139,13 +140,13 @@ def _measure(model_path, segmenter, options, warn, warnings, log, baseline):
         if tegrastats.TegrastatsReader.available():
             reader = tegrastats.TegrastatsReader().start()
         else:
-            warn("tegrastats not found (it exists on Jetson boards only): no power or load "
-                 "figures")
+            warnings.append("tegrastats not found (it exists on Jetson boards only): no power or "
+                            "load figures")
     stages = {"preprocess": [], "inference": [], "postprocess": []}
     totals = []
     try:
         # Warm-up and timing can each take minutes on a board: say which is under way.
-        log("warming up: {} runs on {}".format(options.warmup, segmenter.describe()))
+        _log.info("warming up: {} runs on {}".format(options.warmup, segmenter.describe()))
         for _ in range(options.warmup):
             segmenter.infer(frame)
         gpu_samples = []
@@ -160,8 +161,8 @@ def _measure(model_path, segmenter, options, warn, warnings, log, baseline):
             if on_gpu:
                 gpu_samples.append(segmenter.last_gpu_ms)
 
-        log("timing: {}".format("{:g} s".format(options.duration) if options.duration
-                                else "{} runs".format(options.iterations)))
+        _log.info("timing: {}".format("{:g} s".format(options.duration) if options.duration
+                                      else "{} runs".format(options.iterations)))
         time_loop(timed_run, options.iterations, options.duration)
         samples = stages["inference"]
     finally:
@@ -176,10 +177,10 @@ def _measure(model_path, segmenter, options, warn, warnings, log, baseline):
         conditions["threads"] = threads
         conditions["spinning"] = segmenter.spinning
     for message in condition_warnings:
-        warn(message)
+        warnings.append(message)
     if stats.unstable:
-        warn("latency is unstable (coefficient of variation {:.1%}): close other programs, "
-             "lock clocks, or profile longer".format(stats.cv))
+        warnings.append("latency is unstable (coefficient of variation {:.1%}): close other "
+                        "programs, lock clocks, or profile longer".format(stats.cv))
     report = {
         "schema_version": SCHEMA_VERSION,
         "tool": "edge-segnet profile",
@@ -197,7 +198,7 @@ def _measure(model_path, segmenter, options, warn, warnings, log, baseline):
         # CUDA events around the engine's execution alone: the copies are outside.
         report["gpu_compute_ms"] = LatencyStats(gpu_samples).to_json()
     if options.per_layer:
-        log("per-layer times: 20 more runs")
+        _log.info("per-layer times: 20 more runs")
         layers = (_tensorrt_layers(segmenter, tensor) if on_gpu else
                   _layers(segmenter, tensor))
         report["layers"] = [layer.to_json() for layer in layers]

@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import inspect
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -30,6 +31,8 @@ from edge_segnet.quant import frames as frames_module
 from edge_segnet.platform import installed
 from edge_segnet.runtime import in_memory
 from edge_segnet.trt_facts import calibration_cache as cache_facts
+
+_log = logging.getLogger(__name__)
 
 METHODS = ("entropy", "percentile", "minmax")
 # Chosen on CamVid's val split (SegNet-Basic, 100 train frames): the 99.99th percentile kept
@@ -123,7 +126,7 @@ def _check_outputs(model, where):
                          hint="prepare with --keep-logits when it has an --argmax head")
 
 
-def load_float_model(model_path, options, log):
+def load_float_model(model_path, options):
     """The float graph to quantise: prepare's output as it is, a raw export prepared as
     ``build`` prepares it (TensorRT target), BatchNormalization folded into its Conv."""
     source_bytes = inputs.read_bytes(model_path, "model file", ModelError,
@@ -147,8 +150,8 @@ def load_float_model(model_path, options, log):
             else None)
         model, reports = prepare_module.prepare(model, prepare_options, source_bytes)
         passes = [report.name for report in reports]
-        log("prepared {} as build does ({}x{}, {} unpooling, preprocessing and arg-max in the "
-            "graph)".format(model_path, size[0], size[1], options.unpool_form))
+        _log.info("prepared {} as build does ({}x{}, {} unpooling, preprocessing and arg-max in "
+                  "the graph)".format(model_path, size[0], size[1], options.unpool_form))
     elif options.input_size and tuple(options.input_size) != tuple(info.input_size or ()):
         raise UsageError("--input-size goes with a raw export; {} is {}".format(
             model_path, "prepared for {}x{}".format(*info.input_size) if info.input_size else
@@ -156,7 +159,7 @@ def load_float_model(model_path, options, log):
     folded = fold_batchnorm(model)
     if folded:
         passes.append("fold-batchnorm")
-        log("folded {} BatchNormalization nodes into their Conv".format(len(folded)))
+        _log.info("folded {} BatchNormalization nodes into their Conv".format(len(folded)))
     _check_outputs(model, model_path)
     return model, passes, source_sha256
 
@@ -359,10 +362,9 @@ def _keep_model_identity(float_model, quantized):
 
 
 def calibrate(model_path, calibration_set, output, options, cache=None, summary_path=None,
-              log=None, progress=None):
+              progress=None):
     """Write the Q/DQ model to ``output`` (and the TensorRT cache to ``cache``, the summary
     JSON to ``summary_path``); returns a CalibrationResult."""
-    log = log or (lambda message: None)
     if not os.path.exists(model_path):  # before the outputs are checked against it
         raise ModelError("model file not found: {}".format(model_path))
     fileio.check_outputs_apart([("-o", output), ("--cache", cache),
@@ -376,9 +378,9 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
     cache_version = options.cache_version or _default_cache_version()
     if cache:
         cache_facts.header(cache_version)  # a release without calibrators: said before work
-    model, passes, source_sha256 = load_float_model(model_path, options, log)
+    model, passes, source_sha256 = load_float_model(model_path, options)
     _quantization()
-    log("calibrating on {} ({}{})".format(
+    _log.info("calibrating on {} ({}{})".format(
         calibration_set.description, options.method,
         " {}".format(options.percentile) if options.method == "percentile" else ""))
     work_dir = tempfile.mkdtemp(prefix="edge-segnet-calibrate.")
@@ -386,7 +388,7 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
         ranges, histograms, used = collect_ranges(model, calibration_set, options, work_dir,
                                                   progress)
         if calibration_set.skipped:
-            log("skipped {} unreadable images (first: {})".format(
+            _log.info("skipped {} unreadable images (first: {})".format(
                 calibration_set.skipped, calibration_set.first_skipped))
         quantized = _quantize(model, ranges, options, work_dir)
     finally:

@@ -1,16 +1,19 @@
 """Calibration frames: listed up front (paths only), read one at a time, and turned into the
 network's input exactly as the Segmenter does, so memory stays bounded whatever the count."""
 
+import logging
 import os
-import sys
 
 import numpy as np
 
 from edge_segnet import inputs, optional
+from edge_segnet import progress as progress_module
 from edge_segnet.data import datasets, synthetic
 from edge_segnet.errors import DataError, UsageError
 from edge_segnet.graph import heads
 from edge_segnet.runtime import preprocess
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_COUNT = 500
 MAX_COUNT = 100000
@@ -43,7 +46,7 @@ class CalibrationSet(object):
     counting) files that cannot be decoded, as a camera drops frames."""
 
     def __init__(self, images=None, data=None, split="train", layout="camvid", synthetic=None,
-                 count=None, seed=0, log=None):
+                 count=None, seed=0):
         chosen = [name for name, value in (("--images", images), ("--data", data),
                                            ("--synthetic", synthetic)) if value is not None]
         if len(chosen) != 1:
@@ -71,9 +74,9 @@ class CalibrationSet(object):
             available = [sample.image_path for sample in
                          datasets.list_samples(data, split, layout)]
             where = "{} split '{}'".format(data, split)
-            if split == "test" and log:
-                log("note: calibrating on the test split makes its evaluation optimistic; "
-                    "calibrate on train (or val) and evaluate on test")
+            if split == "test":
+                _log.info("note: calibrating on the test split makes its evaluation optimistic; "
+                          "calibrate on train (or val) and evaluate on test")
         self.paths = spread(available, DEFAULT_COUNT if count is None else count)
         self.total = len(self.paths)
         self.description = "{} of {} images in {}".format(self.total, len(available), where)
@@ -127,13 +130,5 @@ class InputTensors(object):
 
 
 def progress(done, total, stream=None):
-    stream = stream or sys.stderr
-    if stream.isatty():
-        width = 30
-        filled = int(width * done / max(total, 1))
-        stream.write("\rcalibrating [{}{}] {}/{}".format("#" * filled, "." * (width - filled),
-                                                         done, total) +
-                     ("\n" if done == total else ""))
-        stream.flush()
-    elif done == total or done % max(1, total // 10) == 0:
-        stream.write("calibrating: {}/{}\n".format(done, total))
+    """Calibration's progress bar."""
+    progress_module.count("calibrating", done, total, stream, bar_width=30)

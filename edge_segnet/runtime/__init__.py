@@ -14,7 +14,7 @@ BACKENDS = ("auto", "onnxruntime", "tensorrt")
 
 
 def open_segmenter(model_path, backend="auto", threads=None, output_name=None,
-                   precision="fp32", log=None):
+                   precision="fp32"):
     """A Segmenter for ``model_path``. ``auto`` picks from the file: an engine runs on TensorRT,
     an .onnx on ONNX Runtime. ``tensorrt`` with an .onnx builds (once) through the engine
     cache. ``model_path`` may name a shipped model (``segnet-basic-camvid``)."""
@@ -42,5 +42,5 @@ def open_segmenter(model_path, backend="auto", threads=None, output_name=None,
                 model_path), hint="use --backend tensorrt or give the .onnx")
         return OnnxRuntimeSegmenter(model_path, threads=threads, output_name=output_name)
     if not is_engine:
-        model_path = cache.cached_engine(model_path, precision=precision, log=log)
+        model_path = cache.cached_engine(model_path, precision=precision)
     return TensorRTSegmenter(model_path)

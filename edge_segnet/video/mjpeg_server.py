@@ -20,6 +20,7 @@ import html
 import http.server
 import ipaddress
 import json
+import logging
 import re
 import selectors
 import socket
@@ -32,6 +33,8 @@ from edge_segnet import optional
 from edge_segnet.errors import OutputError, UsageError
 from edge_segnet.platform import threads
 from edge_segnet.video.sinks import Sink
+
+_log = logging.getLogger(__name__)
 
 BOUNDARY = "edgesegnetframe"
 DEFAULT_MAX_CLIENTS = 32
@@ -145,10 +148,9 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True  # a restart binds at once, though the last run's sockets wait
     request_queue_size = 128
 
-    def __init__(self, address, handler, max_clients, log, streams, niceness=None):
+    def __init__(self, address, handler, max_clients, streams, niceness=None):
         self.max_clients = max_clients
         self.niceness = niceness
-        self.log = log
         self.streams = streams  # callable: how many viewers the fan-out thread holds
         self.closing = False
         self._lock = threading.Lock()
@@ -265,7 +267,7 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         error = sys.exc_info()[1]
         if self.closing or isinstance(error, _ORDINARY):
             return
-        self.log("edge-segnet: --serve: a client ({}) failed: {}: {}".format(
+        _log.warning("--serve: a client ({}) failed: {}: {}".format(
             client_address[0] if client_address else "?", type(error).__name__, error))
 
 
@@ -281,14 +283,6 @@ class _Viewer(object):
         self.events = selectors.EVENT_READ
 
 
-def _stderr_line(line):
-    try:
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-    except Exception:
-        pass
-
-
 class MjpegServerSink(Sink):
     """The ``--serve`` sink. ``legend``: ``(names, colors_rgb[, hidden ids])`` for the page;
     ``status``: a callable returning a dict with ``latency_ms`` and/or ``fps``, called when the
@@ -299,7 +293,7 @@ class MjpegServerSink(Sink):
     priority its threads drop to (platform.threads; None: unchanged)."""
 
     def __init__(self, address, quality=80, max_clients=DEFAULT_MAX_CLIENTS,
-                 timeout=DEFAULT_TIMEOUT_S, legend=None, status=None, log=None,
+                 timeout=DEFAULT_TIMEOUT_S, legend=None, status=None,
                  max_fps=STREAM_FPS, niceness=threads.LOOP_NICENESS):
         self.host, self.port = parse_address(address)
         if max_clients < 1:
@@ -316,7 +310,6 @@ class MjpegServerSink(Sink):
         self._next_frame_at = 0.0
         self.max_clients = max_clients
         self.timeout = timeout
-        self._log = log or _stderr_line
         self._lock = threading.Lock()
         self._new_frame = threading.Condition(self._lock)  # the encoder waits on it
         self._frame, self._frame_sequence = None, 0
@@ -384,7 +377,7 @@ class MjpegServerSink(Sink):
                 self.wfile.write(body)
 
         try:
-            self.server = _Server((self.host, self.port), Handler, max_clients, self._log,
+            self.server = _Server((self.host, self.port), Handler, max_clients,
                                   lambda: self._viewers, niceness)
         except OSError as exc:
             self._wake_read.close()
@@ -515,7 +508,7 @@ class MjpegServerSink(Sink):
                 ok, encoded = self._cv2.imencode(".jpg", frame,
                                                  [self._cv2.IMWRITE_JPEG_QUALITY, self.quality])
             except Exception as exc:  # a frame OpenCV refuses: say so, keep serving
-                self._log("edge-segnet: --serve: cannot encode a frame as JPEG: {}".format(exc))
+                _log.warning("--serve: cannot encode a frame as JPEG: {}".format(exc))
                 ok = False
             if not ok:
                 continue
@@ -549,7 +542,7 @@ class MjpegServerSink(Sink):
         try:
             self._fan_out(selector, viewers)
         except Exception as exc:  # a bug here must not leave viewers hanging, nor a traceback
-            self._log("edge-segnet: --serve: streaming stopped: {}: {}".format(
+            _log.warning("--serve: streaming stopped: {}: {}".format(
                 type(exc).__name__, exc))
         finally:
             with self._lock:

@@ -209,10 +209,9 @@ def test_keep_archive_keeps_it_beside_the_folder(server, tmp_path):
     assert result.archive == str(tmp_path / "CamVid.zip")
 
 
-def test_a_cut_connection_is_resumed_with_range(server, tmp_path):
+def test_a_cut_connection_is_resumed_with_range(server, tmp_path, logged):
     server.mode = "cut_first"
-    logged = []
-    result = fetch(tmp_path, url=server.url, log=logged.append)
+    result = fetch(tmp_path, url=server.url)
     half = len(server.payload) // 2
     assert server.requests == [None, "bytes={}-".format(half)]
     assert result.sha256 == hashlib.sha256(server.payload).hexdigest()
@@ -234,12 +233,11 @@ def test_an_interrupted_run_leaves_the_part_file_and_the_next_run_resumes(server
     assert leftovers(tmp_path) == []
 
 
-def test_a_server_that_ignores_range_gets_a_clean_restart(server, tmp_path):
+def test_a_server_that_ignores_range_gets_a_clean_restart(server, tmp_path, logged):
     server.mode = "ignore_range"
     with open(str(tmp_path / "CamVid.zip.part"), "wb") as handle:
         handle.write(b"stale bytes of another file")
-    logged = []
-    result = fetch(tmp_path, url=server.url, log=logged.append)
+    result = fetch(tmp_path, url=server.url)
     assert server.requests == ["bytes=27-"]
     assert result.sha256 == hashlib.sha256(server.payload).hexdigest()
     assert any("does not resume" in line for line in logged)

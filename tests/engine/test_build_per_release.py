@@ -335,14 +335,14 @@ def test_an_8_2_engine_without_its_description_still_takes_frame_values(model_pa
                           OnnxRuntimeSegmenter(model_path).infer(frame).labels)
 
 
-def test_a_timing_cache_from_another_release_is_replaced_not_a_crash(model_path, tmp_path):
+def test_a_timing_cache_from_another_release_is_replaced_not_a_crash(model_path, tmp_path,
+                                                                      logged):
     timing = str(tmp_path / "shared.cache")
     _build("8.6.1", model_path, tmp_path, timing_cache=timing)
-    logged = []
     trt, cuda = _machine("10.3.0")
     builder.build(model_path, plan.BuildOptions(output=str(tmp_path / "b.engine"),
                                                 unpool="native", timing_cache=timing),
-                  tensorrt=trt, cuda=cuda, log=logged.append)
+                  tensorrt=trt, cuda=cuda)
     assert any("from another TensorRT release or GPU" in line for line in logged)
     assert os.path.getsize(timing) > 0
 
@@ -461,15 +461,14 @@ def test_8_2_and_8_5_build_and_load_under_numpy_1_24(release, model_path, tmp_pa
 
 @pytest.mark.parametrize("content", [b"\x00\x01 truncated by a full disk", b"FAKE-TRT-TIMING\x00{"])
 def test_a_corrupt_timing_cache_starts_a_new_one_and_says_so_in_one_line(model_path, tmp_path,
-                                                                         content):
+                                                                         content, logged):
     """create_timing_cache gives None for bytes TensorRT cannot read."""
     timing = tmp_path / "stale.cache"
     timing.write_bytes(content)
-    logged = []
     trt, cuda = _machine("10.3.0")
     builder.build(model_path, plan.BuildOptions(output=str(tmp_path / "m.engine"),
                                                 unpool="native", timing_cache=str(timing)),
-                  tensorrt=trt, cuda=cuda, log=logged.append)
+                  tensorrt=trt, cuda=cuda)
     said = [line for line in logged if "stale or corrupt" in line]
     assert len(said) == 1 and str(timing) in said[0] and "\n" not in said[0]
     assert timing.read_bytes().startswith(b"FAKE-TRT-TIMING\x00{\"entries\"")  # a new cache
@@ -493,15 +492,14 @@ def test_a_legacy_calibration_cache_is_refused_in_one_line_before_tensorrt(model
 @pytest.mark.parametrize("release", ["8.2.1", "8.6.1", "10.3.0"])
 def test_a_dla_build_is_fp16_with_trtexec_s_flags_and_says_where_layers_run(release,
                                                                           model_path,
-                                                                          tmp_path):
+                                                                          tmp_path, logged):
     """--dla-core alone (FP32 by default) would send FP32 layers to a DLA, which runs FP16 and
     INT8 only: as trtexec, it builds FP16, with DIRECT_IO where there is no GPU fallback."""
-    logged = []
     trt, cuda = _machine(release, dla_cores=2)
     output = str(tmp_path / "dla.engine")
     result = builder.build(model_path, plan.BuildOptions(output=output, unpool="native",
                                                          dla_core=1),
-                           tensorrt=trt, cuda=cuda, log=logged.append)
+                           tensorrt=trt, cuda=cuda)
     description = result.description
     assert description["precision"] == "fp16" and description["dla_core"] == 1
     assert set(description["flags"]) >= {"FP16", "PREFER_PRECISION_CONSTRAINTS", "DIRECT_IO"}
@@ -513,7 +511,7 @@ def test_a_dla_build_is_fp16_with_trtexec_s_flags_and_says_where_layers_run(rele
 
 
 def test_the_plugin_form_on_a_dla_needs_gpu_fallback_and_says_why(model_path, plugin_path,
-                                                                   tmp_path):
+                                                                   tmp_path, logged):
     trt, cuda = _machine("10.3.0", dla_cores=2, registered_plugins=[PLUGIN])
     with pytest.raises(UsageError, match="plugin runs only on the GPU") as caught:
         builder.build(model_path, plan.BuildOptions(output=str(tmp_path / "p.engine"),
@@ -521,10 +519,9 @@ def test_the_plugin_form_on_a_dla_needs_gpu_fallback_and_says_why(model_path, pl
                       tensorrt=trt, cuda=cuda)
     assert "--gpu-fallback" in caught.value.hint
     assert "Builder.build_serialized_network" not in trt._calls
-    logged = []
     result = builder.build(model_path, plan.BuildOptions(
         output=str(tmp_path / "p.engine"), plugin=plugin_path, dla_core=0, gpu_fallback=True),
-        tensorrt=trt, cuda=cuda, log=logged.append)
+        tensorrt=trt, cuda=cuda)
     on_gpu = result.description["dla"]["layers_on_gpu"]
     assert on_gpu and all("npool" in name for name in on_gpu)  # the unpooling layers
     assert "GPU_FALLBACK" in result.description["flags"]

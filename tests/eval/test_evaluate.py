@@ -93,7 +93,8 @@ def test_a_real_model_through_the_cli_with_json(dataset, small_basic_model_path,
         labels_module.camvid().names[:11])
 
 
-def test_labels_out_of_range_count_as_void_with_one_warning(dataset, tmp_path, monkeypatch):
+def test_labels_out_of_range_count_as_void_with_one_warning(dataset, tmp_path, monkeypatch,
+                                                            logged):
     import shutil
 
     import cv2
@@ -106,9 +107,8 @@ def test_labels_out_of_range_count_as_void_with_one_warning(dataset, tmp_path, m
     cv2.imwrite(sample.label_path, labels)
     monkeypatch.setattr(evaluate_module, "open_segmenter",
                         lambda model, threads=None, backend="auto": _OracleSegmenter(dataset))
-    warnings = []
-    report = evaluate_module.evaluate(["oracle"], root, progress=False, warn=warnings.append)
-    assert warnings == ["{}: 25 label values out of range 0..11 counted as void".format(
+    report = evaluate_module.evaluate(["oracle"], root, progress=False)
+    assert logged == ["{}: 25 label values out of range 0..11 counted as void".format(
         sample.label_path)]
     assert report.out_of_range == {sample.label_path: 25}
     assert "25 pixels in 1 files" in report.format_text()

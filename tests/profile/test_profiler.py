@@ -145,12 +145,12 @@ def test_plot_is_a_png_where_matplotlib_is_installed(small_basic_model_path, tmp
         assert not png.exists()
 
 
-def test_profile_says_what_it_is_doing_before_the_minutes_it_takes(small_basic_model_path):
+def test_profile_says_what_it_is_doing_before_the_minutes_it_takes(small_basic_model_path,
+                                                                    logged):
     from edge_segnet.profile import profiler
 
-    lines = []
-    profiler.profile(small_basic_model_path, profiler.ProfileOptions(iterations=3, warmup=2),
-                     log=lines.append)
+    lines = logged
+    profiler.profile(small_basic_model_path, profiler.ProfileOptions(iterations=3, warmup=2))
     assert lines[0].startswith("warming up: 2 runs on onnxruntime")
     assert lines[1] == "timing: 3 runs"
 
