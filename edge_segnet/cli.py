@@ -452,7 +452,7 @@ def calibrate(
             count=count, seed=seed)
         result = calibrate_module.calibrate(
             model, calibration_set, output, options, cache=cache, summary_path=summary,
-            progress=frames.progress)
+            progress=True)
     typer.echo(calibrate_module.format_summary(result))
     typer.echo("wrote {}{}".format(output, " and {}".format(cache) if cache else ""))
 

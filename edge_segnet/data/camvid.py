@@ -81,7 +81,7 @@ def _move_into_place(staging, out_dir):
     os.rmdir(staging)
 
 
-def make_synthetic(out_dir, count, size=(360, 480), seed=0, progress=None):
+def make_synthetic(out_dir, count, size=(360, 480), seed=0):
     """Write ``count`` synthetic street scenes with labels to ``out_dir``; return split counts.
 
     Each split draws from its own drives, so no test image is a neighbour of a training one.
@@ -104,7 +104,7 @@ def make_synthetic(out_dir, count, size=(360, 480), seed=0, progress=None):
     except OSError as exc:
         raise OutputError("cannot create {}: {}".format(out_dir, exc.strerror or exc))
     try:
-        _write_synthetic(cv2, staging, counts, size, seed, progress)
+        _write_synthetic(cv2, staging, counts, size, seed)
         _move_into_place(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -112,9 +112,7 @@ def make_synthetic(out_dir, count, size=(360, 480), seed=0, progress=None):
     return counts
 
 
-def _write_synthetic(cv2, out_dir, counts, size, seed, progress):
-    count = sum(counts.values())
-    written = 0
+def _write_synthetic(cv2, out_dir, counts, size, seed):
     for split_index, split in enumerate(SPLITS):
         lines = []
         for image_index in range(counts[split]):
@@ -127,9 +125,6 @@ def _write_synthetic(cv2, out_dir, counts, size, seed, progress):
             _encode_png(cv2, image, os.path.join(out_dir, split, name))
             _encode_png(cv2, labels, os.path.join(out_dir, split + "annot", name))
             lines.append("{}/{} {}annot/{}\n".format(split, name, split, name))
-            written += 1
-            if progress is not None:
-                progress(written, count)
         fileio.write_bytes_atomic(os.path.join(out_dir, split + ".txt"),
                                   "".join(lines).encode(), what="list")
     _write_label_files(out_dir, seed, size, counts)

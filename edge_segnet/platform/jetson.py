@@ -74,14 +74,6 @@ def gpu_devfreq(root="/"):
     return None
 
 
-def clocks_locked(root="/"):
-    """True when jetson_clocks pinned the GPU (its minimum clock raised to the maximum)."""
-    clocks = gpu_devfreq(root)
-    if clocks is None:
-        return None
-    return clocks["min"] == clocks["max"]
-
-
 def run_quiet(command, timeout=5.0):
     """(exit code, output) of a command, or (None, reason) when it cannot run."""
     try:

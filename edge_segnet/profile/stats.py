@@ -34,9 +34,3 @@ class LatencyStats(object):
 
     def to_json(self):
         return {field: getattr(self, field) for field in self.FIELDS}
-
-    def format_row(self):
-        return ("median {:.2f} ms, mean {:.2f}, min {:.2f}, p90 {:.2f}, p95 {:.2f}, p99 {:.2f}, "
-                "max {:.2f}, std {:.2f} (cv {:.1%})".format(
-                    self.median, self.mean, self.min, self.p90, self.p95, self.p99, self.max,
-                    self.std, self.cv))

@@ -216,7 +216,7 @@ class _Frames(object):
         return next(self._feeds, None)
 
 
-def collect_ranges(model, calibration_set, options, work_dir, progress=None):
+def collect_ranges(model, calibration_set, options, work_dir, progress=False):
     """TensorsData of ONNX Runtime's calibrator (and its histograms, where the method keeps
     any) over every frame of ``calibration_set``."""
     quantization = _quantization()
@@ -244,7 +244,7 @@ def collect_ranges(model, calibration_set, options, work_dir, progress=None):
         if len(batch) == FRAMES_PER_PASS:
             flush()
         if progress:
-            progress(done, calibration_set.total)
+            frames_module.progress(done, calibration_set.total)
     if batch:
         flush()
     if done == 0:
@@ -253,7 +253,7 @@ def collect_ranges(model, calibration_set, options, work_dir, progress=None):
                 calibration_set.total, calibration_set.first_skipped),
             hint="give a folder of PNG or JPEG images")
     if progress and done < calibration_set.total:
-        progress(calibration_set.total, calibration_set.total)
+        frames_module.progress(calibration_set.total, calibration_set.total)
     with _quiet():
         ranges = calibrator.compute_data()
     histograms = {}
@@ -362,9 +362,9 @@ def _keep_model_identity(float_model, quantized):
 
 
 def calibrate(model_path, calibration_set, output, options, cache=None, summary_path=None,
-              progress=None):
+              progress=False):
     """Write the Q/DQ model to ``output`` (and the TensorRT cache to ``cache``, the summary
-    JSON to ``summary_path``); returns a CalibrationResult."""
+    JSON to ``summary_path``); returns a CalibrationResult. ``progress``: a bar on stderr."""
     if not os.path.exists(model_path):  # before the outputs are checked against it
         raise ModelError("model file not found: {}".format(model_path))
     fileio.check_outputs_apart([("-o", output), ("--cache", cache),

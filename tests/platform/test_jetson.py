@@ -29,12 +29,6 @@ def test_not_a_jetson(tmp_path):
     assert jetson.gpu_devfreq(str(tmp_path)) is None
 
 
-def test_clocks_locked_when_gpu_minimum_equals_maximum(nano_root):
-    assert jetson.clocks_locked(str(nano_root)) is True
-    (nano_root / "sys/class/devfreq/57000000.gpu/min_freq").write_text("76800000")
-    assert jetson.clocks_locked(str(nano_root)) is False
-
-
 def test_orin_gpu_devfreq_name_is_found(tmp_path):
     folder = tmp_path / "sys/class/devfreq/17000000.ga10b"
     folder.mkdir(parents=True)
