@@ -9,10 +9,10 @@ import numpy as np
 import onnx
 
 from edge_segnet import optional
-from edge_segnet.checks import verify
 from edge_segnet.data.synthetic import synthetic_frames
 from edge_segnet.platform import installed
 from edge_segnet.runtime import in_memory
+from edge_segnet.runtime.compare import compare_open
 
 CHECK_FRAMES = 4
 
@@ -70,7 +70,7 @@ def check(float_model, half_model, frames=CHECK_FRAMES):
     """Compare the two graphs (ours may hold the unpooling op: it runs through its reference)
     on synthetic frames, as verify compares two models."""
     with in_memory.segmenters(float_model, half_model) as (full, half):
-        comparison = verify.compare_open(full, half, synthetic_frames(frames), "FP32", "FP16")
+        comparison = compare_open(full, half, synthetic_frames(frames), "FP32", "FP16")
     worst = comparison.max_abs if comparison.max_abs is not None else 0.0
     return Fp16Check(100.0 * comparison.agreement, worst, cpu_fp16_arithmetic(), frames)
 

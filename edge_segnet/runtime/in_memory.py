@@ -7,6 +7,7 @@ import tempfile
 
 import onnx
 
+from edge_segnet.runtime.compare import compare_open
 from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
 
 
@@ -30,11 +31,7 @@ def segmenters(*models):
 def label_agreement(model_a, model_b, frames):
     """(percent of pixels both label alike, frames compared) over ``frames``; (None, 0)
     without frames."""
-    agree = total = count = 0
     with segmenters(model_a, model_b) as (first, second):
-        for frame in frames:
-            a, b = first.infer(frame).labels, second.infer(frame).labels
-            agree += int((a == b).sum())
-            total += a.size
-            count += 1
-    return (100.0 * agree / total if total else None), count
+        comparison = compare_open(first, second, frames, "model A", "model B")
+    agreement = comparison.agreement
+    return (100.0 * agreement if agreement is not None else None), comparison.frames

@@ -8,7 +8,7 @@ from edge_segnet import optional
 from edge_segnet.errors import ModelError, UsageError
 from edge_segnet.graph import executor, heads
 from edge_segnet.models import metadata, zoo
-from edge_segnet.runtime.segmenter import Segmenter
+from edge_segnet.runtime.segmenter import Segmenter, find_outputs
 
 # ORT's TensorRT provider would build an engine at start-up: `build` is the way to TensorRT.
 _PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
@@ -139,19 +139,13 @@ class OnnxRuntimeSegmenter(Segmenter):
                 raise UsageError("{} has no output {!r}; its outputs: {}".format(
                     model_path, output_name, _describe(outputs)))
             outputs = chosen
-        label_outputs = [v for v in outputs if _is_integer(v)]
-        logit_outputs = [v for v in outputs if v.type in ("tensor(float)", "tensor(float16)")
-                         and len(v.shape) == 4]
-        if len(label_outputs) > 1 or len(logit_outputs) > 1 or not (label_outputs or
-                                                                      logit_outputs):
-            raise ModelError(
-                "cannot tell which output of {} is the segmentation: {}".format(
-                    model_path, _describe(outputs)),
-                hint="name one with --output NAME",
-            )
-        self.labels_output = label_outputs[0].name if label_outputs else None
-        self.logits_output = logit_outputs[0].name if logit_outputs else None
-        self._logits_value = logit_outputs[0] if logit_outputs else None
+        labels, logits = find_outputs(
+            outputs, _is_integer,
+            lambda v: v.type in ("tensor(float)", "tensor(float16)") and len(v.shape) == 4,
+            model_path, _describe(outputs), hint="name one with --output NAME")
+        self.labels_output = labels.name if labels else None
+        self.logits_output = logits.name if logits else None
+        self._logits_value = logits
 
     def _class_count(self):
         if self._logits_value is not None and isinstance(self._logits_value.shape[1], int):

@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 from edge_segnet import optional
-from edge_segnet.errors import UsageError
+from edge_segnet.errors import ModelError, UsageError
 from edge_segnet.graph import heads
 from edge_segnet.runtime import preprocess
 
@@ -135,6 +135,17 @@ class Segmenter(abc.ABC):
 
     def describe(self):
         return "{} {} {}x{}".format(self.backend_name, self.precision, *self.input_size)
+
+
+def find_outputs(outputs, is_labels, is_logits, model_path, described, hint=None):
+    """(label-map output or None, logits output or None) of a model: one integer map and/or
+    one 4-D float tensor; anything else is ambiguous. ``described``: the outputs in words."""
+    labels = [value for value in outputs if is_labels(value)]
+    logits = [value for value in outputs if is_logits(value)]
+    if len(labels) > 1 or len(logits) > 1 or not (labels or logits):
+        raise ModelError("cannot tell which output of {} is the segmentation: {}".format(
+            model_path, described), hint=hint)
+    return (labels[0] if labels else None), (logits[0] if logits else None)
 
 
 def labels_from_logits(logits):

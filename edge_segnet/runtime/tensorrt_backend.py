@@ -11,7 +11,7 @@ from edge_segnet.engine import cuda_memory, plugin_library, sidecar, trt_compat
 from edge_segnet.engine.trt_compat import TensorRTError
 from edge_segnet.errors import ModelError, UsageError
 from edge_segnet.graph import heads
-from edge_segnet.runtime.segmenter import Segmenter
+from edge_segnet.runtime.segmenter import Segmenter, find_outputs
 
 
 def _find_io(specs, engine_path):
@@ -20,13 +20,11 @@ def _find_io(specs, engine_path):
     if len(inputs) != 1:
         raise ModelError("{} has {} inputs; a SegNet engine takes one image".format(
             engine_path, len(inputs)))
-    labels = [spec for spec in outputs if spec.dtype.kind in "iu"]
-    logits = [spec for spec in outputs if spec.dtype.kind == "f" and len(spec.shape) == 4]
-    if len(labels) > 1 or len(logits) > 1 or not (labels or logits):
-        raise ModelError("cannot tell which output of {} is the segmentation: {}".format(
-            engine_path, ", ".join("{} {} {}".format(s.name, s.dtype, list(s.shape))
-                                   for s in outputs)))
-    return inputs[0], (labels[0] if labels else None), (logits[0] if logits else None)
+    labels, logits = find_outputs(
+        outputs, lambda spec: spec.dtype.kind in "iu",
+        lambda spec: spec.dtype.kind == "f" and len(spec.shape) == 4, engine_path,
+        ", ".join("{} {} {}".format(s.name, s.dtype, list(s.shape)) for s in outputs))
+    return inputs[0], labels, logits
 
 
 def _input_layout(spec, engine_path):
