@@ -2,6 +2,7 @@
 final name."""
 
 import contextlib
+import errno
 import glob
 import os
 import re
@@ -225,7 +226,45 @@ def atomic_path(final_path, what="output"):
         raise
 
 
+def _write_failed(exc, what, final_path):
+    """An OSError while writing ``final_path``'s temporary, said with the user's path (the
+    temporary's name means nothing to them)."""
+    reason = "no space left on the device" if exc.errno == errno.ENOSPC else \
+        (exc.strerror or str(exc))
+    return OutputError("cannot write {} {}: {}".format(what, final_path, reason),
+                       hint="free some space or write to another disk"
+                       if exc.errno in (errno.ENOSPC, errno.EDQUOT) else None)
+
+
 def write_bytes_atomic(final_path, data, what="output"):
-    with atomic_path(final_path, what) as temp_path:
-        with open(temp_path, "wb") as handle:
-            handle.write(data)
+    write_files_atomic([(final_path, data, what)])
+
+
+def write_files_atomic(entries):
+    """Write every (final_path, bytes, what) of ``entries``, all or none: each goes to its
+    temporary first, and only when all are written are they moved into place, so a full disk
+    on the last leaves no first one under its final name beside an error."""
+    targets = []
+    try:
+        for final_path, data, what in entries:
+            with signals.deferred() as pending:
+                target = AtomicFile(final_path, what)
+                targets.append(target)
+            if pending.signum is not None:
+                raise pending.exception()
+            try:
+                with open(target.temp_path, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                raise _write_failed(exc, what, final_path)
+        with signals.deferred() as pending:
+            for target in targets:
+                os.replace(target.temp_path, target.final_path)
+            targets = []
+        if pending.signum is not None:
+            raise pending.exception()
+    finally:
+        for target in targets:
+            target.discard()

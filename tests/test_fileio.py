@@ -118,3 +118,26 @@ def test_outputs_may_not_be_an_input_or_each_other(tmp_path, monkeypatch):
         fileio.check_outputs_apart([("--labels", "frames")], [("--source", "frames/*.png")])
     fileio.check_outputs_apart([("-o", "out.mp4"), ("--labels", "labels"), ("--json", None)],
                                [("--source", "frames"), ("--model", None)])
+
+
+def test_files_written_together_are_all_or_none_and_a_full_disk_names_the_file(
+        tmp_path, monkeypatch):
+    import errno
+
+    calls = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    first, second = str(tmp_path / "a.onnx"), str(tmp_path / "b.calib")
+    with pytest.raises(OutputError, match=r"cannot write cache .*b\.calib: no space left"):
+        fileio.write_files_atomic([(first, b"model", "model"), (second, b"cache", "cache")])
+    assert os.listdir(str(tmp_path)) == []
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    fileio.write_files_atomic([(first, b"model", "model"), (second, b"cache", "cache")])
+    assert sorted(os.listdir(str(tmp_path))) == ["a.onnx", "b.calib"]

@@ -430,14 +430,16 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
     record["agreement_with_float_percent"] = agreement
     record["agreement_frames"] = compared
     _record_in_metadata(quantized, record)
-    zoo.save(quantized, output)
+    # All or none: a full disk on the cache or the summary must not leave a finished model
+    # under -o beside an error.
+    files = [(output, quantized.SerializeToString(), "Q/DQ model")]
     if cache_text is not None:
-        fileio.write_bytes_atomic(cache, cache_text.encode("ascii"), "calibration cache")
+        files.append((cache, cache_text.encode("ascii"), "calibration cache"))
     if summary_path:
-        fileio.write_bytes_atomic(summary_path, (json.dumps(
+        files.append((summary_path, (json.dumps(
             {"calibration": record, "images": calibration_set.names(), "tensors": summary},
-            indent=1) + "\n").encode("utf-8"),
-            "calibration summary")
+            indent=1) + "\n").encode("utf-8"), "calibration summary"))
+    fileio.write_files_atomic(files)
     return CalibrationResult(record, summary, agreement)
 
 

@@ -213,3 +213,29 @@ def test_the_command_writes_the_model_cache_and_summary_and_prints_the_clipped_t
     record = metadata.ModelInfo.from_model(onnx.load(out)).extra["calibration"]
     assert record["method"] == "minmax" and record["cache_header"].startswith("TRT-100300-")
 
+
+
+def test_a_full_disk_on_the_summary_leaves_no_model_under_its_final_name(
+        raw_path, tmp_path, monkeypatch):
+    """All or none: the Q/DQ model is not moved into place before the cache and the summary
+    are written, so a full disk on the last one leaves nothing beside the error."""
+    import errno
+
+    real_fsync = os.fsync
+    written = []
+
+    def fsync(fd):
+        written.append(fd)
+        if len(written) == 3:  # the summary, after the model and the cache
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(Exception) as raised:
+        calibrate.calibrate(raw_path, frames.CalibrationSet(synthetic=2), str(out / "q.onnx"),
+                            calibrate.CalibrateOptions(trt_version="8.6.1"),
+                            cache=str(out / "q.calib"), summary_path=str(out / "q.json"))
+    assert "q.json: no space left on the device" in str(raised.value)
+    assert os.listdir(str(out)) == []
