@@ -495,10 +495,17 @@ def build(
                                             "command instead of building."),
     trt_version: Optional[str] = _trt_version_option(
         "With --print-trtexec: the release to write for (default: installed, else 8.2)."),
+    target: Optional[str] = typer.Option(
+        None, "--target", help="tensorrt or rtx (TensorRT for RTX: an engine for RTX GPUs, "
+                               "built ahead of time without a GPU); default: the installed "
+                               "one, TensorRT first."),
+    compute_capability: Optional[str] = typer.Option(
+        None, "--compute-capability", help="With --target rtx: the GPUs to build for, e.g. "
+                                           "75,86,89,120 (default: 80 to 121)."),
     verbose: bool = typer.Option(False, "--verbose", help="TensorRT's verbose log."),
 ):
     """Build a TensorRT engine (FP32/FP16/INT8) with the unpooling plugin, and its
-    MODEL.engine.json description."""
+    MODEL.engine.json description; --target rtx builds one for TensorRT for RTX."""
     from edge_segnet.engine import builder, plan
     from edge_segnet.models import shipped
 
@@ -517,7 +524,8 @@ def build(
             precision=chosen[0] if chosen else "fp32", output=output, input_size=input_size,
             unpool=unpool, plugin=plugin, calib_cache=calib_cache, workspace_mib=workspace,
             timing_cache=timing_cache, dla_core=dla_core, gpu_fallback=gpu_fallback,
-            opt_level=opt_level, force=force, verbose=verbose, trt_version=trt_version)
+            opt_level=opt_level, force=force, verbose=verbose, trt_version=trt_version,
+            target=target, compute_capabilities=compute_capability)
         if print_trtexec:
             onnx_path, line = builder.print_trtexec(model, options)
             typer.echo("wrote {} (the graph edge-segnet builds)".format(onnx_path))

@@ -22,6 +22,12 @@ _INSTALL_HINTS = {
         "on a Jetson TensorRT comes with JetPack; elsewhere pip install tensorrt-cu12 (or "
         "tensorrt-cu13 for CUDA 13), or NVIDIA's TensorRT packages",
     ),
+    "tensorrt_rtx_bindings": (
+        "TensorRT for RTX is for RTX GPUs (x86-64 and Windows), not Jetson: build on a "
+        "workstation",
+        "pip install tensorrt-rtx-cu12-libs==1.7.1.116 tensorrt-rtx-cu12-bindings==1.7.1.116 "
+        "(then the libtensorrt_rtx.so link that edge-segnet doctor names)",
+    ),
     "pycuda": (
         "export PATH=/usr/local/cuda/bin:$PATH && pip3 install pycuda",
         "pip install pycuda (needs the CUDA toolkit on PATH)",

@@ -1,5 +1,7 @@
 """``edge-segnet build``: parse the planned graph with TensorRT's ONNX parser, configure the
-installed release, build, and write the engine and its description atomically."""
+installed release, build, and write the engine and its description atomically. With
+``--target rtx`` the same through TensorRT for RTX, ahead of time for named compute
+capabilities and without a GPU."""
 
 import hashlib
 import os
@@ -14,7 +16,7 @@ from edge_segnet.engine.trt_compat import TensorRTError
 from edge_segnet.errors import EdgeSegnetError, UsageError
 from edge_segnet.platform import installed
 from edge_segnet.trt_facts import calibration_cache as cache_facts
-from edge_segnet.trt_facts import gpus, releases, trtexec
+from edge_segnet.trt_facts import gpus, releases, rtx, trtexec
 
 _log = logging.getLogger(__name__)
 
@@ -38,14 +40,21 @@ class BuildResult(object):
                                              "x".join(str(v) for v in t["shape"]))
                        for t in d["io"])
         return "\n".join([
-            "TensorRT {} on {} (compute {}), {} ({})".format(
-                d["tensorrt"]["version"], d["gpu"]["name"],
-                ".".join(str(v) for v in d["gpu"]["compute_capability"]), d["precision"],
-                d["quantization"] or "no quantization"),
+            "{} {} {}, {} ({})".format(
+                releases.FLAVOUR_NAMES[sidecar.flavour(d)], d["tensorrt"]["version"],
+                _built_for(d), d["precision"], d["quantization"] or "no quantization"),
             "graph: {}; unpooling: {}".format(", ".join(d["prepared_passes"]) or
                                               "already prepared", d["unpool"]),
             "I/O: " + io] + _dla_lines(d.get("dla")) + [
             "built in {:.1f} s".format(self.seconds)])
+
+
+def _built_for(d):
+    if sidecar.flavour(d) == releases.RTX:
+        return "ahead of time for compute capability {} (no GPU used)".format(
+            rtx.labels(sidecar.targets(d)))
+    return "on {} (compute {})".format(d["gpu"]["name"], ".".join(
+        str(v) for v in d["gpu"]["compute_capability"]))
 
 
 def _dla_lines(dla):
@@ -82,9 +91,11 @@ def check_hardware(tensorrt, builder, gpu, options):
                                   "0".format(options.dla_core, cores))
 
 
-def _plugin_path(built_plan, options, tensorrt):
+def _plugin_path(built_plan, options, tensorrt, lib_dir=None):
     if not built_plan.needs_plugin:
         return None
+    if trt_compat.flavour(tensorrt) == releases.RTX:
+        check_rtx_link(lib_dir)
     environ = dict(os.environ)
     if options.plugin:
         if not os.path.isfile(options.plugin):
@@ -101,19 +112,32 @@ def _plugin_path(built_plan, options, tensorrt):
             hint=(exc.hint + "; or build with --unpool native, which needs no plugin"))
 
 
+def check_rtx_link(lib_dir=None):
+    """TensorRT for RTX's parser loads ``libtensorrt_rtx.so`` by that name to create a plugin
+    and the process aborts (std::terminate) where it is missing: refuse first, naming the
+    ``ln -s`` to run. ``lib_dir``: the wheel's library folder (default: the installed one)."""
+    problem = rtx.missing_link(lib_dir) if lib_dir else installed.rtx_missing_link()
+    if problem:
+        raise plugin_library.PluginError(
+            "the unpooling plugin cannot be used with TensorRT for RTX: " + problem,
+            hint="or build with --unpool native, which needs no plugin")
+
+
 def _parse(tensorrt, builder, logger, built_plan):
     network = trt_compat.create_network(tensorrt, builder)
     parser = tensorrt.OnnxParser(network, logger)
     if not parser.parse(built_plan.model_bytes()):
         problems = trt_compat.parser_problems(parser, built_plan.model)
-        raise TensorRTError("TensorRT {}'s ONNX parser rejected the model: {}".format(
-            tensorrt.__version__, "; ".join(str(problem) for problem in problems) or
+        raise TensorRTError("{}'s ONNX parser rejected the model: {}".format(
+            trt_compat.describe_release(tensorrt), "; ".join(str(problem) for problem in problems) or
             "no reason given"), hint="run with --verbose for TensorRT's log")
     return network, parser
 
 
-def _configure(tensorrt, builder, options, built_plan):
+def _configure(tensorrt, builder, options, built_plan, targets=None):
     config = builder.create_builder_config()
+    if targets:
+        trt_compat.set_compute_capabilities(tensorrt, config, targets)
     workspace = options.workspace_mib * MIB if options.workspace_mib else \
         trt_compat.default_workspace(config)
     if workspace:
@@ -188,7 +212,10 @@ def print_trtexec(model_path, options):
     output = options.output or plan_module.default_output(model_path)
     plan_module.check_output_paths(model_path, output, options.timing_cache,
                                    options.calib_cache)
-    built_plan = plan_module.plan(model_path, options)
+    flavour = options.flavour()
+    built_plan = plan_module.plan(model_path, options, flavour=flavour)
+    if flavour == releases.RTX:
+        return _print_rtx_tool(model_path, output, options, built_plan)
     onnx_path = os.path.splitext(output)[0] + ".trtexec.onnx"
     if os.path.abspath(onnx_path) == os.path.abspath(model_path):
         raise UsageError("the graph for trtexec would overwrite {}".format(model_path))
@@ -216,55 +243,104 @@ def print_trtexec(model_path, options):
         verbose=options.verbose)
 
 
-def build(model_path, options, tensorrt=None, cuda=None):
+def _print_rtx_tool(model_path, output, options, built_plan):
+    """The ``tensorrt_rtx`` line for a TensorRT for RTX build, with its graph written beside the
+    engine; options the line could not carry (rtx.tool_command) are refused, not dropped."""
+    unsaid = [name for name, given in (("--workspace", options.workspace_mib),
+                                       ("--timing-cache", options.timing_cache),
+                                       ("--opt-level", options.opt_level is not None),
+                                       ("the unpooling plugin", built_plan.needs_plugin))
+              if given]
+    if unsaid:
+        raise UsageError("--print-trtexec --target rtx: the {} line would leave out {} "
+                         "(no documented option of the tool)".format(rtx.TOOL,
+                                                                    ", ".join(unsaid)),
+                         hint="leave them out{}".format(", build with --unpool native" if
+                                                        built_plan.needs_plugin else ""))
+    onnx_path = os.path.splitext(output)[0] + ".trtexec.onnx"
+    if os.path.abspath(onnx_path) == os.path.abspath(model_path):
+        raise UsageError("the graph for {} would overwrite {}".format(rtx.TOOL, model_path))
+    fileio.write_bytes_atomic(onnx_path, built_plan.model_bytes(),
+                              what="the graph for " + rtx.TOOL)
+    return onnx_path, rtx.tool_command(onnx_path, output, options.compute_capabilities or
+                                       rtx.DEFAULT_COMPUTE_CAPABILITIES)
+
+
+def build(model_path, options, tensorrt=None, cuda=None, rtx_lib_dir=None):
     """Build ``model_path`` per ``options``; returns a BuildResult. ``tensorrt`` and ``cuda``
     are the imported module and a CudaMemory (tests pass stand-ins); without ``cuda`` the
-    process's one is used (cuda_memory.acquire) and given back, however the build ends."""
+    process's one is used (cuda_memory.acquire) and given back, however the build ends. A
+    TensorRT for RTX build (``options.flavour()``, or ``tensorrt`` being its module) uses no
+    GPU; ``rtx_lib_dir`` is where its library link is checked (default: the installed
+    wheel's)."""
     with cuda_memory.Borrowed(cuda) as borrowed:
-        return _build(model_path, options, tensorrt, borrowed)
+        return _build(model_path, options, tensorrt, borrowed, rtx_lib_dir)
 
 
-def _build(model_path, options, tensorrt, borrowed):
+def _build(model_path, options, tensorrt, borrowed, rtx_lib_dir):
     output = options.output or plan_module.default_output(model_path)
     plan_module.check_output_paths(model_path, output, options.timing_cache,
                                    options.calib_cache)
-    tensorrt = tensorrt or optional.try_import("tensorrt")
+    flavour = trt_compat.flavour(tensorrt) if tensorrt is not None else options.flavour()
+    if options.target and options.target != flavour:
+        raise UsageError("--target {} but the TensorRT module given is {}".format(
+            options.target, trt_compat.describe_release(tensorrt)))
+    if tensorrt is None:
+        tensorrt = installed.rtx_module() if flavour == releases.RTX else \
+            optional.try_import("tensorrt")
     version = trt_compat.version(tensorrt) if tensorrt is not None else None
-    if options.trt_version and version and version != releases.parse_version(
-            options.trt_version):
+    if options.trt_version and version and flavour == releases.TENSORRT and \
+            version != releases.parse_version(options.trt_version):
         raise UsageError("--trt-version {} but TensorRT {} is installed".format(
             options.trt_version, tensorrt.__version__))
     # The model's problems are worth hearing before TensorRT's absence.
-    built_plan = plan_module.plan(model_path, options, version)
+    built_plan = plan_module.plan(model_path, options, version, flavour)
     if tensorrt is None:
-        tensorrt = optional.require("tensorrt", "edge-segnet build")
+        tensorrt = trt_compat.import_flavour(flavour, "edge-segnet build" + (
+            " --target rtx" if flavour == releases.RTX else ""))
+        version = trt_compat.version(tensorrt)
     releases.check_supported(version)
-    cuda = borrowed.get()
-    gpu = cuda.device()
-    if not options.force and _up_to_date(output, built_plan, options, tensorrt, gpu):
+    targets = None
+    if flavour == releases.RTX:
+        # Ahead of time, for named compute capabilities: no GPU is asked for.
+        targets = options.compute_capabilities or rtx.DEFAULT_COMPUTE_CAPABILITIES
+        gpu = None
+    else:
+        gpu = borrowed.get().device()
+    if not options.force and _up_to_date(output, built_plan, options, tensorrt, gpu, targets):
         _log.info("{} is up to date (use --force to rebuild)".format(output))
         return BuildResult(output, sidecar.read(output), 0.0, None)
     start = time.perf_counter()
     logger = trt_compat.make_logger(tensorrt, options.verbose)
     trt_compat.init_plugins(tensorrt, logger)
-    plugin_path = _plugin_path(built_plan, options, tensorrt)
+    plugin_path = _plugin_path(built_plan, options, tensorrt, rtx_lib_dir)
     builder = tensorrt.Builder(logger)
-    check_hardware(tensorrt, builder, gpu, options)
+    if gpu is not None:
+        check_hardware(tensorrt, builder, gpu, options)
     network, parser = _parse(tensorrt, builder, logger, built_plan)
-    config, flags, workspace, calibrator = _configure(tensorrt, builder, options, built_plan)
+    config, flags, workspace, calibrator = _configure(tensorrt, builder, options, built_plan,
+                                                      targets)
     dla = _dla_placement(tensorrt, network, config, options)
-    _log.info("building {} engine with TensorRT {} (this takes minutes on a Jetson)".format(
-        built_plan.precision, tensorrt.__version__))
+    _log.info("building {} engine with {}{}".format(
+        built_plan.precision, trt_compat.describe_release(tensorrt),
+        " ahead of time for compute capability " + rtx.labels(targets) if targets else
+        " (this takes minutes on a Jetson)"))
     engine_bytes = trt_compat.build_serialized(builder, network, config)
     if engine_bytes is None:
-        raise TensorRTError("TensorRT could not build the engine (see its log above)",
-                            hint="run with --verbose; a larger --workspace may help")
+        raise TensorRTError("{} could not build the engine (see its log above)".format(
+            trt_compat.describe_release(tensorrt)),
+            hint="run with --verbose; a larger --workspace may help")
     seconds = time.perf_counter() - start
-    specs = _engine_io(tensorrt, logger, engine_bytes)
+    # TensorRT for RTX deserialises only on an RTX GPU: its network's I/O is the engine's.
+    specs = trt_compat.network_io(network) if targets else \
+        _engine_io(tensorrt, logger, engine_bytes)
     description = {
-        "tensorrt": {"version": tensorrt.__version__},
-        "gpu": {"name": gpu[0], "compute_capability": list(gpu[1]),
-                "board": gpus.board_name(gpu[1])},
+        "tensorrt": {"version": tensorrt.__version__, "flavour": flavour},
+        "gpu": ({"name": gpu[0], "compute_capability": list(gpu[1]),
+                 "board": gpus.board_name(gpu[1])} if gpu is not None else
+                {"name": None, "compute_capability": None, "board": None}),
+        "targets": ({"compute_capabilities": [list(cc) for cc in targets],
+                     "ahead_of_time": True} if targets else None),
         "precision": built_plan.precision,
         "quantization": built_plan.quantization,
         "calibration": built_plan.info.extra.get("calibration"),
@@ -285,7 +361,7 @@ def _build(model_path, options, tensorrt, borrowed):
         "engine_sha256": hashlib.sha256(engine_bytes).hexdigest(),
         "engine_bytes": len(engine_bytes),
         "build_seconds": round(seconds, 2),
-        "request": _request(options, plugin_path),
+        "request": _request(options, plugin_path, targets),
     }
     # The description first: an engine left without its own (a build killed in between) is
     # refused by its hash instead of being run under an older description.
@@ -299,10 +375,10 @@ def _build(model_path, options, tensorrt, borrowed):
     return BuildResult(output, description, seconds, built_plan)
 
 
-def _request(options, plugin_path):
+def _request(options, plugin_path, targets=None):
     """What was asked, to tell an up-to-date engine from one built otherwise: the options,
     the plugin build and calibration cache by content, and this edge-segnet (its passes)."""
-    return {"precision": options.precision, "input_size": list(options.input_size or []),
+    request = {"precision": options.precision, "input_size": list(options.input_size or []),
             "unpool": options.unpool, "workspace_mib": options.workspace_mib,
             "dla_core": options.dla_core, "gpu_fallback": options.gpu_fallback,
             "opt_level": options.opt_level,
@@ -310,6 +386,9 @@ def _request(options, plugin_path):
                                    if options.calib_cache else None),
             "plugin_sha256": sidecar.file_sha256(plugin_path) if plugin_path else None,
             "edge_segnet": edge_segnet.__version__}
+    if targets:  # TensorRT's requests stay as they were: their engines stay up to date
+        request["compute_capabilities"] = [list(cc) for cc in targets]
+    return request
 
 
 def _plugin_to_use(built_plan, options):
@@ -325,19 +404,20 @@ def _plugin_to_use(built_plan, options):
         return None
 
 
-def _up_to_date(output, built_plan, options, tensorrt, gpu):
+def _up_to_date(output, built_plan, options, tensorrt, gpu, targets=None):
     """An engine already at ``output`` built from this model, with these options and plugin,
-    by this TensorRT for this GPU, and intact."""
+    by this TensorRT (flavour and release) for this GPU or these targets, and intact."""
     if not (os.path.isfile(output) and os.path.isfile(sidecar.path_for(output))):
         return False
     plugin_path = _plugin_to_use(built_plan, options)
     try:
         existing = sidecar.read(output)
-        sidecar.check_runs_here(output, existing, tensorrt.__version__, gpu, plugin_path)
+        sidecar.check_runs_here(output, existing, tensorrt.__version__, gpu, plugin_path,
+                                flavour_here=trt_compat.flavour(tensorrt))
     except EdgeSegnetError:
         return False
     return (existing.get("source_sha256") == built_plan.source_sha256 and
-            existing.get("request") == _request(options, plugin_path))
+            existing.get("request") == _request(options, plugin_path, targets))
 
 
 def _engine_io(tensorrt, logger, engine_bytes):

@@ -16,7 +16,7 @@ from edge_segnet.graph.shapes import static_shapes
 from edge_segnet.models import metadata, zoo
 from edge_segnet.platform import installed
 from edge_segnet.sizes import parse_size
-from edge_segnet.trt_facts import calibration_cache, parser_ops, releases
+from edge_segnet.trt_facts import calibration_cache, parser_ops, releases, rtx
 
 PRECISIONS = ("fp32", "fp16", "int8")
 MAX_OPT_LEVEL = 5
@@ -28,7 +28,14 @@ class BuildOptions(object):
     def __init__(self, precision="fp32", output=None, input_size=None, unpool=None,
                  plugin=None, calib_cache=None, workspace_mib=None, timing_cache=None,
                  dla_core=None, gpu_fallback=False, opt_level=None, force=False,
-                 verbose=False, trt_version=None):
+                 verbose=False, trt_version=None, target=None, compute_capabilities=None):
+        if target is not None:
+            releases.check_flavour(target)
+        if isinstance(compute_capabilities, str):
+            compute_capabilities = rtx.parse_compute_capabilities(compute_capabilities)
+        if compute_capabilities and target == releases.TENSORRT:
+            raise UsageError("--compute-capability goes with --target rtx (TensorRT builds for "
+                             "the GPU it runs on)")
         if precision not in PRECISIONS:
             raise UsageError("precision must be one of {}; got {!r}".format(
                 ", ".join(PRECISIONS), precision))
@@ -71,6 +78,30 @@ class BuildOptions(object):
         self.force = force
         self.verbose = verbose
         self.trt_version = trt_version
+        self.target = target  # None: chosen by what is installed (installed.default_target)
+        self.compute_capabilities = tuple(compute_capabilities) if compute_capabilities \
+            else None
+
+    def flavour(self):
+        """The flavour to build for: --target, else TensorRT where a TensorRT release is
+        named (--trt-version), else what is installed."""
+        if self.target:
+            return self.target
+        return releases.TENSORRT if self.trt_version else installed.default_target()
+
+
+def check_rtx_options(options):
+    """What TensorRT for RTX has no counterpart for, refused in one line before any work."""
+    refused = ((options.calib_cache, "--calib-cache", rtx.NO_CALIBRATORS,
+                "give the Q/DQ model from edge-segnet calibrate"),
+               (options.dla_core is not None, "--dla-core", rtx.NO_DLA, "leave out --dla-core"),
+               (options.gpu_fallback, "--gpu-fallback", rtx.NO_DLA, "leave it out"),
+               (options.trt_version, "--trt-version",
+                "TensorRT for RTX has its own releases; the installed one builds",
+                "leave out --trt-version"))
+    for given, option, why, hint in refused:
+        if given:
+            raise UsageError("{} with --target rtx: {}".format(option, why), hint=hint)
 
 
 def default_output(model_path):
@@ -174,10 +205,17 @@ def _quantization(model, options, version):
                      " or --calib-cache FILE (TensorRT 8.x-10.x)")
 
 
-def plan(model_path, options, version=None):
+def plan(model_path, options, version=None, flavour=releases.TENSORRT):
     """Check the model and options and make the graph to build for TensorRT ``version``
-    (default: --trt-version, else the installed release, else the oldest supported)."""
-    if options.trt_version:
+    (default: --trt-version, else the installed release, else the oldest supported), or for
+    TensorRT for RTX (``flavour``), planned as the TensorRT line whose facts it shares."""
+    if flavour == releases.RTX:
+        check_rtx_options(options)
+        version = rtx.PLANNED_AS
+    elif options.compute_capabilities:
+        raise UsageError("--compute-capability goes with --target rtx (TensorRT builds for the "
+                         "GPU it runs on)")
+    elif options.trt_version:
         version = releases.parse_version(options.trt_version, "--trt-version")
     elif version is None:
         version = installed.target_version()
@@ -205,7 +243,9 @@ def plan(model_path, options, version=None):
         unpool = recorded_form
         input_size = size
     else:
-        unpool = options.unpool or "plugin"
+        # TensorRT for RTX takes only V3 plugins built against its own library
+        # (tools/check_plugin_builds.sh --rtx): there the native form is the default.
+        unpool = options.unpool or ("native" if flavour == releases.RTX else "plugin")
         input_size = tuple(options.input_size or info.input_size or zoo.DEFAULT_INPUT_SIZE)
         prepare_options = prepare_module.PrepareOptions(
             input_size=input_size, unpool_form=unpool, embed_preprocess=True,

@@ -10,6 +10,7 @@ import edge_segnet
 from edge_segnet.errors import EdgeSegnetError, ModelError
 from edge_segnet.models import labels as labels_module
 from edge_segnet.models import metadata
+from edge_segnet.trt_facts import releases, rtx
 
 SCHEMA_VERSION = 1
 REBUILD_HINT = "rebuild it with `edge-segnet build` on this machine"
@@ -93,6 +94,17 @@ def _shape_problem(data):
     return None
 
 
+def flavour(data):
+    """The flavour an engine was built with (releases.TENSORRT where the description predates
+    flavours, or where there is none: an engine made by trtexec)."""
+    return (data or {}).get("tensorrt", {}).get("flavour") or releases.TENSORRT
+
+
+def targets(data):
+    """The compute capabilities a TensorRT for RTX engine was built for, as (major, minor)."""
+    return [tuple(cc) for cc in (data or {}).get("targets", {}).get("compute_capabilities", [])]
+
+
 def dla_core(data):
     """The DLA core the engine was built for (the runtime must be set to it before
     deserialising), or None: a GPU engine, or one without a description."""
@@ -130,18 +142,30 @@ def model_section(info):
     return section
 
 
-def check_runs_here(engine_path, data, tensorrt_version, gpu, plugin_path, engine_bytes=None):
+def check_runs_here(engine_path, data, tensorrt_version, gpu, plugin_path, engine_bytes=None,
+                    flavour_here=releases.TENSORRT):
     """Refuse, before TensorRT deserialises anything, an engine this machine cannot run:
-    another TensorRT release, another GPU, another plugin build, or engine bytes that are not
-    the ones the description was written for."""
+    another flavour or release, another GPU (TensorRT for RTX: a GPU outside its targets),
+    another plugin build, or engine bytes that are not the ones the description was written
+    for."""
     if data is None:
         return
+    recorded_flavour = flavour(data)
     recorded_trt = data.get("tensorrt", {}).get("version")
-    if recorded_trt != tensorrt_version:
-        raise EngineMismatch("{} was built with TensorRT {}; this is TensorRT {}".format(
-            engine_path, recorded_trt, tensorrt_version), hint=REBUILD_HINT)
+    if recorded_flavour != flavour_here or recorded_trt != tensorrt_version:
+        raise EngineMismatch("{} was built with {} {}; this is {} {}".format(
+            engine_path, releases.FLAVOUR_NAMES.get(recorded_flavour, recorded_flavour),
+            recorded_trt, releases.FLAVOUR_NAMES[flavour_here], tensorrt_version),
+            hint=REBUILD_HINT)
     recorded_gpu = data.get("gpu", {})
-    if gpu is not None and (recorded_gpu.get("name") != gpu[0] or
+    if recorded_flavour == releases.RTX:
+        if gpu is not None and not rtx.runs_on(gpu[1], targets(data)):
+            raise EngineMismatch("{} was built for compute capability {}; this GPU is {} "
+                                 "(compute {}.{})".format(engine_path, rtx.labels(targets(data)),
+                                                          gpu[0], *gpu[1]),
+                                 hint="rebuild it with --target rtx --compute-capability "
+                                      "{}{}".format(*gpu[1]))
+    elif gpu is not None and (recorded_gpu.get("name") != gpu[0] or
                             tuple(recorded_gpu.get("compute_capability", ())) != tuple(gpu[1])):
         raise EngineMismatch("{} was built for {} (compute {}); this GPU is {} (compute "
                              "{}.{})".format(engine_path, recorded_gpu.get("name"),

@@ -1,5 +1,5 @@
-"""Every difference between the TensorRT releases we build and run on (8.2 to 11.x), kept in this
-one module. Callers pass the imported ``tensorrt`` module (or a test's stand-in) and get one
+"""Every difference between the TensorRT releases we build and run on (8.2 to 11.x), and
+TensorRT for RTX (its own module, ``tensorrt_rtx_bindings``), kept in this one module. Callers pass the imported ``tensorrt`` module (or a test's stand-in) and get one
 interface; which release has which name is pinned per release by tests/engine against each
 release's binding names (tests/engine/trt_manifests).
 
@@ -10,8 +10,10 @@ the facts behind each choice are in ``edge_segnet.trt_facts.releases``.
 
 import numpy as np
 
+from edge_segnet import optional
 from edge_segnet.errors import EdgeSegnetError, UsageError
-from edge_segnet.trt_facts import calibration_cache, datatypes, releases
+from edge_segnet.platform import installed
+from edge_segnet.trt_facts import calibration_cache, datatypes, releases, rtx
 
 GIB = 1 << 30
 
@@ -20,9 +22,38 @@ class TensorRTError(EdgeSegnetError):
     """TensorRT refused something (parse, build, deserialisation, execution)."""
 
 
-def version(tensorrt):
-    """(major, minor) of the given tensorrt module."""
+def flavour(tensorrt):
+    """releases.RTX for TensorRT for RTX's module, else releases.TENSORRT (stand-ins
+    included): the two are told apart by the module's name, as NVIDIA names them."""
+    name = getattr(tensorrt, "__name__", "") or ""
+    return releases.RTX if name.split(".")[0] in rtx.MODULES else releases.TENSORRT
+
+
+def import_flavour(wanted, purpose):
+    """The installed module of flavour ``wanted``, or MissingDependencyError with the fix."""
+    if wanted == releases.RTX:
+        module = installed.rtx_module()
+        return module or optional.require(rtx.BINDINGS_MODULE, purpose)
+    return optional.require("tensorrt", purpose)
+
+
+def release_version(tensorrt):
+    """(major, minor) of the module's own version (TensorRT for RTX: 1.7)."""
     return releases.parse_version(tensorrt.__version__)
+
+
+def version(tensorrt):
+    """(major, minor) of the TensorRT line whose facts apply to the given module: its own
+    version, or for TensorRT for RTX the line it is planned as (rtx.PLANNED_AS: strongly typed
+    only, as 11)."""
+    if flavour(tensorrt) == releases.RTX:
+        return rtx.PLANNED_AS
+    return release_version(tensorrt)
+
+
+def describe_release(tensorrt):
+    """"TensorRT 10.3.0.26" or "TensorRT for RTX 1.7.1.116", for messages."""
+    return "{} {}".format(releases.FLAVOUR_NAMES[flavour(tensorrt)], tensorrt.__version__)
 
 
 # --- logging and plugins -------------------------------------------------------------------
@@ -107,6 +138,29 @@ def set_precision(tensorrt, config, precision, calibrator=None):
     if calibrator is not None:
         config.int8_calibrator = calibrator
     return names
+
+
+def set_compute_capabilities(tensorrt, config, capabilities):
+    """TensorRT for RTX: build ahead of time for these (major, minor) targets, no GPU needed
+    (IBuilderConfig.num_compute_capabilities and set_compute_capability, as NVIDIA's "CPU-Only
+    AOT" page shows them; ComputeCapability.CURRENT, this machine's GPU, is never asked for)."""
+    config.num_compute_capabilities = len(capabilities)
+    for index, capability in enumerate(capabilities):
+        config.set_compute_capability(
+            getattr(tensorrt.ComputeCapability, rtx.member_for(capability)), index)
+
+
+def network_io(network):
+    """The I/O of a parsed network as TensorSpecs, inputs first (TensorRT for RTX cannot
+    deserialise the engine it built without a GPU; the network's tensors are the engine's)."""
+    specs = []
+    for count, get, is_input in ((network.num_inputs, network.get_input, True),
+                                 (network.num_outputs, network.get_output, False)):
+        for index in range(count):
+            tensor = get(index)
+            specs.append(TensorSpec(tensor.name, is_input, tensor.shape,
+                                    numpy_dtype(tensor.dtype)))
+    return specs
 
 
 def set_optimization_level(tensorrt, config, level):

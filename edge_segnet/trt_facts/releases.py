@@ -96,3 +96,18 @@ DLA_FALLBACK_FLAG, DLA_NO_FALLBACK_FLAG = "GPU_FALLBACK", "DIRECT_IO"
 def dla_precision(precision):
     """The precision a DLA build takes: FP32 becomes FP16 (a DLA runs FP16 and INT8 only)."""
     return "fp16" if precision == "fp32" else precision
+
+
+# The TensorRT flavours a build can target (``edge-segnet build --target``): TensorRT itself
+# (JetPack's, or NVIDIA's packages on a desktop), and TensorRT for RTX (its own module and
+# version numbers; its facts in trt_facts/rtx.py). An engine of one never loads in the other.
+TENSORRT, RTX = "tensorrt", "rtx"
+FLAVOURS = (TENSORRT, RTX)
+FLAVOUR_NAMES = {TENSORRT: "TensorRT", RTX: "TensorRT for RTX"}
+
+
+def check_flavour(flavour, option="--target"):
+    if flavour not in FLAVOURS:
+        raise UsageError("{} must be one of {}; got {!r}".format(option, ", ".join(FLAVOURS),
+                                                                 flavour))
+    return flavour

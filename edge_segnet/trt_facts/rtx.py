@@ -20,11 +20,16 @@ Nothing here imports TensorRT for RTX.
 """
 
 import os
+import shlex
+
+from edge_segnet.errors import UsageError
 
 # The pinned wheels (the version both carry) and what they install.
 WHEEL_VERSION = "1.7.1.116"
 WHEELS = ("tensorrt-rtx-cu12-libs", "tensorrt-rtx-cu12-bindings")
 BINDINGS_MODULE = "tensorrt_rtx_bindings"
+# The module names TensorRT for RTX goes by: the wheel's, then NVIDIA's own packages'.
+MODULES = (BINDINGS_MODULE, "tensorrt_rtx")
 LIBS_MODULE = "tensorrt_rtx_libs"
 CORE_LIBRARY = "libtensorrt_rtx.so.1"
 PARSER_LIBRARY = "libtensorrt_onnxparser_rtx.so.1"
@@ -56,3 +61,87 @@ def missing_link(lib_dir):
             "and the process aborts without it): run `{}{}`".format(
                 path, what, "rm {} && ".format(path) if os.path.islink(path) else "",
                 link_command(lib_dir)))
+
+
+# --- TensorRT for RTX as a build target (``edge-segnet build --target rtx``) -----------------
+
+# The TensorRT line whose facts the graph passes and the parser table apply to TensorRT for
+# RTX: strongly typed only (no precision flags, no calibrators), UINT8 network inputs, no DLA,
+# as TensorRT 11. tests/trt_facts/test_parser_ops_real_parser.py checks the parser table read
+# for 11.1 against this wheel's real parser.
+PLANNED_AS = (11, 1)
+
+# What a build targets without --compute-capability: every generation but Turing. NVIDIA's
+# "CPU-Only AOT and TensorRT-RTX Engines" page (docs.nvidia.com/deeplearning/tensorrt-rtx/
+# latest/inference-library/cpu-engines.html) warns that an engine with 7.5 among several
+# targets "is not guaranteed to be performant on Ampere or later devices": Turing is asked for
+# by name, alone.
+DEFAULT_COMPUTE_CAPABILITIES = tuple(cc for cc in COMPUTE_CAPABILITIES if cc != (7, 5))
+
+# The build options TensorRT for RTX has no counterpart for, and why (one line each).
+NO_CALIBRATORS = ("TensorRT for RTX has no calibrators (strongly typed only): INT8 comes "
+                  "only from a Q/DQ model")
+NO_DLA = "TensorRT for RTX builds for RTX GPUs, which have no DLA"
+
+
+def label(compute_capability):
+    """"8.6" for (8, 6)."""
+    return "{}.{}".format(*compute_capability)
+
+
+def labels(compute_capabilities):
+    return ", ".join(label(cc) for cc in compute_capabilities)
+
+
+def parse_compute_capabilities(text, option="--compute-capability"):
+    """The (major, minor) pairs of "75,86,89,120" (or "7.5,8.6"), each one TensorRT for RTX
+    builds for, in the order given without repeats; UsageError names the ones it has."""
+    wanted = []
+    for word in str(text or "").replace(" ", "").split(","):
+        if not word:
+            continue
+        capability = _parse_one(word)
+        if capability not in COMPUTE_CAPABILITIES:
+            raise UsageError("{} {}: TensorRT for RTX {} builds for compute capability {} "
+                             "only".format(option, word, WHEEL_VERSION,
+                                           labels(COMPUTE_CAPABILITIES)))
+        if capability not in wanted:
+            wanted.append(capability)
+    if not wanted:
+        raise UsageError("{} needs at least one compute capability, e.g. 86 or 7.5,8.6"
+                         .format(option))
+    return tuple(wanted)
+
+
+def _parse_one(word):
+    major, dot, minor = word.partition(".")
+    if dot and major.isdigit() and minor.isdigit():
+        return int(major), int(minor)
+    if word.isdigit() and len(word) >= 2:  # "86" is 8.6, "120" is 12.0
+        return int(word[:-1]), int(word[-1])
+    raise UsageError("--compute-capability {!r}: give compute capabilities such as 86 or 8.6, "
+                     "comma-separated".format(word))
+
+
+def runs_on(compute_capability, targets):
+    """True when an engine built for ``targets`` runs on a GPU of ``compute_capability``."""
+    return tuple(compute_capability) in {tuple(cc) for cc in targets}
+
+
+# The ``tensorrt_rtx`` tool (TensorRT for RTX's trtexec) options used for --print-trtexec, as
+# NVIDIA's TensorRT for RTX documentation names them: --onnx and --saveEngine ("Quick Start
+# Guide", docs.nvidia.com/deeplearning/tensorrt-rtx/latest/getting-started/
+# quick-start-guide.html), --computeCapabilities=<list> ("CPU-Only AOT and TensorRT-RTX Engines",
+# .../inference-library/cpu-engines.html: "option --computeCapabilities=<list_of_CCs> to accept
+# one or multiple compute capabilities"), --skipInference (build only: "Best Practices",
+# .../performance/best-practices.html, its dynamic-shape example). No other option is written:
+# the pages seen document none for plugins, workspace or timing caches.
+TOOL = "tensorrt_rtx"
+
+
+def tool_command(onnx_path, engine_path, compute_capabilities):
+    """The ``tensorrt_rtx`` line that builds the same engine ahead of time."""
+    words = [TOOL, "--onnx=" + onnx_path, "--saveEngine=" + engine_path,
+             "--computeCapabilities=" + ",".join(
+                 "{}{}".format(*cc) for cc in compute_capabilities), "--skipInference"]
+    return " ".join(shlex.quote(word) for word in words)

@@ -19,7 +19,8 @@ def model(tmp_path):
 
 def test_without_tensorrt_build_says_how_to_get_it_and_writes_nothing(cli, model, tmp_path,
                                                                       without_modules):
-    without_modules("tensorrt")
+    # Neither flavour: where TensorRT for RTX is installed alone, build chooses it.
+    without_modules("tensorrt", "tensorrt_rtx_bindings", "tensorrt_rtx")
     result = cli("build", model, "--fp16")
     assert_one_line_error(result, 3, "needs the Python package 'tensorrt'")
     assert "JetPack" in result.output and "tensorrt-cu12" in result.output
