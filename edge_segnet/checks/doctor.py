@@ -7,7 +7,8 @@ import sys
 
 from edge_segnet import optional
 from edge_segnet.engine import plugin_library
-from edge_segnet.platform import cuda, jetson
+from edge_segnet.platform import cuda, installed, jetson
+from edge_segnet.trt_facts import rtx
 
 OK, MISSING, WARN, NOT_APPLICABLE = "OK", "MISSING", "WARN", "N/A"
 
@@ -32,7 +33,8 @@ class Probe(object):
     """
 
     def __init__(self, root="/", run=None, import_module=None, driver_version=None,
-                 runtime_version=None, plugin_paths=None, environ=None, system_site=None):
+                 runtime_version=None, plugin_paths=None, environ=None, system_site=None,
+                 rtx_lib_dir=None):
         self.root = root
         # Whether this Python sees the system's site-packages, where JetPack's apt packages
         # (OpenCV, TensorRT) put their modules.
@@ -43,6 +45,8 @@ class Probe(object):
         self.runtime_version = runtime_version or cuda.runtime_version
         self.plugin_paths = plugin_paths
         self.environ = os.environ if environ is None else environ
+        # The folder of TensorRT for RTX's libtensorrt_rtx.so.1 (None: not from the wheel).
+        self.rtx_lib_dir = rtx_lib_dir or installed.rtx_lib_dir
 
 
 def sees_system_site(prefix=None, base_prefix=None):
@@ -155,6 +159,26 @@ def check_tensorrt(probe):
     return _dependency(probe, "tensorrt", "TensorRT")[1]
 
 
+def check_tensorrt_rtx(probe):
+    """TensorRT for RTX: optional (engines for RTX GPUs, built without one); where its wheel
+    lacks the unversioned library link, the ``ln -s`` that a plugin build needs first."""
+    module = next((found for found in (probe.import_module(name) for name in rtx.MODULES)
+                   if found is not None), None)
+    if module is None:
+        if on_board(probe):
+            return Check("TensorRT-RTX", NOT_APPLICABLE, "for RTX GPUs, not Jetson")
+        return Check("TensorRT-RTX", NOT_APPLICABLE, "not installed (optional: engines for RTX "
+                                                     "GPUs, built with build --target rtx)",
+                     optional.install_hint(rtx.BINDINGS_MODULE, on_jetson=False))
+    detail = "{} (build --target rtx: compute capability {})".format(
+        _module_version(module), rtx.labels(rtx.COMPUTE_CAPABILITIES))
+    lib_dir = probe.rtx_lib_dir()
+    if lib_dir and rtx.missing_link(lib_dir):
+        return Check("TensorRT-RTX", WARN, "{}; {}".format(detail, rtx.link_problem(lib_dir)),
+                     rtx.link_fix(lib_dir))
+    return Check("TensorRT-RTX", OK, detail)
+
+
 def check_cuda(probe):
     driver, runtime = probe.driver_version(), probe.runtime_version()
     detail = "driver {}, runtime {}".format(driver or "none", runtime or "none")
@@ -241,7 +265,7 @@ def check_cameras(probe):
 
 
 CHECKS = (check_python, check_platform, check_l4t, check_nvpmodel, check_clocks, check_tensorrt,
-          check_cuda, check_pycuda, check_onnxruntime, check_onnx, check_opencv, check_plugin,
+          check_tensorrt_rtx, check_cuda, check_pycuda, check_onnxruntime, check_onnx, check_opencv, check_plugin,
           check_cameras)
 
 

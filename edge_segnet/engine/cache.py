@@ -1,5 +1,5 @@
 """The engine cache: an ONNX model run with ``--backend tensorrt`` is built once per model,
-TensorRT release, GPU, precision, input size, unpooling form and plugin build, and reused from
+TensorRT flavour and release, GPU, precision, input size, unpooling form and plugin build, and reused from
 ``~/.cache/edge-segnet/engines`` (``$XDG_CACHE_HOME``, or ``$EDGE_SEGNET_CACHE``). An entry
 whose key or engine hash does not match is rebuilt, never loaded."""
 
@@ -10,8 +10,9 @@ import os
 
 from edge_segnet import fileio, inputs, optional
 from edge_segnet.engine import builder as builder_module
-from edge_segnet.engine import cuda_memory, plan, plugin_library, sidecar
+from edge_segnet.engine import cuda_memory, plan, plugin_library, sidecar, trt_compat
 from edge_segnet.errors import ModelError
+from edge_segnet.trt_facts import releases, rtx
 
 _log = logging.getLogger(__name__)
 
@@ -27,9 +28,10 @@ def cache_root(environ=None):
 
 
 def cache_key(model_sha256, tensorrt_version, gpu, precision, input_size, unpool,
-              plugin_sha256):
-    """A hex key over everything an engine is valid for."""
-    fields = {"model_sha256": model_sha256, "tensorrt": tensorrt_version,
+              plugin_sha256, flavour=releases.TENSORRT):
+    """A hex key over everything an engine is valid for: TensorRT for RTX's 1.x and
+    TensorRT's numbers are apart today, but an engine of one never loads in the other."""
+    fields = {"model_sha256": model_sha256, "tensorrt": tensorrt_version, "flavour": flavour,
               "gpu": [gpu[0], list(gpu[1])], "precision": precision,
               "input_size": list(input_size) if input_size else None, "unpool": unpool,
               "plugin_sha256": plugin_sha256}
@@ -74,7 +76,8 @@ def _cached_engine(model_path, precision, input_size, unpool, tensorrt, borrowed
                 model_path))
     tensorrt = tensorrt or optional.require("tensorrt", "the TensorRT backend")
     cuda = borrowed.get()
-    form = unpool or "plugin"
+    flavour = trt_compat.flavour(tensorrt)
+    form = unpool or ("native" if flavour == releases.RTX else "plugin")  # plan's default
     plugin_sha = None
     if form == "plugin":
         try:
@@ -82,14 +85,18 @@ def _cached_engine(model_path, precision, input_size, unpool, tensorrt, borrowed
         except plugin_library.PluginError:
             plugin_sha = None  # the build below says what is missing
     key = cache_key(sidecar.file_sha256(model_path), tensorrt.__version__, cuda.device(),
-                    precision, input_size, form, plugin_sha)
+                    precision, input_size, form, plugin_sha, flavour)
     path = entry_path(key, model_path, environ)
     if is_valid(path, key):
         return path
     os.makedirs(os.path.dirname(path), exist_ok=True)
     _log.info("building a TensorRT engine for {} into the cache ({})".format(model_path, path))
+    # TensorRT for RTX builds for named GPUs: this one alone, as TensorRT does.
+    targets = rtx.parse_compute_capabilities(rtx.label(cuda.device()[1])) \
+        if flavour == releases.RTX else None
     options = plan.BuildOptions(precision=precision, output=path, input_size=input_size,
-                                unpool=unpool, force=True)
+                                unpool=unpool, force=True, target=flavour,
+                                compute_capabilities=targets)
     result = builder.build(model_path, options, tensorrt=tensorrt, cuda=cuda)
     data = dict(result.description)
     data["cache_key"] = key

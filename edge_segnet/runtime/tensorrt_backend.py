@@ -6,12 +6,13 @@ import os
 
 import numpy as np
 
-from edge_segnet import optional
 from edge_segnet.engine import cuda_memory, plugin_library, sidecar, trt_compat
+from edge_segnet.engine.builder import HardwareRefusal
 from edge_segnet.engine.trt_compat import TensorRTError
-from edge_segnet.errors import ModelError, UsageError
+from edge_segnet.errors import EdgeSegnetError, ModelError, UsageError
 from edge_segnet.graph import heads
 from edge_segnet.runtime.segmenter import Segmenter, find_outputs
+from edge_segnet.trt_facts import releases, rtx
 
 
 def _find_io(specs, engine_path):
@@ -25,6 +26,17 @@ def _find_io(specs, engine_path):
         lambda spec: spec.dtype.kind == "f" and len(spec.shape) == 4, engine_path,
         ", ".join("{} {} {}".format(s.name, s.dtype, list(s.shape)) for s in outputs))
     return inputs[0], labels, logits
+
+
+def needs_rtx_gpu(engine_path, description, reason):
+    """The one line for a TensorRT for RTX engine on a machine without an RTX GPU (no CUDA, no
+    device, or TensorRT for RTX unable to deserialise: CUDA error 35 where no driver is)."""
+    return HardwareRefusal("{}: this engine needs an NVIDIA RTX GPU (compute capability {}); "
+                           "none found ({})".format(engine_path, rtx.labels(sidecar.targets(
+                               description)), reason),
+                           hint="run it on a workstation or laptop with an RTX GPU; on a "
+                                "Jetson build with TensorRT (edge-segnet build without "
+                                "--target rtx)")
 
 
 def _input_layout(spec, engine_path):
@@ -52,13 +64,17 @@ class TensorRTSegmenter(Segmenter):
         if not os.path.isfile(engine_path):
             raise ModelError("engine file not found: {}".format(engine_path))
         self.model_path = engine_path
-        self._trt = tensorrt or optional.require("tensorrt", "the TensorRT backend")
         description = sidecar.read(engine_path)
+        self._flavour = sidecar.flavour(description)
+        # The module of the flavour the engine was built with (TensorRT for RTX's engines load
+        # only in TensorRT for RTX).
+        self._trt = tensorrt or trt_compat.import_flavour(self._flavour, "the TensorRT backend")
         self._device = {}
+        self._holds_cuda = False
+        self._cuda = cuda or self._acquire(description)
         # Without ``cuda`` the Segmenter holds the process's CudaMemory (the command's, which
         # the engine cache and the builder used too) until close().
         self._holds_cuda = cuda is None
-        self._cuda = cuda or cuda_memory.acquire()
         try:
             self._load(description, environ)
         except BaseException:
@@ -67,6 +83,14 @@ class TensorRTSegmenter(Segmenter):
         self.last_gpu_ms = None
         self._graph = None
         self._profiler = None
+
+    def _acquire(self, description):
+        if self._flavour != releases.RTX:
+            return cuda_memory.acquire()
+        try:
+            return cuda_memory.acquire()
+        except EdgeSegnetError as exc:  # no pycuda, no driver, no device
+            raise needs_rtx_gpu(self.model_path, description, exc.message)
 
     def _load(self, description, environ):
         trt, engine_path = self._trt, self.model_path
@@ -77,7 +101,8 @@ class TensorRTSegmenter(Segmenter):
         with open(engine_path, "rb") as handle:
             data = handle.read()  # hashed and deserialised: the same bytes
         sidecar.check_runs_here(engine_path, description, trt.__version__, self.gpu,
-                                plugin_path, engine_bytes=data)
+                                plugin_path, engine_bytes=data,
+                                flavour_here=trt_compat.flavour(trt))
         self._logger = trt_compat.make_logger(trt)
         trt_compat.init_plugins(trt, self._logger)
         if description is None:
@@ -89,6 +114,10 @@ class TensorRTSegmenter(Segmenter):
         self._runtime = trt.Runtime(self._logger)
         trt_compat.set_runtime_dla_core(self._runtime, sidecar.dla_core(description))
         self.engine = self._runtime.deserialize_cuda_engine(data)
+        if self.engine is None and self._flavour == releases.RTX:
+            raise needs_rtx_gpu(engine_path, description, "{} cannot deserialise it on {}; "
+                                "see its log above".format(trt_compat.describe_release(trt),
+                                                           self.gpu[0]))
         if self.engine is None:
             raise sidecar.EngineMismatch(
                 "TensorRT {} cannot deserialise {} (built by another TensorRT release, for "

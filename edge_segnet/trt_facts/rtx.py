@@ -56,11 +56,22 @@ def missing_link(lib_dir):
     path = os.path.join(lib_dir, UNVERSIONED_LIBRARY)
     if os.path.isfile(path):  # follows the link: a dangling one is as good as none
         return None
+    return "{}: run `{}`".format(link_problem(lib_dir), link_fix(lib_dir))
+
+
+def link_problem(lib_dir):
+    """What is wrong with the unversioned library in ``lib_dir`` (missing_link's first half)."""
+    path = os.path.join(lib_dir, UNVERSIONED_LIBRARY)
     what = "a dangling link" if os.path.islink(path) else "missing"
     return ("{} is {} (TensorRT for RTX's parser loads it by that name to create a plugin, "
-            "and the process aborts without it): run `{}{}`".format(
-                path, what, "rm {} && ".format(path) if os.path.islink(path) else "",
-                link_command(lib_dir)))
+            "and the process aborts without it)".format(path, what))
+
+
+def link_fix(lib_dir):
+    """The command that makes the unversioned library good (a dangling link removed first)."""
+    path = os.path.join(lib_dir, UNVERSIONED_LIBRARY)
+    return "{}{}".format("rm {} && ".format(path) if os.path.islink(path) else "",
+                         link_command(lib_dir))
 
 
 # --- TensorRT for RTX as a build target (``edge-segnet build --target rtx``) -----------------
