@@ -736,10 +736,14 @@ def run(
     images: Optional[str] = typer.Option(None, "--images", help="Folder for overlay images."),
     image_format: str = typer.Option("jpg", "--image-format",
                                      help="With --images: jpg (small) or png (lossless)."),
-    labels_dir: Optional[str] = typer.Option(None, "--labels",
-                                             help="Folder for class-id PNGs per frame."),
+    labels_dir: Optional[str] = typer.Option(
+        None, "--labels", help="Folder for class-id PNGs per frame (named after the image "
+                               "for a source of images, else frame_000000.png ...)."),
     color_masks: bool = typer.Option(False, "--color-masks",
                                      help="With --labels: colored masks beside them."),
+    overwrite: bool = typer.Option(False, "--overwrite",
+                                   help="Write --images/--labels into a folder that already "
+                                        "holds files (same names are replaced)."),
     serve: Optional[str] = typer.Option(None, "--serve",
                                         help="MJPEG stream and page at HOST:PORT."),
     headless: bool = typer.Option(False, "--headless", help="No window."),
@@ -767,7 +771,7 @@ def run(
             hud=hud, ignore_class=ignore_class, output=output, images=images,
             labels_dir=labels_dir, color_masks=color_masks, serve=serve, headless=headless,
             max_frames=max_frames, duration=duration, realtime=realtime, threads=threads,
-            backend=backend, image_format=image_format)
+            backend=backend, image_format=image_format, overwrite=overwrite)
         setup = build_run(options)
         try:
             for line in setup.messages:

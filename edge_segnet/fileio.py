@@ -150,6 +150,35 @@ def stale_temporaries(final_path):
     return found
 
 
+_ANY_TEMPORARY = re.compile(r"^\.(.+)\.(\d+)\.[a-z0-9_]{8}(\.[0-9a-zA-Z.-]+)?\.part(\.[0-9a-zA-Z]+)?$")
+
+
+def remove_stale_temporaries_in(folder):
+    """Removes the temporary files that killed writers left anywhere in ``folder`` (a folder
+    of frames: the next run writes other names than the killed one was writing, so
+    ``remove_stale_temporaries`` of its own names never meets them). Returns how many."""
+    removed = 0
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        match = _ANY_TEMPORARY.match(name)
+        if match is None:
+            continue
+        path = os.path.join(folder, name)
+        try:
+            regular = stat.S_ISREG(os.lstat(path).st_mode)
+        except OSError:
+            continue
+        pid = int(match.group(2))
+        if regular and pid != os.getpid() and not _process_alive(pid):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                removed += 1
+    return removed
+
+
 def remove_stale_temporaries(final_path):
     for path, _ in stale_temporaries(final_path):
         with contextlib.suppress(OSError):

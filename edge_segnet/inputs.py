@@ -5,7 +5,7 @@ files and images must be regular files. Cameras (``/dev/video*``) are opened as 
 
 import os
 
-from edge_segnet import fileio
+from edge_segnet import fileio, optional
 from edge_segnet.errors import DataError
 
 
@@ -45,3 +45,21 @@ def read_bytes(path, what, error=DataError, hint=None):
         raise error("{} not found: {}".format(what, path), hint=hint)
     except IsADirectoryError:
         raise error("{} {} is a folder".format(what, path), hint=hint)
+
+
+# FFmpeg's log level under OpenCV (AV_LOG_QUIET): read from the environment when OpenCV first
+# uses FFmpeg, so it takes effect when set before the first file or stream is opened.
+_FFMPEG_QUIET = "-8"
+
+
+def opencv_reader(why):
+    """OpenCV for reading user files, with its own and FFmpeg's log lines ("moov atom not
+    found", "IHDR chunk shall be first", "Connection refused") off: a file that cannot be read
+    is said in our one line, which names it, and theirs would come before it unasked.
+    OPENCV_FFMPEG_LOGLEVEL / OPENCV_LOG_LEVEL set by the user are kept (for debugging)."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", _FFMPEG_QUIET)
+    cv2 = optional.require("cv2", why)
+    logging_module = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging_module is not None and "OPENCV_LOG_LEVEL" not in os.environ:
+        logging_module.setLogLevel(logging_module.LOG_LEVEL_SILENT)
+    return cv2

@@ -219,6 +219,9 @@ CASES = [
     ("run --threads 0 --max-frames 1", 2, "--threads must be at least 1"),
     ("eval {ws}/model.onnx --data {ws}/data --threads 0", 2, "--threads must be at least 1"),
     ("run --bogus", 2, "no such option"),
+    ("run --source {ws}/clip.mp4 --labels {ws}/images", 1, "already holds 2 entries"),
+    ("run --source {ws}/clip.mp4 --images {ws}/data --max-frames 1", 1,
+     "/data already holds"),
     # the command line itself
     ("nosuch", 2, "no such command"),
     ("eval", 2, "missing"),

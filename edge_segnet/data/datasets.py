@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from edge_segnet import inputs, optional
+from edge_segnet import inputs
 from edge_segnet.errors import DataError, UsageError
 
 FORMATS = ("camvid", "cityscapes", "folder")
@@ -147,7 +147,7 @@ def split_label(split, sequences=None):
 
 
 def read_image(path):
-    cv2 = optional.require("cv2", "reading images")
+    cv2 = inputs.opencv_reader("reading images")
     inputs.check_regular_file(path, "image")
     image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None:
@@ -158,7 +158,7 @@ def read_image(path):
 
 def read_labels(path, layout="camvid"):
     """The class-id map of a label PNG (Cityscapes labelIds become trainIds)."""
-    cv2 = optional.require("cv2", "reading label images")
+    cv2 = inputs.opencv_reader("reading label images")
     inputs.check_regular_file(path, "label image")
     labels = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if labels is None:
@@ -173,7 +173,7 @@ def read_labels(path, layout="camvid"):
 
 def image_frames(folder):
     """Every image in ``folder`` (or matching a glob), sorted by name."""
-    cv2 = optional.require("cv2", "reading images")
+    cv2 = inputs.opencv_reader("reading images")
     if os.path.isdir(folder):
         paths = sorted(path for path in glob.glob(os.path.join(folder, "*"))
                        if path.lower().endswith(IMAGE_EXTENSIONS))

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from edge_segnet import fileio, labelmaps, optional
+from edge_segnet import fileio, inputs, labelmaps
 from edge_segnet import progress as progress_module
 from edge_segnet.data import datasets
 from edge_segnet.errors import DataError, OutputError, UsageError
@@ -222,7 +222,7 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
     (class ids at the model's resolution, as ``run --labels`` writes them, named by the image).
     ``split`` may join splits (``train+val``); ``sequences`` keeps or leaves out recording
     sequences (``("+", ["0006R0"])``: datasets.select_samples)."""
-    cv2 = optional.require("cv2", "evaluating on images")
+    cv2 = inputs.opencv_reader("evaluating on images")
     published = paper.load(reference) if reference else None
     samples = datasets.select_samples(data_root, split, layout, sequences)
     results = []

@@ -118,6 +118,10 @@ class _Paced(object):
         self._count += 1
         return self.source.read()
 
+    @property
+    def last_path(self):
+        return getattr(self.source, "last_path", None)
+
     def close(self):
         self.source.close()
 
@@ -189,7 +193,7 @@ class _Output(object):
                 drawn_at = time.perf_counter()
                 for sink in self.sinks:
                     if sink.wants_labels:
-                        sink.write_labels(labels)
+                        sink.write_labels(labels, frame.name)
                     sink.write(drawn)
                     if sink.stop_requested:
                         self.stop_requested = True
@@ -201,6 +205,8 @@ class _Output(object):
                     self.stage_ms["glass_to_glass"].append((drawn_at - captured_at) * 1e3)
                 self.written += 1
             except Exception as exc:  # a sink that fails stops the run; the loop reports it
+                if isinstance(exc, EdgeSegnetError) and frame.name:
+                    _prefix(exc, "{}: ".format(frame.name))  # which of the images it was
                 self.error = exc
                 self.stop_requested = True
 
@@ -211,6 +217,11 @@ class _Output(object):
         except queue.Full:
             pass  # the thread ends by _closing once it has drained what is queued
         self.thread.join()
+
+
+def _prefix(error, text):
+    error.message = text + error.message
+    error.args = (error.message,) + tuple(error.args[1:])
 
 
 def run(segmenter, source, sinks, painter, options=None, decorate=None):
@@ -284,10 +295,15 @@ def _run(segmenter, source, sinks, painter, options, decorate):
     if pending.signum is not None and ended_by != "interrupt":
         ended_by = "interrupt"
     if output.error is not None:
-        if isinstance(output.error, EdgeSegnetError):
-            raise output.error
-        raise OutputError("writing the output failed after {} frames: {}".format(
-            output.written, output.error))
+        error = output.error
+        if not isinstance(error, EdgeSegnetError):
+            error = OutputError("writing the output failed after {} frames: {}".format(
+                output.written, " ".join(str(error).split()) or type(error).__name__))
+        kept = [text for text in (getattr(sink, "kept", lambda: None)() for sink in sinks)
+                if text]
+        if kept:  # a failed run says what it left behind
+            error.message += "; kept what was written before: {}".format(", ".join(kept))
+        raise error
     if capture.error is not None and not capture.captured:
         # Nothing was processed: the run failed, it did not end.
         if isinstance(capture.error, EdgeSegnetError):

@@ -5,7 +5,7 @@ import math
 
 from edge_segnet.errors import UsageError
 from edge_segnet.platform import threads as threads_module
-from edge_segnet.video import sources
+from edge_segnet.video import sinks, sources
 from edge_segnet.video.mjpeg_server import parse_address
 
 IMAGE_FORMATS = {"jpg": ".jpg", "png": ".png"}
@@ -49,7 +49,7 @@ class RunOptions(object):
                  hud=False, ignore_class=(), output=None, images=None, labels_dir=None,
                  color_masks=False, serve=None, headless=False, max_frames=None,
                  duration=None, realtime=False, threads=None, backend="auto",
-                 image_format="jpg", opencv_threads=1,
+                 image_format="jpg", overwrite=False, opencv_threads=1,
                  loop_niceness=threads_module.LOOP_NICENESS):
         if camera is not None and source is not None:
             raise UsageError("give --camera or --source, not both")
@@ -77,7 +77,11 @@ class RunOptions(object):
         if self.uri == sources.SYNTHETIC and max_frames is None and duration is None and (
                 output or images or labels_dir):
             raise UsageError("the synthetic source never ends: give --max-frames or --duration")
+        for option, folder in (("--images", images), ("--labels", labels_dir)):
+            if folder:  # before the model is loaded; the sink checks again when it opens
+                sinks.make_frame_folder(folder, option, overwrite, create=False)
         self.camera, self.source, self.model = camera, source, model
+        self.overwrite = overwrite
         self.size, self.fps = tuple(size), fps
         self.visualize, self.alpha, self.label_filter = visualize, alpha, label_filter
         self.legend, self.hud, self.ignore_class = legend, hud, tuple(ignore_class)

@@ -80,12 +80,13 @@ def build_run(options, environ=None):
             setup.messages.extend(video.messages)
             setup.outputs.append(options.output)
         if options.images:
-            setup.sinks.append(sinks_module.ImageSequenceSink(options.images,
-                                                              options.image_extension))
+            setup.sinks.append(sinks_module.ImageSequenceSink(
+                options.images, options.image_extension, overwrite=options.overwrite))
             setup.outputs.append(options.images)
         if options.labels_dir:
             setup.sinks.append(sinks_module.LabelSink(
-                options.labels_dir, labels.colors_bgr if options.color_masks else None))
+                options.labels_dir, labels.colors_bgr if options.color_masks else None,
+                overwrite=options.overwrite))
             setup.outputs.append(options.labels_dir)
         if options.serve:
             # The page's latency is the HUD's: the network's own time for the latest frame.

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from edge_segnet import inputs, optional
+from edge_segnet import inputs
 from edge_segnet import progress as progress_module
 from edge_segnet.data import datasets, synthetic
 from edge_segnet.errors import DataError, UsageError
@@ -104,7 +104,7 @@ class CalibrationSet(object):
             for image, _ in synthetic.frames(seed=self.seed, count=self.total):
                 yield image
             return
-        cv2 = optional.require("cv2", "reading calibration images")
+        cv2 = inputs.opencv_reader("reading calibration images")
         for path in self.paths:
             image = None
             if inputs.is_regular_file(path):

@@ -19,13 +19,15 @@ from edge_segnet.platform import threads
 class CapturedFrame(object):
     """A frame, its number, when it was captured, how long reading it took (decoding) and,
     with ``prepare``, its input tensor, how long that took, or the error preparing it raised
-    (the consumer raises it: a bad frame fails the run as it would on the consumer's thread)."""
+    (the consumer raises it: a bad frame fails the run as it would on the consumer's thread).
+    ``name``: the file it came from, where the source has one per frame (a folder of images)."""
 
-    __slots__ = ("image", "index", "captured_at", "read_ms", "tensor", "prepare_ms", "error")
+    __slots__ = ("image", "index", "captured_at", "read_ms", "tensor", "prepare_ms", "error",
+                 "name")
 
-    def __init__(self, image, index, captured_at, read_ms=0.0):
+    def __init__(self, image, index, captured_at, read_ms=0.0, name=None):
         self.image, self.index, self.captured_at = image, index, captured_at
-        self.read_ms = read_ms
+        self.read_ms, self.name = read_ms, name
         self.tensor, self.prepare_ms, self.error = None, None, None
 
 
@@ -71,7 +73,8 @@ class CaptureThread(object):
                 if image is None:
                     break
                 now = self.clock()
-                frame = CapturedFrame(image, self.captured, now, (now - start) * 1e3)
+                frame = CapturedFrame(image, self.captured, now, (now - start) * 1e3,
+                                      getattr(self.source, "last_path", None))
                 if self.prepare is not None:
                     try:
                         frame.tensor = self.prepare(image)

@@ -18,7 +18,7 @@ import stat
 import struct
 import tempfile
 
-from edge_segnet import optional, signals
+from edge_segnet import inputs, signals
 from edge_segnet.errors import DataError
 
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf"}
@@ -174,7 +174,7 @@ class _Index(object):
 
 def _template_moov(width, height, fps, fourcc):
     """The moov OpenCV writes for two frames of this size, rate and codec."""
-    cv2 = optional.require("cv2", "repairing an MP4")
+    cv2 = inputs.opencv_reader("repairing an MP4")
     import numpy as np
 
     folder = tempfile.mkdtemp(prefix="edge-segnet-mp4-")

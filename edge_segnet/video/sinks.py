@@ -2,6 +2,8 @@
 closed, so an interrupted run never leaves a half-written file under the final name."""
 
 import abc
+import contextlib
+import logging
 import os
 import re
 
@@ -11,6 +13,8 @@ from edge_segnet import fileio, optional
 from edge_segnet.errors import EdgeSegnetError, OutputError
 from edge_segnet.video import mp4_repair
 from edge_segnet.viz.overlay import colorize
+
+_log = logging.getLogger(__name__)
 
 _FOURCC = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
 MIN_VIDEO_SIDE = 16  # pixels: one macroblock
@@ -44,34 +48,44 @@ _MP4_TAG = re.compile(r"\.(\d+)x(\d+)-([0-9.]+)fps\.part\.mp4$", re.IGNORECASE)
 
 
 def _repaired_mp4(temp_path):
-    """Whether the killed writer's MP4 at ``temp_path`` was made playable."""
+    """How many frames of the killed writer's MP4 at ``temp_path`` were made playable, or None
+    where it could not be read (its name lacks the frame size, or it is no MP4 we wrote)."""
     tag = _MP4_TAG.search(temp_path)
     if tag is None:
-        return False
+        return None
     try:
         return mp4_repair.repair(temp_path, int(tag.group(1)), int(tag.group(2)),
-                                 float(tag.group(3))) > 0
+                                 float(tag.group(3)))
     except (EdgeSegnetError, OSError, ValueError):
-        return False
+        return None
 
 
 def keep_killed_recordings(path):
     """Recordings of ``path`` that a killed run left under their temporary names: the playable
-    ones become ``NAME.interrupted-PID.EXT`` beside it, the others are removed. Returns the
-    kept paths."""
+    ones become ``NAME.interrupted-PID.EXT`` beside it, ones that could not be read are kept as
+    ``NAME.interrupted-PID.damaged.EXT``, and only ones without a frame on disk are removed,
+    with a warning (nothing is dropped unsaid). Returns the kept paths."""
     extension = os.path.splitext(path)[1].lower()
     kept = []
     for temp_path, pid in fileio.stale_temporaries(path):
         if not os.path.isfile(temp_path):
             continue  # a folder under a video's temporary name is not a recording
-        if (extension in SURVIVES_KILL and os.path.getsize(temp_path) > 0) or (
-                extension == ".mp4" and _repaired_mp4(temp_path)):
-            kept_path = _free_name("{}.interrupted-{}".format(
-                os.path.splitext(os.path.realpath(path))[0], pid), extension)
-            os.rename(temp_path, kept_path)
-            kept.append(kept_path)
+        size = os.path.getsize(temp_path)
+        frames = _repaired_mp4(temp_path) if extension == ".mp4" and size else None
+        root = "{}.interrupted-{}".format(os.path.splitext(os.path.realpath(path))[0], pid)
+        if (extension in SURVIVES_KILL and size) or frames:
+            kept_path = _free_name(root, extension)
+        elif size and extension == ".mp4" and frames is None:
+            kept_path = _free_name(root + ".damaged", extension)
+        else:
+            # FFmpeg holds the start of a recording in memory (about 256 KiB) before it writes
+            # a frame: a run killed in its first second or so leaves a header only.
+            _log.warning("removed %s: a killed run's recording that holds no frame (it was "
+                         "killed before FFmpeg wrote one)", temp_path)
+            os.unlink(temp_path)
             continue
-        os.unlink(temp_path)
+        os.rename(temp_path, kept_path)
+        kept.append(kept_path)
     return kept
 
 
@@ -97,11 +111,16 @@ class Sink(abc.ABC):
     def write(self, frame):
         """Take one drawn BGR frame."""
 
-    def write_labels(self, labels):
-        """Take the frame's label map (HxW class ids); only where ``wants_labels``."""
+    def write_labels(self, labels, name=None):
+        """Take the frame's label map (HxW class ids); only where ``wants_labels``. ``name``:
+        the file the frame came from, where it came from one."""
 
     def close(self):
         pass
+
+    def kept(self):
+        """After ``close``: what this sink left on disk ("PATH (N frames)"), or None."""
+        return None
 
 
 class VideoFileSink(Sink):
@@ -119,8 +138,9 @@ class VideoFileSink(Sink):
         self.path = os.path.abspath(path)
         self.fps = float(fps)
         self._fourcc = _FOURCC[extension]
-        self.messages = ["kept {}: the recording of a run that was killed".format(kept)
-                         for kept in keep_killed_recordings(self.path)]
+        self.messages = ["kept {}: the recording of a run that was killed{}".format(
+            kept, " (it could not be made playable)" if ".damaged." in kept else "")
+            for kept in keep_killed_recordings(self.path)]
         # Created now so that an unwritable path fails before any work is done.
         self._file = fileio.AtomicFile(self.path, what="video")
         self.writer = None
@@ -159,8 +179,11 @@ class VideoFileSink(Sink):
         if self.writer is None:
             self._open(frame.shape[:2])
         elif frame.shape[:2] != self.frame_size:
-            raise OutputError("frame size {} differs from the video's {}".format(
-                frame.shape[:2], self.frame_size))
+            raise OutputError(
+                "cannot write video {}: this frame is {}x{} (HEIGHTxWIDTH) and the video's "
+                "frames are {}x{}".format(self.path, frame.shape[0], frame.shape[1],
+                                          *self.frame_size),
+                hint="a video takes frames of one size: write --images or --labels instead")
         self._check_room()
         self.writer.write(frame)
         self.frames += 1
@@ -199,40 +222,79 @@ class VideoFileSink(Sink):
             self._file.discard()
         self._file = None
 
+    def kept(self):
+        return _frames_kept(self.path, self.frames)
 
-class ImageSequenceSink(Sink):
-    """Every frame as ``frame_000000.jpg`` (or .png) in a folder."""
 
-    def __init__(self, folder, extension=".jpg"):
-        _make_folder(folder)
-        self.folder, self.extension = folder, extension
-        self._cv2 = optional.require("cv2", "writing images")
-        self.frames = 0
+def _frames_kept(path, frames):
+    if not frames:
+        return None
+    return "{} ({} frame{})".format(path, frames, "" if frames == 1 else "s")
 
-    def write(self, frame):
-        _write_image(self._cv2, os.path.join(self.folder, "frame_{:06d}{}".format(
-            self.frames, self.extension)), frame)
-        self.frames += 1
+
+class _FolderSink(Sink):
+    """A file per frame in a folder: ``frame_000000`` and on, or, for a source of named
+    images, the image's own name (so that class-id masks match their files). A folder that
+    already holds files is refused unless ``overwrite`` (an earlier run's frames would mix
+    with this one's); a folder it created and wrote nothing into is removed on close."""
+
+    def __init__(self, folder, option, overwrite=False):
+        self.folder, self.frames = folder, 0
+        self._created = make_frame_folder(folder, option, overwrite)
+        self._names = set()
+
+    def _base(self, name):
+        if name:
+            base = os.path.splitext(os.path.basename(name))[0]
+            if base not in self._names:  # two a.png/a.jpg: the second is numbered
+                self._names.add(base)
+                return os.path.join(self.folder, base)
+        return os.path.join(self.folder, "frame_{:06d}".format(self.frames))
 
     def close(self):
-        pass
+        if self._created and not self.frames:
+            with contextlib.suppress(OSError):
+                os.rmdir(self.folder)
+            self._created = False
+
+    def kept(self):
+        return _frames_kept(self.folder, self.frames)
 
 
-class LabelSink(Sink):
-    """The label maps as PNGs of class ids (``frame_000000.png``, model resolution), and the
-    colored masks beside them (``frame_000000_color.png``) when asked: for downstream use."""
+class ImageSequenceSink(_FolderSink):
+    """Every drawn frame as an image (.jpg or .png) in a folder."""
+
+    wants_labels = True  # for the frame's name; the label map itself is not used
+
+    def __init__(self, folder, extension=".jpg", overwrite=False):
+        super().__init__(folder, "--images", overwrite)
+        self.extension = extension
+        self._cv2 = optional.require("cv2", "writing images")
+        self._name = None
+
+    def write_labels(self, labels, name=None):
+        self._name = name
+
+    def write(self, frame):
+        _write_image(self._cv2, self._base(self._name) + self.extension, frame)
+        self._name = None
+        self.frames += 1
+
+
+class LabelSink(_FolderSink):
+    """The label maps as PNGs of class ids (model resolution), and the colored masks beside
+    them (``NAME_color.png``) when asked: for downstream use."""
 
     wants_labels = True
 
-    def __init__(self, folder, palette_bgr=None):
-        _make_folder(folder)
-        self.folder, self.palette = folder, palette_bgr
+    def __init__(self, folder, palette_bgr=None, overwrite=False):
+        super().__init__(folder, "--labels", overwrite)
+        self.palette = palette_bgr
         self._cv2 = optional.require("cv2", "writing label images")
-        self.frames = 0
 
-    def write_labels(self, labels):
+    def write_labels(self, labels, name=None):
         ids = labels.astype(np.uint8 if labels.max(initial=0) < 256 else np.uint16)
-        base = os.path.join(self.folder, "frame_{:06d}".format(self.frames))
+        base = self._base(name)
         _write_image(self._cv2, base + ".png", ids)
         if self.palette is not None:
             _write_image(self._cv2, base + "_color.png", colorize(labels, self.palette))
@@ -241,16 +303,38 @@ class LabelSink(Sink):
     def write(self, frame):
         pass
 
-    def close(self):
-        pass
 
-
-def _make_folder(folder):
+def make_frame_folder(folder, option, overwrite=False, create=True):
+    """Checks (and with ``create`` makes) a folder for a file per frame; returns whether it
+    was created. Half-written frames that killed runs left there are removed first; a folder
+    holding anything else is refused unless ``overwrite``."""
+    kind = fileio.special_kind(folder)
+    if kind and kind != "folder":
+        raise OutputError("cannot write {} {}: it is a {}, not a folder".format(
+            option, folder, kind), hint="choose a folder path")
+    if kind == "folder":
+        fileio.remove_stale_temporaries_in(folder)
+        try:
+            held = sorted(os.listdir(folder))
+        except OSError as exc:
+            raise OutputError("cannot read folder {} {}: {}".format(option, folder,
+                                                                    exc.strerror or exc))
+        if held and not overwrite:
+            raise OutputError(
+                "{} {} already holds {} entr{} ({}{}): this run's frames would mix with "
+                "them".format(option, folder, len(held), "y" if len(held) == 1 else "ies",
+                              ", ".join(held[:3]), ", ..." if len(held) > 3 else ""),
+                hint="choose a new or empty folder, or add --overwrite to write into it")
+        fileio.check_writable_dir(folder, "images")
+        return False
+    fileio.check_writable_dir(os.path.dirname(os.path.abspath(folder)), "images")
+    if not create:
+        return False
     try:
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(folder)
     except OSError as exc:
         raise OutputError("cannot create folder {}: {}".format(folder, exc.strerror or exc))
-    fileio.check_writable_dir(folder, "images")
+    return True
 
 
 def _write_image(cv2, path, image):

@@ -11,15 +11,18 @@ Every source has ``read()`` (a BGR frame, or None at the end), ``close()``, ``fp
 """
 
 import glob
+import logging
 import os
 import re
 
-from edge_segnet import inputs, optional
+from edge_segnet import inputs
 from edge_segnet.data import synthetic
 from edge_segnet.data.datasets import IMAGE_EXTENSIONS
 from edge_segnet.errors import DataError, UsageError
 from edge_segnet.platform import threads
 from edge_segnet.platform.jetson import video_devices
+
+_log = logging.getLogger(__name__)
 
 SYNTHETIC = "synthetic"
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://")
@@ -116,7 +119,7 @@ class CaptureSource(object):
         self.worker_threads = set(worker_threads)
         self.description = description
         self.live = live
-        reported = capture.get(optional.require("cv2", "video capture").CAP_PROP_FPS)
+        reported = capture.get(inputs.opencv_reader("video capture").CAP_PROP_FPS)
         self.fps = fps or (reported if reported and reported > 0 else 30.0)
         self.frame_count = int(frame_count) if frame_count and frame_count > 0 else None
         self.skipped = 0
@@ -164,14 +167,24 @@ class ImageSource(object):
         self.fps = fps
         self.skipped = 0
         self.skip_note = None
+        self.last_path = None  # the file of the frame read last: label maps are named by it
+        self._unsaid = []
         self._read = 0
         self._next = 0
-        self._cv2 = optional.require("cv2", "reading images")
+        self._cv2 = inputs.opencv_reader("reading images")
 
     def _skip(self, path, why):
         self.skipped += 1
         if self.skip_note is None:
             self.skip_note = "{}: {}".format(path, why)
+        # Said as it happens (a summary at the end is easy to miss), once an image after it
+        # was read: a source of only unreadable images is one error line, not a warning each.
+        self._unsaid.append("skipped {}: {}".format(path, why))
+
+    def _say_skipped(self):
+        for line in self._unsaid:
+            _log.warning(line)
+        self._unsaid = []
 
     def read(self):
         while self._next < len(self.paths):
@@ -187,7 +200,11 @@ class ImageSource(object):
                 self._skip(path, "not an image OpenCV can decode")
                 continue
             self._read += 1
+            self.last_path = path
+            self._say_skipped()
             return frame
+        if self._read:
+            self._say_skipped()
         if not self._read and self.skipped:
             raise DataError("none of the {} images at {} could be read (first: {})".format(
                 len(self.paths), self.pattern, self.skip_note))
@@ -234,7 +251,7 @@ def open_source(uri, size=None, fps=None, seed=0, root="/", decoder_threads=None
         return SyntheticSource(size=size or (360, 480), seed=seed)
     if spec.kind == "images":
         return ImageSource(spec.target, fps=fps or 30.0)
-    cv2 = optional.require("cv2", "capturing video")
+    cv2 = inputs.opencv_reader("capturing video")
     frame_count = None
     before = threads.thread_ids()
     if spec.kind == "video":

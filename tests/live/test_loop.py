@@ -217,7 +217,11 @@ def test_a_corrupt_image_in_a_folder_is_skipped_and_the_images_after_it_are_proc
     assert "3 frames" in result.output and "source stopped" not in result.output
     assert "skipped 1 unreadable frame (first: {}: not an image OpenCV can decode)".format(
         folder / "b.png") in result.output
-    assert len(list(labels.iterdir())) == 3
+    # said when it happened, as calibrate says it, not only in the summary
+    assert "warning: skipped {}: not an image OpenCV can decode".format(
+        folder / "b.png") in result.output
+    # the class-id masks are named after the images they belong to
+    assert sorted(path.name for path in labels.iterdir()) == ["a.png", "c.png", "d.png"]
     for name in ("a.png", "c.png", "d.png"):
         (folder / name).unlink()
     from tests.test_cli import assert_one_line_error
@@ -225,6 +229,30 @@ def test_a_corrupt_image_in_a_folder_is_skipped_and_the_images_after_it_are_proc
     assert_one_line_error(CliRunner().invoke(app, [
         "run", "--model", small_basic_model_path, "--source", str(folder), "--labels",
         str(tmp_path / "none"), "--headless"]), 1, "error: none of the 1 images at")
+    assert not (tmp_path / "none").exists(), "a failed run leaves no empty labels folder"
+
+
+def test_a_frame_of_another_size_names_its_image_and_what_the_failed_run_kept(
+        small_basic_model_path, tmp_path):
+    import cv2
+    from typer.testing import CliRunner
+
+    from edge_segnet.cli import app
+    from tests.test_cli import assert_one_line_error
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.full((48, 64, 3), 90, np.uint8))
+    cv2.imwrite(str(folder / "b.png"), np.full((40, 56, 3), 90, np.uint8))
+    video = tmp_path / "out.avi"
+    assert_one_line_error(CliRunner().invoke(app, [
+        "run", "--model", small_basic_model_path, "--source", str(folder), "-o", str(video),
+        "--headless"]), 1, "error: {}: cannot write video {}: this frame is 40x56".format(
+            folder / "b.png", video))
+    result = CliRunner().invoke(app, [
+        "run", "--model", small_basic_model_path, "--source", str(folder), "-o", str(video),
+        "--headless"])
+    assert "kept what was written before: {} (1 frame)".format(video) in result.output
 
 
 def test_the_summary_counts_the_frames_the_source_skipped(small_basic_model_path, frame,

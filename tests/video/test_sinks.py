@@ -47,7 +47,7 @@ def test_bad_paths_and_sizes_are_refused(tmp_path, unwritable_dir):
         VideoFileSink(os.path.join(unwritable_dir, "out.mp4"), fps=30)
     sink = VideoFileSink(str(tmp_path / "out.mp4"), fps=30)
     sink.write(np.zeros((48, 64, 3), np.uint8))
-    with pytest.raises(OutputError, match="differs"):
+    with pytest.raises(OutputError, match=r"out\.mp4: this frame is 49x64 .* are 48x64"):
         sink.write(np.zeros((49, 64, 3), np.uint8))
     sink.close()
 
@@ -160,3 +160,96 @@ def test_a_kept_recording_never_replaces_an_earlier_one_of_the_same_process_id(t
     assert kept == [str(tmp_path / "out.interrupted-{}-2.avi".format(dead.pid))]
     assert earlier.read_bytes() == b"an earlier run's recording"
     assert (tmp_path / "out.interrupted-{}-2.avi".format(dead.pid)).read_bytes() == b"frames"
+
+
+def _dead_pid():
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    return dead.pid
+
+
+def test_a_killed_mp4_without_a_frame_on_disk_is_removed_saying_so(tmp_path, caplog):
+    """Killed in its first second, an MP4 holds FFmpeg's header only: the next run removes it,
+    and says so (nothing is dropped unsaid)."""
+    import subprocess
+    import sys
+
+    path = str(tmp_path / "out.mp4")
+    subprocess.call([sys.executable, "-c", (
+        "import os, signal, numpy as np\n"
+        "from edge_segnet.video.sinks import VideoFileSink\n"
+        "sink = VideoFileSink({!r}, fps=30)\n"
+        "sink.write(np.zeros((48, 64, 3), np.uint8))\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n").format(path)])
+    assert len(os.listdir(str(tmp_path))) == 1  # its temporary
+    with caplog.at_level("WARNING", logger="edge_segnet"):
+        sink = VideoFileSink(path, fps=30)
+    sink.close()
+    assert os.listdir(str(tmp_path)) == []
+    assert "a killed run's recording that holds no frame" in caplog.text
+
+
+def test_a_killed_mp4_that_cannot_be_repaired_is_kept_as_damaged(tmp_path):
+    pid = _dead_pid()
+    (tmp_path / ".out.{}.abcdefgh.part.mp4".format(pid)).write_bytes(b"frames, no size tag")
+    sink = VideoFileSink(str(tmp_path / "out.mp4"), fps=30)
+    sink.close()
+    damaged = "out.interrupted-{}.damaged.mp4".format(pid)
+    assert os.listdir(str(tmp_path)) == [damaged]
+    assert sink.messages == ["kept {}: the recording of a run that was killed (it could not "
+                             "be made playable)".format(tmp_path / damaged)]
+
+
+def test_a_frame_folder_that_holds_files_is_refused_unless_overwriting(tmp_path):
+    from edge_segnet.video.sinks import LabelSink
+
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    (folder / "frame_000000.png").write_bytes(b"an earlier run's")
+    with pytest.raises(OutputError, match=r"--labels .*labels already holds 1 entry "
+                                          r"\(frame_000000.png\).*--overwrite"):
+        LabelSink(str(folder))
+    sink = LabelSink(str(folder), overwrite=True)
+    sink.write_labels(np.zeros((4, 6), np.int32))
+    sink.close()
+    assert os.listdir(str(folder)) == ["frame_000000.png"]
+    assert sink.kept() == "{} (1 frame)".format(folder)
+
+
+def test_a_frame_folder_keeps_no_half_written_frame_of_a_killed_run(tmp_path):
+    """A killed run's temporary of frame 123 is not the name the next run writes first: it is
+    removed when the folder is opened, and counts as nothing in it."""
+    from edge_segnet.video.sinks import ImageSequenceSink
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    stale = folder / ".frame_000123.{}.abcdefgh.part.jpg".format(_dead_pid())
+    stale.write_bytes(b"half")
+    sink = ImageSequenceSink(str(folder))
+    assert not stale.exists()
+    sink.close()
+
+
+def test_a_frame_folder_it_created_is_removed_when_nothing_was_written(tmp_path):
+    from edge_segnet.video.sinks import ImageSequenceSink, LabelSink
+
+    for sink in (LabelSink(str(tmp_path / "labels")), ImageSequenceSink(str(tmp_path / "im"))):
+        assert os.listdir(str(tmp_path))
+        sink.close()
+        assert sink.kept() is None
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_frames_of_named_images_are_named_after_them(tmp_path):
+    from edge_segnet.video.sinks import LabelSink
+
+    sink = LabelSink(str(tmp_path / "labels"), palette_bgr=np.zeros((12, 3), np.uint8))
+    for name in ("/data/seq/0001TP_006690.png", "/data/other/0001TP_006690.jpg", None):
+        sink.write_labels(np.zeros((4, 6), np.int32), name)
+    sink.close()
+    assert sorted(os.listdir(str(tmp_path / "labels"))) == [
+        "0001TP_006690.png", "0001TP_006690_color.png", "frame_000001.png",
+        "frame_000001_color.png", "frame_000002.png", "frame_000002_color.png"]
