@@ -41,6 +41,14 @@ class PrepareOptions(object):
                 input_type))
         if fp16_io and not fp16:
             raise UsageError("--fp16-io goes with --fp16")
+        if normalization not in heads.NORMALIZATIONS:
+            raise UsageError("--normalize must be {}; got {!r}".format(
+                " or ".join(heads.NORMALIZATIONS), normalization))
+        if normalization != "meanstd" and not embed_preprocess:
+            # Without the pre-processing in the graph the host normalises, by mean and std:
+            # the option would be dropped unsaid.
+            raise UsageError("--normalize {} goes with --embed-preprocess (without it the "
+                             "host normalises by the model's mean/std)".format(normalization))
         self.fp16, self.fp16_io = fp16, fp16_io
         self.input_size = tuple(input_size)
         self.unpool_form = unpool_form
@@ -87,6 +95,45 @@ def fix_input(model, size):
     return ["input '{}': {} -> {}".format(value.name, before, after)] if before != after else []
 
 
+_IMAGE_TYPES = (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16)
+
+
+def _type_name(kind):
+    return onnx.TensorProto.DataType.Name(kind or 0).lower()
+
+
+def check_input_type(model, info):
+    """The input run/verify/eval can feed: a float image, or the frame's bytes (uint8) of a
+    graph that embeds its pre-processing. Refused here, not after the user built on it."""
+    for value in GraphIndex(model).graph_inputs:
+        kind = value.type.tensor_type.elem_type
+        frame_bytes = kind == onnx.TensorProto.UINT8 and \
+            info.extra.get("input_format") == heads.FORMAT_BGR_UINT8
+        if kind not in _IMAGE_TYPES and not frame_bytes:
+            raise ModelError("input '{}' is {}: a SegNet takes a float image (1x3xHxW); "
+                             "run, verify and eval could not feed this model".format(
+                                 value.name, _type_name(kind)),
+                             hint="export the model with a float32 input")
+
+
+def check_outputs(model):
+    """What run, verify, eval and calibrate read: float 1xCxHxW logits, or the int32 label
+    map (1xHxW) of an arg-max head."""
+    shapes, types = static_shapes(model, with_types=True)
+    for output in model.graph.output:
+        shape, kind = shapes.get(output.name), types.get(output.name)
+        if kind == onnx.TensorProto.INT32 and shape and len(shape) == 3 and shape[0] == 1:
+            continue
+        if kind in _IMAGE_TYPES and shape and len(shape) == 4 and shape[0] == 1:
+            continue
+        raise ModelError("output '{}' is {} of shape {}: a segmentation model outputs float "
+                         "1xCxHxW logits (or an int32 1xHxW label map); run, verify and eval "
+                         "could not read it".format(
+                             output.name, _type_name(kind),
+                             "x".join(str(side) for side in shape) if shape else "unknown"),
+                         hint="export the model's per-pixel class scores as its output")
+
+
 def check_prepared(model):
     """What TensorRT needs of the result; raises ModelError naming the first violation."""
     index = GraphIndex(model)
@@ -95,7 +142,11 @@ def check_prepared(model):
         if node.op_type == "MaxUnpool":
             raise ModelError("{} is left after prepare".format(describe(node)))
         if node.op_type == "MaxPool" and len(node.output) > 1 and node.output[1]:
-            raise ModelError("{} still outputs indices".format(describe(node)))
+            raise ModelError("{} still outputs indices: no MaxUnpool uses them the way "
+                             "prepare rewrites".format(describe(node)),
+                             hint="export the model with plain MaxPool (one output) where "
+                                  "nothing unpools, or as the zoo's SegNet does (each "
+                                  "MaxPool's indices feeding its MaxUnpool)")
         if node.op_type == UNPOOL_OP:
             for name in node.input:
                 if types.get(name) == onnx.TensorProto.INT64:
@@ -126,6 +177,7 @@ def prepare(model, options, source_bytes=None, check_fp16=None):
     info = metadata.ModelInfo.from_model(model)
     _timed(reports, "validate", lambda: ["opset {}, IR {}, onnx.checker passed".format(
         opset.validate(model), model.ir_version)])
+    check_input_type(model, info)
     _timed(reports, "fix-input", lambda: fix_input(model, options.input_size))
     unpool_changes = _timed(reports, "unpool", lambda: unpool.rewrite(
         model, options.unpool_form))
@@ -156,6 +208,7 @@ def prepare(model, options, source_bytes=None, check_fp16=None):
     _timed(reports, "opset", lambda: [note for note in [opset.lower(model)] if note])
     _timed(reports, "shapes", lambda: annotate(model) and [])
     check_prepared(model)
+    check_outputs(model)
     onnx.checker.check_model(model)
     if options.trt_version:
         parser_ops.check_parseable(model, options.target_version(),

@@ -85,6 +85,13 @@ CASES = [
     ("prepare {ws}/model.onnx -o {ws}/p.onnx --report {ws}/images", 1, "is a folder"),
     ("prepare {ws}/corrupt.onnx -o {ws}/p.onnx", 1, "corrupt.onnx"),
     ("prepare {ws}/model.onnx -o {ws}/p.onnx --fp16-io", 2, "--fp16-io goes with --fp16"),
+    ("prepare {ws}/model.onnx -o {ws}/p.onnx --normalize bogus", 2,
+     "--normalize must be meanstd or lcn; got 'bogus'"),
+    ("prepare {ws}/model.onnx -o {ws}/p.onnx --normalize lcn", 2,
+     "--normalize lcn goes with --embed-preprocess"),
+    ("prepare {ws}/int8-input.onnx -o {ws}/p.onnx", 1, "input 'x' is int8"),
+    ("prepare {ws}/flat-output.onnx -o {ws}/p.onnx", 1, "output 'y' is float of shape 1x98304"),
+    ("prepare {ws}/3d-output.onnx -o {ws}/p.onnx", 1, "output 'y' is float of shape 1x128x256"),
     # calibrate
     ("calibrate {ws}/model.onnx -o {ws}/q.onnx", 2, "give one of --images dir"),
     ("calibrate {ws}/model.onnx -o {ws}/q.onnx --images {ws}/images --synthetic 2", 2,
@@ -267,6 +274,24 @@ def _flat_output_model():
                        props={"prepared": {"passes": [], "unpool": "none"}})
 
 
+def _int8_input_model():
+    """Takes int8: run, verify and eval feed a float image, so prepare refuses it."""
+    from onnx import TensorProto, helper
+
+    model = _tiny_model([helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT)],
+                        helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8]))
+    model.graph.input[0].type.tensor_type.elem_type = TensorProto.INT8
+    return model
+
+
+def _3d_output_model():
+    """Outputs 1xHxW floats: neither logits nor a label map."""
+    from onnx import TensorProto, helper
+
+    return _tiny_model([helper.make_node("ReduceMean", ["x"], ["y"], axes=[1], keepdims=0)],
+                       helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 8]))
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, small_basic_model_path):
     from edge_segnet.data import camvid
@@ -284,6 +309,8 @@ def workspace(tmp_path_factory, small_basic_model_path):
     _write(os.path.join(root, "three-labels.txt"), b"sky\nroad\ncar\n")
     _write(os.path.join(root, "qdq.onnx"), _qdq_model().SerializeToString())
     _write(os.path.join(root, "flat-output.onnx"), _flat_output_model().SerializeToString())
+    _write(os.path.join(root, "int8-input.onnx"), _int8_input_model().SerializeToString())
+    _write(os.path.join(root, "3d-output.onnx"), _3d_output_model().SerializeToString())
     np.savez(os.path.join(root, "weights.npz"), nothing=np.zeros(1))
     os.mkfifo(os.path.join(root, "fifo"))
     os.mkfifo(os.path.join(root, "fifo.onnx"))
