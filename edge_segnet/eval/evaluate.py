@@ -10,7 +10,7 @@ import numpy as np
 from edge_segnet import fileio, inputs, labelmaps
 from edge_segnet import progress as progress_module
 from edge_segnet.data import datasets
-from edge_segnet.errors import DataError, OutputError, UsageError
+from edge_segnet.errors import DataError, ModelError, OutputError, UsageError
 from edge_segnet.eval import paper
 from edge_segnet.eval.metrics import ConfusionMatrix
 from edge_segnet.models import labels as labels_module
@@ -213,6 +213,19 @@ def _write_prediction(cv2, folder, image_path, predicted):
     fileio.write_bytes_atomic(os.path.join(folder, name), encoded.tobytes(), what="label map")
 
 
+def check_finite(logits, model, image):
+    """Refuses a network output holding NaN or infinity (NaN weights, an overflow): its
+    arg-max is class 0 everywhere, which would be scored, or drawn, without a word. ``logits``:
+    the network's float output, or None where it gave only a label map."""
+    if logits is not None and not np.isfinite(logits).all():
+        bad = int(np.size(logits) - np.isfinite(logits).sum())
+        raise ModelError("{} outputs {} NaN or infinite value{} of {} on {}: its label map "
+                         "would be meaningless".format(model, bad, "" if bad == 1 else "s",
+                                                       np.size(logits), image),
+                         hint="check the model's weights (NaN or infinite after training or "
+                              "conversion); run verify against a model that works")
+
+
 def evaluate(models, data_root, split="test", layout="camvid", ignore_class="void",
              threads=None, progress=True, backend="auto", reference=None,
              predictions=None, sequences=None):
@@ -260,11 +273,31 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
                         image.shape[0], image.shape[1]),
                     hint="a label image holds one class id per pixel of its image")
             invalid = int(((truth >= class_count) & (truth != ignore)).sum())
+            labelled = truth.size if ignore is None else int((truth != ignore).sum())
+            if invalid * 2 > labelled:
+                # Most of the truth is no class of the model: scoring what is left (a 1-class
+                # model on 12-class data scores one class) would be a number for nothing.
+                segmenter.close()
+                raise DataError(
+                    "{} has {} class{} (ids 0..{}) but {} holds class ids up to {}: {:.0f}% of "
+                    "its labelled pixels are no class of the model".format(
+                        label, class_count, "" if class_count == 1 else "es",
+                        class_count - 1, sample.label_path, int(truth.max()),
+                        100.0 * invalid / max(labelled, 1)),
+                    hint="evaluate a model trained on this dataset's classes, or check "
+                         "--format")
             if invalid and sample.label_path not in out_of_range:
                 _log.warning("{}: {} label values out of range 0..{} counted as void".format(
                     sample.label_path, invalid, class_count - 1))
                 out_of_range[sample.label_path] = invalid
-            predicted = segmenter.infer(image).labels
+            result = segmenter.infer(image, want_logits=bool(
+                getattr(segmenter, "logits_output", None)))
+            try:
+                check_finite(result.logits, label, sample.image_path)
+            except ModelError:
+                segmenter.close()
+                raise
+            predicted = result.labels
             if folder:
                 _write_prediction(cv2, folder, sample.image_path, predicted)
             predicted = labelmaps.resize_labels(predicted, *truth.shape)

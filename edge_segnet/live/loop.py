@@ -21,6 +21,7 @@ import time
 
 from edge_segnet import optional, signals
 from edge_segnet.errors import DataError, EdgeSegnetError, OutputError
+from edge_segnet.eval.evaluate import check_finite
 from edge_segnet.live.options import RunOptions
 from edge_segnet.platform import threads
 from edge_segnet.profile.stats import LatencyStats
@@ -273,6 +274,10 @@ def _run(segmenter, source, sinks, painter, options, decorate):
             started_inference = time.perf_counter()
             raw = segmenter.run_prepared(frame.tensor)
             inferred = (time.perf_counter() - started_inference) * 1e3
+            if not frames:  # NaN weights: every frame would be drawn as class 0, unsaid
+                check_finite(raw[1] if isinstance(raw, tuple) else None,
+                             getattr(segmenter, "model_path", "the model"),
+                             frame.name or "the first frame")
             with lock:
                 stage_ms["capture"].append(frame.read_ms)
                 stage_ms["capture_wait"].append(waited)

@@ -193,16 +193,47 @@ def test_the_default_void_means_the_models_void_class_or_nothing():
     assert evaluate_module._ignore_index(["road"], "none") is None
 
 
-def test_a_one_class_model_is_evaluated_without_a_word_about_ignore_class(dataset, tmp_path):
+def test_a_one_class_model_on_twelve_class_data_is_refused_not_scored(dataset, tmp_path):
+    """Most of the truth is no class of the model: a score of what is left means nothing.
+    Refused in one line about the classes (not about --ignore-class void, which a 1-class
+    model lacks)."""
     from edge_segnet.models import zoo
+    from tests.test_cli import assert_one_line_error
 
     path = str(tmp_path / "one.onnx")
     zoo.save(zoo.create("segnet-basic", class_count=1, input_size=(36, 52),
                         labels=labels_module.LabelSet(["sky"], [[128, 128, 128]])), path)
     result = CliRunner().invoke(app, ["eval", path, "--data", dataset])
-    assert result.exit_code == 0, result.output
+    assert_one_line_error(result, 1, "has 1 class (ids 0..0) but ")
+    assert "of its labelled pixels are no class of the model" in result.output
     assert "ignore-class" not in result.output
-    assert any(line.split()[:2] == ["model", "sky"] for line in result.output.splitlines())
+
+
+def test_a_model_whose_output_is_nan_is_refused_not_scored(dataset, tmp_path):
+    import onnx
+    from onnx import numpy_helper
+
+    from edge_segnet.models import zoo
+    from tests.test_cli import assert_one_line_error
+
+    model = zoo.create("segnet-basic", input_size=(36, 52))
+    weight = model.graph.initializer[0]
+    values = numpy_helper.to_array(weight).copy()
+    values.flat[0] = np.nan
+    weight.CopyFrom(numpy_helper.from_array(values, weight.name))
+    path = str(tmp_path / "nan.onnx")
+    onnx.save(model, path)
+    assert_one_line_error(CliRunner().invoke(app, ["eval", path, "--data", dataset]), 1,
+                          "nan.onnx outputs ")
+    from edge_segnet.live.options import RunOptions
+    from edge_segnet.live.setup import build_run
+    from edge_segnet.live import loop
+    from edge_segnet.errors import ModelError
+
+    setup = build_run(RunOptions(model=path, headless=True, max_frames=2))
+    with pytest.raises(ModelError, match="NaN or infinite value"):
+        loop.run(setup.segmenter, setup.source, setup.sinks, setup.painter, setup.options)
+    setup.segmenter.close()
 
 
 def test_the_report_scores_each_recording_sequence_and_says_how_predictions_were_resized(
