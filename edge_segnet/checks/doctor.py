@@ -265,8 +265,8 @@ def check_cameras(probe):
 
 
 CHECKS = (check_python, check_platform, check_l4t, check_nvpmodel, check_clocks, check_tensorrt,
-          check_tensorrt_rtx, check_cuda, check_pycuda, check_onnxruntime, check_onnx, check_opencv, check_plugin,
-          check_cameras)
+          check_tensorrt_rtx, check_cuda, check_pycuda, check_onnxruntime, check_onnx,
+          check_opencv, check_plugin, check_cameras)
 
 
 def diagnose(probe=None):

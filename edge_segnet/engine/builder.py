@@ -129,7 +129,8 @@ def _parse(tensorrt, builder, logger, built_plan):
     if not parser.parse(built_plan.model_bytes()):
         problems = trt_compat.parser_problems(parser, built_plan.model)
         raise TensorRTError("{}'s ONNX parser rejected the model: {}".format(
-            trt_compat.describe_release(tensorrt), "; ".join(str(problem) for problem in problems) or
+            trt_compat.describe_release(tensorrt),
+            "; ".join(str(problem) for problem in problems) or
             "no reason given"), hint="run with --verbose for TensorRT's log")
     return network, parser
 

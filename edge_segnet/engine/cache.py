@@ -1,7 +1,7 @@
 """The engine cache: an ONNX model run with ``--backend tensorrt`` is built once per model,
-TensorRT flavour and release, GPU, precision, input size, unpooling form and plugin build, and reused from
-``~/.cache/edge-segnet/engines`` (``$XDG_CACHE_HOME``, or ``$EDGE_SEGNET_CACHE``). An entry
-whose key or engine hash does not match is rebuilt, never loaded."""
+TensorRT flavour and release, GPU, precision, input size, unpooling form and plugin build, and
+reused from ``~/.cache/edge-segnet/engines`` (``$XDG_CACHE_HOME``, or ``$EDGE_SEGNET_CACHE``).
+An entry whose key or engine hash does not match is rebuilt, never loaded."""
 
 import hashlib
 import json

@@ -1,7 +1,8 @@
 """Every difference between the TensorRT releases we build and run on (8.2 to 11.x), and
-TensorRT for RTX (its own module, ``tensorrt_rtx_bindings``), kept in this one module. Callers pass the imported ``tensorrt`` module (or a test's stand-in) and get one
-interface; which release has which name is pinned per release by tests/engine against each
-release's binding names (tests/engine/trt_manifests).
+TensorRT for RTX (its own module, ``tensorrt_rtx_bindings``), kept in this one module. Callers
+pass the imported ``tensorrt`` module (or a test's stand-in) and get one interface; which
+release has which name is pinned per release by tests/engine against each release's binding
+names (tests/engine/trt_manifests).
 
 Where a capability can be told apart by the presence of a name (``hasattr``) that is used,
 so that releases between the ones we check (8.4, 9.x, 10.x minors) take the right path too;
