@@ -53,8 +53,12 @@ def collect(model_path, backend, precision, input_size, root="/", run=jetson.run
         imported = optional.try_import(module)
         if imported is not None:
             conditions[name] = imported.__version__
-    conditions["cuda_driver"] = cuda.driver_version()
-    conditions["cuda_runtime"] = cuda.runtime_version()
+    # CUDA's versions where a GPU ran the model: elsewhere a libcudart that some package
+    # brought (torch's wheels do) says nothing about the timings, and reads as if it did.
+    driver = cuda.driver_version()
+    if backend == "tensorrt" or driver is not None:
+        conditions["cuda_driver"] = driver
+        conditions["cuda_runtime"] = cuda.runtime_version()
     return conditions, warnings
 
 

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 import os
 import time
 
@@ -89,7 +90,34 @@ def _read_baseline(options):
         raise DataError("report to compare with not found: {}".format(options.compare))
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise DataError("{} is not an edge-segnet profile report".format(options.compare))
+    for key in ("min", "mean", "median", "p90", "p99"):
+        value = other.get(key)
+        # json reads NaN and Infinity: a ratio against them would be dropped or meaningless.
+        if value is not None and not (isinstance(value, (int, float)) and
+                                      not isinstance(value, bool) and
+                                      math.isfinite(value) and value > 0):
+            raise DataError("{}: latency_ms.{} is {!r}, not a latency in milliseconds".format(
+                options.compare, key, value),
+                hint="compare with a report that profile --json wrote")
+    if not isinstance(other.get("median"), (int, float)):
+        raise DataError("{}: latency_ms has no median to compare with".format(options.compare),
+                        hint="compare with a report that profile --json wrote")
     return other
+
+
+def _expected(options, warmup_ms):
+    """What the timing will take, said before it starts: on a board it is minutes. The last
+    warm-up runs (the first ones are slower) give the time of a run."""
+    if options.duration:
+        return "{:g} s".format(options.duration)
+    text = "{} runs".format(options.iterations)
+    recent = sorted(warmup_ms[len(warmup_ms) // 2:])
+    if recent:
+        per_run = recent[len(recent) // 2]
+        text += " (about {:.0f} s at {:.1f} ms a run)".format(
+            options.iterations * per_run / 1e3, per_run) if options.iterations * per_run >= 1e3 \
+            else " (under a second at {:.1f} ms a run)".format(per_run)
+    return text
 
 
 def _comparison(stats, options, other):
@@ -147,8 +175,11 @@ def _measure(model_path, segmenter, options, warnings, baseline):
     try:
         # Warm-up and timing can each take minutes on a board: say which is under way.
         _log.info("warming up: {} runs on {}".format(options.warmup, segmenter.describe()))
+        warmup_ms = []
         for _ in range(options.warmup):
+            start = time.perf_counter()
             segmenter.infer(frame)
+            warmup_ms.append((time.perf_counter() - start) * 1e3)
         gpu_samples = []
 
         def timed_run():
@@ -161,8 +192,7 @@ def _measure(model_path, segmenter, options, warnings, baseline):
             if on_gpu:
                 gpu_samples.append(segmenter.last_gpu_ms)
 
-        _log.info("timing: {}".format("{:g} s".format(options.duration) if options.duration
-                                      else "{} runs".format(options.iterations)))
+        _log.info("timing: {}".format(_expected(options, warmup_ms)))
         time_loop(timed_run, options.iterations, options.duration)
         samples = stages["inference"]
     finally:

@@ -1,4 +1,5 @@
 import json
+import re
 
 import jsonschema
 import pytest
@@ -152,7 +153,44 @@ def test_profile_says_what_it_is_doing_before_the_minutes_it_takes(small_basic_m
     lines = logged
     profiler.profile(small_basic_model_path, profiler.ProfileOptions(iterations=3, warmup=2))
     assert lines[0].startswith("warming up: 2 runs on onnxruntime")
-    assert lines[1] == "timing: 3 runs"
+    # how long the timing will take, from the warm-up's time a run
+    assert re.match(r"timing: 3 runs \(under a second at [0-9.]+ ms a run\)$", lines[1]), lines
+
+
+def test_the_expected_time_of_the_timing_is_said_in_seconds():
+    from edge_segnet.profile import profiler
+
+    options = profiler.ProfileOptions(iterations=200)
+    assert profiler._expected(options, [900.0, 60.0, 50.0, 40.0]) == \
+        "200 runs (about 10 s at 50.0 ms a run)"
+    assert profiler._expected(options, []) == "200 runs"
+    assert profiler._expected(profiler.ProfileOptions(duration=30), [5.0]) == "30 s"
+
+
+@pytest.mark.parametrize("median", ["NaN", "Infinity", "-3", "0", "\"fast\""])
+def test_a_report_to_compare_with_whose_figures_are_no_latency_is_refused(
+        tmp_path, small_basic_model_path, monkeypatch, median):
+    from edge_segnet.errors import DataError
+    from edge_segnet.profile import profiler
+
+    report = tmp_path / "old.json"
+    report.write_text('{"latency_ms": {"median": %s, "p90": 4.0}}' % median)
+    monkeypatch.setattr(profiler, "open_segmenter", lambda *a, **k: pytest.fail("timed"))
+    with pytest.raises(DataError, match=r"old.json: latency_ms.median is .*, not a latency"):
+        profiler.profile(small_basic_model_path, profiler.ProfileOptions(compare=str(report)))
+
+
+def test_conditions_name_no_cuda_where_no_gpu_ran_the_model(small_basic_model_path,
+                                                           monkeypatch):
+    from edge_segnet.platform import cuda
+    from edge_segnet.profile import conditions
+
+    monkeypatch.setattr(cuda, "driver_version", lambda: None)
+    monkeypatch.setattr(cuda, "runtime_version", lambda: (13, 0))  # a pip libcudart
+    found, _ = conditions.collect(small_basic_model_path, "onnxruntime", "fp32", (36, 52))
+    assert "cuda_runtime" not in found and "cuda_driver" not in found
+    found, _ = conditions.collect(small_basic_model_path, "tensorrt", "fp16", (36, 52))
+    assert found["cuda_runtime"] == (13, 0)
 
 
 def test_a_report_to_compare_with_is_read_before_any_timing(tmp_path, small_basic_model_path,
