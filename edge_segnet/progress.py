@@ -2,8 +2,27 @@
 terminal, a plain line every tenth otherwise (a log file, CI). It writes to stderr, beside the
 log, never to stdout, which holds a command's results."""
 
+import logging
 import sys
 import time
+
+
+_tool_handler = None
+
+
+def log_lines_to(stream=None, prefix=""):
+    """The package's INFO lines (the ``edge_segnet`` logger), one per line with ``prefix``, on
+    ``stream`` (default stdout): how the workstation tools show a run's progress; the CLI sets
+    its own up instead."""
+    global _tool_handler
+    logger = logging.getLogger("edge_segnet")
+    if _tool_handler is not None:  # a tool's main run again (tests): one handler, not two
+        logger.removeHandler(_tool_handler)
+    _tool_handler = logging.StreamHandler(stream or sys.stdout)
+    _tool_handler.setFormatter(logging.Formatter(prefix + "%(message)s"))
+    logger.addHandler(_tool_handler)
+    logger.setLevel(logging.INFO)
+    return _tool_handler
 
 
 def count(label, done, total, stream=None, bar_width=None):

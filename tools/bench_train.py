@@ -25,6 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from edge_segnet import progress  # noqa: E402
 from edge_segnet.sizes import parse_size  # noqa: E402
 from edge_segnet.train.loop import Session, TrainConfig  # noqa: E402
 from edge_segnet.models.torch_segnet import torch  # noqa: E402
@@ -48,7 +49,7 @@ def make_config(args, settings, cache_dir):
         epochs=30, seed=args.seed, threads=args.threads, checkpoint=None, device=args.device,
         cache_dir=cache_dir if settings.get("cache") else None,
         workers=settings.get("workers", 0), channels_last=settings.get("channels_last", False),
-        compile=settings.get("compile", False), log=lambda message: print("  " + message))
+        compile=settings.get("compile", False))
 
 
 def time_steps(session, trial, steps, warmup):
@@ -124,6 +125,7 @@ def main(argv=None):
                         "once before timing).")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the variant order.")
     args = parser.parse_args(argv)
+    progress.log_lines_to(prefix="  ")
     names = [name.strip() for name in args.variants.split(",") if name.strip()]
     unknown = [name for name in names if name not in VARIANTS]
     if unknown:

@@ -18,6 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from edge_segnet import progress  # noqa: E402
 from edge_segnet.errors import EdgeSegnetError  # noqa: E402
 from edge_segnet.sizes import parse_size  # noqa: E402
 from edge_segnet.train import camvid_pack  # noqa: E402
@@ -44,11 +45,12 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    progress.log_lines_to()
     try:
         camvid_pack.pack(args.data, args.output, parse_size(args.size, "--size"),
                          parse_size(args.eval_size, "--eval-size"), args.splits,
                          args.image_format, args.quality, int(args.part_mb * 2 ** 20),
-                         name=args.name, log=print)
+                         name=args.name)
     except EdgeSegnetError as error:
         print("pack_camvid: error: {}".format(error), file=sys.stderr)
         return error.exit_code

@@ -23,6 +23,7 @@ STARTED = time.time()
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from edge_segnet import progress  # noqa: E402
 from edge_segnet.errors import EdgeSegnetError  # noqa: E402
 from edge_segnet.models import zoo  # noqa: E402
 from edge_segnet.sizes import parse_size  # noqa: E402
@@ -103,13 +104,13 @@ def _train(args):
         budget_seconds=args.budget_minutes * 60.0, fit_budget=not args.no_fit_budget,
         save_every=args.save_every, max_steps=args.max_steps, resume=resume,
         name=args.name, weights_dtype=args.weights_dtype,
-        part_bytes=int(args.part_mb * 2 ** 20),
-        log=lambda message: print(message, flush=True)), started=STARTED)
+        part_bytes=int(args.part_mb * 2 ** 20)), started=STARTED)
     print("checkpoint: {}".format(manifest), flush=True)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    progress.log_lines_to()
     try:
         if args.command == "train":
             _train(args)

@@ -24,6 +24,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from edge_segnet import progress  # noqa: E402
 from edge_segnet.errors import EdgeSegnetError  # noqa: E402
 from edge_segnet.models import zoo  # noqa: E402
 from edge_segnet.sizes import parse_size  # noqa: E402
@@ -82,6 +83,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    progress.log_lines_to()
     try:
         train(TrainConfig(
             data=args.data, arch=args.arch, width=args.width, kernel=args.kernel,

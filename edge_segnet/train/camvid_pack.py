@@ -12,6 +12,7 @@ test split is never packed: it stays where the model is scored."""
 import hashlib
 import io
 import json
+import logging
 import os
 import tarfile
 
@@ -20,6 +21,8 @@ import numpy as np
 from edge_segnet import fileio, labelmaps, optional
 from edge_segnet.data import datasets
 from edge_segnet.errors import DataError, UsageError
+
+logger = logging.getLogger(__name__)
 
 FORMAT = "edge-segnet-camvid-pack"
 VERSION = 1
@@ -88,7 +91,7 @@ def _tar_bytes(members):
 
 
 def pack(root, out_dir, size, eval_size, splits="train+val", image_format="jpg", quality=95,
-         part_bytes=PART_BYTES, class_count=12, name=None, log=None):
+         part_bytes=PART_BYTES, class_count=12, name=None):
     """Pack ``splits`` of the CamVid-layout dataset at ``root`` into ``out_dir``; returns the
     manifest's path. Parts are filled frame by frame up to ``part_bytes``."""
     cv2 = optional.require("cv2", "packing CamVid")
@@ -114,9 +117,8 @@ def pack(root, out_dir, size, eval_size, splits="train+val", image_format="jpg",
         fileio.write_bytes_atomic(path, _tar_bytes(current), what="pack part")
         part_files.append({"file": part_name, "bytes": os.path.getsize(path),
                            "sha256": _sha256(path)})
-        if log:
-            log("wrote {} ({:.1f} MB, {} files)".format(path, part_files[-1]["bytes"] / 1e6,
-                                                         len(current)))
+        logger.info("wrote {} ({:.1f} MB, {} files)".format(
+            path, part_files[-1]["bytes"] / 1e6, len(current)))
 
     for split, sample in samples:
         members, histogram, pixels = _frame_members(cv2, len(frames), sample, size, eval_size,
@@ -144,9 +146,8 @@ def pack(root, out_dir, size, eval_size, splits="train+val", image_format="jpg",
                 "parts": part_files, "frames": frames}
     path = os.path.join(out_dir, name + ".json")
     fileio.write_bytes_atomic(path, json.dumps(manifest, indent=1).encode(), what="manifest")
-    if log:
-        log("wrote {} ({} frames in {} parts, {:.1f} MB)".format(
-            path, len(frames), len(part_files), sum(p["bytes"] for p in part_files) / 1e6))
+    logger.info("wrote {} ({} frames in {} parts, {:.1f} MB)".format(
+        path, len(frames), len(part_files), sum(p["bytes"] for p in part_files) / 1e6))
     return path
 
 
@@ -177,7 +178,7 @@ class Pack(object):
         return histogram, int(frame["pixels"])
 
 
-def read(manifest_path, log=None):
+def read(manifest_path):
     """The pack whose manifest is ``manifest_path``, every part's sha256 checked first."""
     cv2 = optional.require("cv2", "reading a CamVid pack")
     try:
@@ -228,7 +229,6 @@ def read(manifest_path, log=None):
     if len(seen) != expected:
         raise DataError("pack {} holds {} of its {} files".format(manifest_path, len(seen),
                                                                   expected))
-    if log:
-        log("read {} frames from {} ({} parts)".format(count, manifest_path,
-                                                       len(manifest["parts"])))
+    logger.info("read {} frames from {} ({} parts)".format(count, manifest_path,
+                                                          len(manifest["parts"])))
     return Pack(manifest, images, labels)

@@ -10,6 +10,7 @@ kept as uint8 ``.npy`` memory maps outside the dataset, so epochs do no PNG deco
 
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -23,6 +24,8 @@ from edge_segnet.data import datasets
 from edge_segnet.errors import DataError
 from edge_segnet.models import metadata
 from edge_segnet.models.torch_segnet import torch
+
+logger = logging.getLogger(__name__)
 
 # Label values at or above this share the last histogram bin: they are void for any class count
 # a uint8 label map can name.
@@ -95,7 +98,7 @@ class DecodedCache(object):
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
     @classmethod
-    def open_or_build(cls, cache_dir, root, split, layout, size, samples, log=None):
+    def open_or_build(cls, cache_dir, root, split, layout, size, samples):
         key = cls.key(root, split, layout, size, samples)
         name = "{}-{}-{}x{}-{}".format(os.path.basename(os.path.abspath(root)) or "data", split,
                                        size[0], size[1], key)
@@ -116,9 +119,8 @@ class DecodedCache(object):
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
-        if log:
-            log("cached {} {} images at {}x{} in {} ({:.1f} s)".format(
-                len(samples), split, size[0], size[1], folder, time.perf_counter() - start))
+        logger.info("cached {} {} images at {}x{} in {} ({:.1f} s)".format(
+            len(samples), split, size[0], size[1], folder, time.perf_counter() - start))
         return cls(folder)
 
     @staticmethod
@@ -163,7 +165,7 @@ class SegmentationData(torch.utils.data.Dataset):
     ``set_epoch`` before each epoch (before the DataLoader iterator is made)."""
 
     def __init__(self, root, split, size, class_count, ignore_index, layout="camvid",
-                 augment=False, scale_range=(0.75, 1.25), seed=0, cache_dir=None, log=None,
+                 augment=False, scale_range=(0.75, 1.25), seed=0, cache_dir=None,
                  sequences=None, photometric=False):
         self.samples = datasets.select_samples(root, split, layout, sequences)
         self.photometric = bool(photometric)
@@ -182,7 +184,7 @@ class SegmentationData(torch.utils.data.Dataset):
         if cache_dir:
             self.cache = DecodedCache.open_or_build(
                 cache_dir, root, datasets.split_label(split, sequences), layout,
-                self.source_size(), self.samples, log)
+                self.source_size(), self.samples)
 
     def source_size(self):
         """What the cache holds: the input size for evaluation; for training the largest size

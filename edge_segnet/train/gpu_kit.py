@@ -19,6 +19,7 @@ import glob
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import time
@@ -33,6 +34,8 @@ from edge_segnet.models.torch_segnet import torch
 from edge_segnet.train import camvid_pack
 from edge_segnet.train import data as train_data
 from edge_segnet.train.loop import TrainConfig, _warmup_cosine, resolve_device
+
+logger = logging.getLogger(__name__)
 
 F = torch.nn.functional
 
@@ -49,13 +52,13 @@ class KitConfig(object):
                  device="cuda", amp="auto", channels_last=None, threads=None,
                  budget_seconds=540.0, fit_budget=True, save_every=50, max_steps=None,
                  resume=None, name=None, weights_dtype="auto", part_bytes=PART_BYTES,
-                 optimizer_limit_bytes=32 * 1024 * 1024, eval_batch=32, log=print):
+                 optimizer_limit_bytes=32 * 1024 * 1024, eval_batch=32):
         # holdout_sequences empty: the final run on all of train+val, nothing scored.
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
     def to_json(self):
-        return {key: value for key, value in self.__dict__.items() if key != "log"}
+        return dict(self.__dict__)
 
 
 def loop_config(config, device_name=""):
@@ -214,7 +217,7 @@ class DeviceSet(object):
     the device; ``batch`` makes an augmented, normalised batch there."""
 
     def __init__(self, pack, train_indices, eval_indices, input_size, scale_range, class_count,
-                 ignore_index, device, log=print):
+                 ignore_index, device):
         self.device = device
         self.input_size = tuple(input_size)
         self.scale_range = tuple(scale_range)
@@ -226,7 +229,7 @@ class DeviceSet(object):
         self.images = _to_device_images(pack.images["train"][train_indices], device)
         self.labels = self._void(torch.from_numpy(pack.labels["train"][train_indices]).to(device))
         if tuple(self.images.shape[-2:]) != self.source_size:
-            log("pack holds {}x{}; resized on the device to {}x{}".format(
+            logger.info("pack holds {}x{}; resized on the device to {}x{}".format(
                 *(tuple(self.images.shape[-2:]) + self.source_size)))
             self.images = resize_images(self.images, *self.source_size).to(torch.uint8)
             self.labels = resize_labels(self.labels, *self.source_size)
@@ -307,7 +310,7 @@ def _optimizer_state(optimizer, dtype):
 
 def save_checkpoint(out_dir, name, model, optimizer, scheduler, epoch, history, config,
                     weights_dtype="auto", part_bytes=PART_BYTES,
-                    optimizer_limit_bytes=32 * 1024 * 1024, log=None):
+                    optimizer_limit_bytes=32 * 1024 * 1024):
     """Write the run's state as parts of at most ``part_bytes`` and their manifest (written
     last, so a manifest always names complete parts); parts of earlier saves are removed."""
     weights = {key: value.detach().cpu() for key, value in model.state_dict().items()}
@@ -341,10 +344,10 @@ def save_checkpoint(out_dir, name, model, optimizer, scheduler, epoch, history, 
     for stale in glob.glob(os.path.join(out_dir, "{}-e*.pt.*".format(glob.escape(name)))):
         if os.path.basename(stale) not in keep:
             os.remove(stale)
-    if log:
-        log("checkpoint: epoch {} in {} ({} part{}, {:.1f} MB; weights {}, optimizer {})".format(
-            epoch, path, len(parts), "" if len(parts) == 1 else "s", len(data) / 1e6,
-            weights_dtype, "bf16" if optimizer_state is not None else "left out"))
+    logger.info("checkpoint: epoch {} in {} ({} part{}, {:.1f} MB; weights {}, optimizer "
+                "{})".format(epoch, path, len(parts), "" if len(parts) == 1 else "s",
+                             len(data) / 1e6, weights_dtype,
+                             "bf16" if optimizer_state is not None else "left out"))
     return path
 
 
@@ -438,7 +441,7 @@ def evaluate(model, data, batch, amp, device, channels_last):
     return matrix
 
 
-def usable_amp(model, amp, device, input_size, channels_last, log):
+def usable_amp(model, amp, device, input_size, channels_last):
     """``amp``, or "off" when a forward and backward pass under it fails on this device (an
     op without a kernel for the type): a run lent for minutes is not lost to it. The probe
     runs in eval mode, so batch-norm statistics are untouched."""
@@ -453,7 +456,7 @@ def usable_amp(model, amp, device, input_size, channels_last, log):
             logits = model(images)
         logits.float().sum().backward()
     except RuntimeError as error:
-        log("{} autocast fails on {} ({}); training in FP32".format(
+        logger.warning("{} autocast fails on {} ({}); training in FP32".format(
             amp, device, str(error).strip().splitlines()[0] if str(error).strip() else
             type(error).__name__))
         amp = "off"
@@ -497,7 +500,7 @@ def train(config, started=None):
     """Train per ``config``; returns (the manifest of the last checkpoint, history). Stops
     before ``budget_seconds`` after ``started`` (default: now) with a checkpoint written."""
     started = time.time() if started is None else started
-    log = config.log
+    log = logger.info  # the run's progress, one line per event
     device = resolve_device(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -517,13 +520,13 @@ def train(config, started=None):
     name = config.name or "{}-{}x{}".format(config.arch, *config.input_size)
     os.makedirs(config.out_dir, exist_ok=True)
 
-    pack = camvid_pack.read(config.pack, log)
+    pack = camvid_pack.read(config.pack)
     if pack.manifest["class_count"] != config.class_count:
         raise DataError("the pack counts {} classes, the run {}".format(
             pack.manifest["class_count"], config.class_count))
     train_indices, held_indices = split_frames(pack, config.holdout_sequences)
     data = DeviceSet(pack, train_indices, held_indices, config.input_size, config.scale_range,
-                     config.class_count, config.ignore_index, device, log)
+                     config.class_count, config.ignore_index, device)
     weights = train_data.class_weights(
         _Histograms(pack, train_indices, config.class_count, config.ignore_index),
         config.weighting).to(device)
@@ -542,7 +545,7 @@ def train(config, started=None):
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     model.train()
-    amp = usable_amp(model, amp, device, config.input_size, channels_last, log)
+    amp = usable_amp(model, amp, device, config.input_size, channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
                                   weight_decay=config.weight_decay,
                                   fused=device.type == "cuda" or None)
@@ -575,7 +578,7 @@ def train(config, started=None):
     def save(epoch):
         return save_checkpoint(config.out_dir, name, model, optimizer, scheduler, epoch,
                                history, current_config(), config.weights_dtype,
-                               config.part_bytes, config.optimizer_limit_bytes, log)
+                               config.part_bytes, config.optimizer_limit_bytes)
 
     steps, manifest, status = 0, None, "finished"
     save_seconds, epoch_seconds, timed = 5.0, None, []

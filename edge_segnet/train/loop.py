@@ -11,6 +11,7 @@ SIGINT/SIGTERM stop the run after the current step; the last checkpoint (the las
 stays as it was, so a stopped run loses at most the epoch it was in.
 """
 
+import logging
 import os
 import signal
 import threading
@@ -27,6 +28,7 @@ from edge_segnet.models.torch_segnet import torch
 from edge_segnet.train.data import SegmentationData, class_weights
 
 F = torch.nn.functional
+logger = logging.getLogger(__name__)
 
 
 class TrainConfig(object):
@@ -35,15 +37,14 @@ class TrainConfig(object):
                  weight_decay=1e-4, weighting="median", layout="camvid", seed=0, threads=None,
                  checkpoint="segnet.ckpt", export=None, max_steps=None, device="cpu",
                  cache_dir=None, workers=0, channels_last=False, compile=False, sync_bn=False,
-                 train_split="train", val_split="val", holdout_sequences=(), photometric=False,
-                 log=print):
+                 train_split="train", val_split="val", holdout_sequences=(), photometric=False):
         # holdout_sequences: whole recording sequences taken out of train_split and scored
         # instead of val_split, so choices are made on frames of no training drive.
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
     def to_json(self):
-        fields = {key: value for key, value in self.__dict__.items() if key != "log"}
+        fields = dict(self.__dict__)
         fields["label_resize"] = labelmaps.METHOD  # what the data pipeline did, for the card
         return fields
 
@@ -289,12 +290,12 @@ class Session(object):
         return SegmentationData(config.data, split, config.input_size, config.class_count,
                                 config.ignore_index, config.layout, augment=augment,
                                 seed=config.seed, cache_dir=config.cache_dir,
-                                log=self.log if augment else None, sequences=sequences,
+                                sequences=sequences,
                                 photometric=augment and config.photometric)
 
     def log(self, message):
-        if self.processes.rank == 0:
-            self.config.log(message)
+        if self.processes.rank == 0:  # one line per run, not one per process
+            logger.info(message)
 
     def set_epoch(self, epoch):
         self.train_data.set_epoch(epoch)

@@ -24,7 +24,6 @@ def larger_synthetic(tmp_path_factory):
 
 def tiny(data, **overrides):
     """TrainConfig arguments of a network that trains in a fraction of a second."""
-    arguments = dict(data=data, width=4, kernel=3, input_size=SIZE, batch_size=2, threads=1,
-                     log=lambda message: None)
+    arguments = dict(data=data, width=4, kernel=3, input_size=SIZE, batch_size=2, threads=1)
     arguments.update(overrides)
     return arguments

@@ -51,17 +51,17 @@ def test_class_weights_do_not_change_with_the_cache(larger_synthetic, tmp_path):
         assert torch.equal(class_weights(plain, method), class_weights(cached, method))
 
 
-def test_the_cache_is_built_once_and_again_when_a_file_changes(synthetic, tmp_path):
-    built = []
-    _data(synthetic, cache_dir=str(tmp_path), log=built.append)
-    _data(synthetic, cache_dir=str(tmp_path), log=built.append)
+def test_the_cache_is_built_once_and_again_when_a_file_changes(synthetic, tmp_path, logged):
+    built = logged  # the package's log lines
+    _data(synthetic, cache_dir=str(tmp_path))
+    _data(synthetic, cache_dir=str(tmp_path))
     assert len(built) == 1 and built[0].startswith("cached 8 train images at 60x80")
     assert len(os.listdir(str(tmp_path))) == 1
     image = _data(synthetic).samples[0].image_path
     info = os.stat(image)
     try:
         os.utime(image, ns=(info.st_atime_ns, info.st_mtime_ns + 10 ** 9))
-        _data(synthetic, cache_dir=str(tmp_path), log=built.append)
+        _data(synthetic, cache_dir=str(tmp_path))
     finally:
         os.utime(image, ns=(info.st_atime_ns, info.st_mtime_ns))
     assert len(built) == 2 and len(os.listdir(str(tmp_path))) == 2

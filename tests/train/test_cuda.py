@@ -13,14 +13,14 @@ from .test_distributed import NOISE_DRIVEN  # biases feeding batch norms: see th
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
 
 
-def test_training_on_cuda_resumes_a_cpu_checkpoint_and_writes_a_portable_one(synthetic,
-                                                                              tmp_path):
+def test_training_on_cuda_resumes_a_cpu_checkpoint_and_writes_a_portable_one(
+        synthetic, tmp_path, logged):
     path = str(tmp_path / "c.ckpt")
     train(TrainConfig(**tiny(synthetic, epochs=2, max_steps=4, checkpoint=path)))
-    logs = []
+    logs = logged  # the package's log lines
     model, history = train(TrainConfig(**tiny(
         synthetic, epochs=3, device="cuda", channels_last=True, cache_dir=str(tmp_path / "cache"),
-        checkpoint=path, export=str(tmp_path / "m.onnx"), log=logs.append)))
+        checkpoint=path, export=str(tmp_path / "m.onnx"))))
     assert "resumed {} at epoch 1".format(path) in logs
     assert [entry["epoch"] for entry in history] == [1, 2, 3]
     assert all(0.0 <= entry["val_miou"] <= 1.0 for entry in history[1:])

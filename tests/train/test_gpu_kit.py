@@ -229,8 +229,7 @@ def test_train_from_the_pack_resume_and_convert_for_shipping(drives, packed, tmp
     # ... and the CPU loop resumes it (one more epoch on the raw dataset).
     _, history = loop_train(TrainConfig(
         data=drives, width=4, kernel=3, input_size=INPUT, batch_size=4, threads=1, epochs=4,
-        checkpoint=converted, train_split="train+val", holdout_sequences=("seq0002",),
-        log=lambda message: None))
+        checkpoint=converted, train_split="train+val", holdout_sequences=("seq0002",)))
     assert [entry["epoch"] for entry in history] == [1, 2, 3, 4]
 
 
@@ -261,13 +260,12 @@ def test_a_model_over_a_part_is_kept_in_fp16_without_optimizer_moments(tmp_path)
     assert loaded["optimizer"]["state"] == {} and loaded["epoch"] == 7
 
 
-def test_the_run_stops_before_its_budget_with_a_checkpoint(packed, tmp_path):
+def test_the_run_stops_before_its_budget_with_a_checkpoint(packed, tmp_path, logged):
     out = str(tmp_path / "out")
-    messages = []
+    messages = logged  # the package's log lines
     config = gpu_kit.KitConfig(pack=packed, out_dir=out, width=4, kernel=3, input_size=INPUT,
                                batch_size=4, epochs=50, device="cpu", threads=1,
-                               holdout_sequences=("seq0002",), budget_seconds=1.0,
-                               log=messages.append)
+                               holdout_sequences=("seq0002",), budget_seconds=1.0)
     manifest, history = gpu_kit.train(config, started=time.time())
     # One epoch (its time unknown before it ran), then no room for another.
     assert len(history) == 1 and gpu_kit.load_checkpoint(manifest)["epoch"] == 1
@@ -275,15 +273,15 @@ def test_the_run_stops_before_its_budget_with_a_checkpoint(packed, tmp_path):
         "status"] == "stopped at the time budget"
 
 
-def test_training_at_another_size_resizes_the_pack_and_scores_at_its_eval_size(packed,
-                                                                               tmp_path):
+def test_training_at_another_size_resizes_the_pack_and_scores_at_its_eval_size(
+        packed, tmp_path, logged):
     """As VGG16-SegNet's run: trained at one size, scored at the deployment size the pack
     holds (here the pack's 40x80 frames feed a 16x32 input: crops from 20x40)."""
     out = str(tmp_path / "out")
-    messages = []
+    messages = logged  # the package's log lines
     config = gpu_kit.KitConfig(pack=packed, out_dir=out, width=4, kernel=3, input_size=(16, 32),
                                batch_size=4, epochs=1, device="cpu", threads=1,
-                               holdout_sequences=("seq0002",), log=messages.append)
+                               holdout_sequences=("seq0002",))
     manifest, history = gpu_kit.train(config)
     assert any("resized on the device to 20x40" in message for message in messages)
     log = json.load(open(os.path.join(out, "segnet-basic-16x32.log.json")))
@@ -296,13 +294,13 @@ def test_training_at_another_size_resizes_the_pack_and_scores_at_its_eval_size(p
     assert np.abs(resized - expected).max() <= 1.01
 
 
-def test_mixed_precision_that_fails_on_the_device_falls_back_to_fp32(monkeypatch):
+def test_mixed_precision_that_fails_on_the_device_falls_back_to_fp32(monkeypatch, logged):
     model = torch_export.build_model("segnet-basic", 12, 4, 3)
     model.train()
     before = model.enc1.bn.running_mean.clone()
-    messages = []
+    messages = logged  # the package's log lines
     cpu = torch.device("cpu")
-    assert gpu_kit.usable_amp(model, "bf16", cpu, INPUT, False, messages.append) == "bf16"
+    assert gpu_kit.usable_amp(model, "bf16", cpu, INPUT, False) == "bf16"
     assert torch.equal(model.enc1.bn.running_mean, before) and model.training
     assert all(parameter.grad is None for parameter in model.parameters())
 
@@ -314,5 +312,5 @@ def test_mixed_precision_that_fails_on_the_device_falls_back_to_fp32(monkeypatch
                                                 output_size=like.shape[-2:])
 
     monkeypatch.setattr(model, "unpool", no_kernel)
-    assert gpu_kit.usable_amp(model, "bf16", cpu, INPUT, False, messages.append) == "off"
+    assert gpu_kit.usable_amp(model, "bf16", cpu, INPUT, False) == "off"
     assert "training in FP32" in messages[-1] and "BFloat16" in messages[-1]

@@ -24,11 +24,11 @@ def dataset(tmp_path_factory):
     return str(root)
 
 
-def test_a_tiny_network_learns_and_its_export_is_prepare_ready(dataset, tmp_path):
-    logs = []
+def test_a_tiny_network_learns_and_its_export_is_prepare_ready(dataset, tmp_path, logged):
+    logs = logged  # the package's log lines
     config = TrainConfig(data=dataset, width=8, kernel=3, input_size=SIZE, epochs=12,
                          batch_size=2, lr=3e-2, checkpoint=str(tmp_path / "tiny.ckpt"),
-                         export=str(tmp_path / "tiny.onnx"), log=logs.append)
+                         export=str(tmp_path / "tiny.onnx"))
     model, history = train(config)
     assert len(history) == 12
     # Class-weighted loss on five images is noisy: compare the last epochs with the first.
@@ -46,11 +46,11 @@ def test_a_tiny_network_learns_and_its_export_is_prepare_ready(dataset, tmp_path
     assert np.abs(run(prepared, image) - expected).max() <= 1e-4
 
 
-def test_training_resumes_from_its_checkpoint(dataset, tmp_path):
+def test_training_resumes_from_its_checkpoint(dataset, tmp_path, logged):
     checkpoint = str(tmp_path / "resume.ckpt")
-    logs = []
+    logs = logged  # the package's log lines
     first = dict(data=dataset, width=4, kernel=3, input_size=SIZE, batch_size=4,
-                 checkpoint=checkpoint, log=logs.append)
+                 checkpoint=checkpoint)
     _, history = train(TrainConfig(epochs=2, **first))
     assert [entry["epoch"] for entry in history] == [1, 2]
     _, history = train(TrainConfig(epochs=3, **first))

@@ -27,13 +27,12 @@ def _same_weights(first, second):
         assert torch.equal(first[name], second[name]), name
 
 
-def test_a_checkpoint_of_the_first_format_resumes(synthetic, tmp_path):
+def test_a_checkpoint_of_the_first_format_resumes(synthetic, tmp_path, logged):
     path = str(tmp_path / "legacy.ckpt")
     steps_per_epoch = legacy.write_checkpoint(path, synthetic, epochs_run=1, epochs=3, lr=2e-3)
     written = torch.load(path)
-    logs = []
-    _, history = train(TrainConfig(**tiny(synthetic, epochs=3, lr=2e-3, checkpoint=path,
-                                          log=logs.append)))
+    logs = logged  # the package's log lines
+    _, history = train(TrainConfig(**tiny(synthetic, epochs=3, lr=2e-3, checkpoint=path)))
     assert "resumed {} at epoch 1".format(path) in logs
     assert not any("schedule" in line for line in logs)  # same steps per epoch: state kept
     assert history[0] == written["history"][0]
@@ -69,12 +68,11 @@ def test_a_resumed_run_equals_an_uninterrupted_one(synthetic, tmp_path):
     assert [e["loss"] for e in straight] == [e["loss"] for e in resumed]
 
 
-def test_another_batch_size_realigns_the_schedule(synthetic, tmp_path):
+def test_another_batch_size_realigns_the_schedule(synthetic, tmp_path, logged):
     path = str(tmp_path / "c.ckpt")
     train(TrainConfig(**tiny(synthetic, epochs=2, max_steps=4, checkpoint=path)))
-    logs = []
-    train(TrainConfig(**tiny(synthetic, epochs=2, batch_size=4, checkpoint=path,
-                             log=logs.append)))
+    logs = logged  # the package's log lines
+    train(TrainConfig(**tiny(synthetic, epochs=2, batch_size=4, checkpoint=path)))
     # 2 steps per epoch now: epoch 1 ends at step 2 of 4, not at step 4 (the end).
     assert "batches per epoch changed: learning-rate schedule set to step 2" in logs
     assert torch.load(path)["scheduler"]["last_epoch"] == 4
