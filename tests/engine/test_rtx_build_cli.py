@@ -181,8 +181,8 @@ def test_the_plugin_form_without_the_unversioned_library_fails_before_the_parser
     assert "the unpooling plugin cannot be used with TensorRT for RTX" in result.output
 
 
-def test_the_plugin_form_with_the_link_reaches_the_real_parser(cli, rtx_module, models,
-                                                               tmp_path, no_built_plugin):
+def test_the_plugin_form_with_the_link_goes_on_to_load_the_plugin(cli, rtx_module, models,
+                                                                  tmp_path, no_built_plugin):
     """With the link (the wheel's folder) and no plugin library, the plugin build stops at
     loading the library: the plugin form is otherwise the one TensorRT uses."""
     result = _build(cli, models["raw"], "--target", "rtx", "--unpool", "plugin", "-o",
