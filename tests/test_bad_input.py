@@ -142,6 +142,8 @@ CASES = [
     ("selftest --iterations 0", 2, "--iterations must be at least 1"),
     ("selftest --model {ws}/missing.onnx", 1, "missing.onnx"),
     ("selftest --keep {ws}/notes.txt", 2, "is not a folder"),
+    ("selftest --keep /proc", 1, "cannot write --keep engines in /proc"),
+    ("selftest --keep /proc/engines", 1, "cannot write --keep engines in /proc"),
     # verify
     ("verify {ws}/missing.onnx {ws}/model.onnx", 1, "missing.onnx"),
     ("verify {ws}/model.onnx {ws}/model.onnx --atol nan", 2, "--atol"),
@@ -189,6 +191,8 @@ CASES = [
     ("profile {ws}/model.onnx --json {ws}/model.onnx", 2, "is also the input model"),
     ("profile {ws}/model.onnx --compare {ws}/missing.json", 1, "missing.json"),
     ("profile {ws}/model.onnx --compare {ws}/notes.txt", 1, "notes.txt"),
+    ("profile {ws}/model.onnx --compare {ws}/nan-report.json", 1,
+     "latency_ms.median is nan, not a latency"),
     ("profile {ws}/model.onnx --baseline-ms -5", 2, "--baseline-ms"),
     ("profile {ws}/model.onnx --backend bogus", 2, "--backend"),
     ("profile {ws}/model.onnx --threads 0", 2, "--threads must be at least 1"),
@@ -315,6 +319,7 @@ def workspace(tmp_path_factory, small_basic_model_path):
     os.mkfifo(os.path.join(root, "fifo"))
     os.mkfifo(os.path.join(root, "fifo.onnx"))
     os.mkdir(os.path.join(root, "empty-folder"))
+    _write(os.path.join(root, "nan-report.json"), b'{"latency_ms": {"median": NaN}}')
     os.mkdir(os.path.join(root, "images"))
     for index in range(2):
         cv2.imwrite(os.path.join(root, "images", "f{}.png".format(index)),

@@ -8,7 +8,7 @@ import tempfile
 
 import numpy as np
 
-from edge_segnet import inputs, optional, prepare
+from edge_segnet import fileio, inputs, optional, prepare
 from edge_segnet.checks import verify
 from edge_segnet.data.synthetic import synthetic_frames
 from edge_segnet.engine import builder, cuda_memory, plan
@@ -156,6 +156,11 @@ def _run(model, iterations, keep, tensorrt, borrowed):
         raise UsageError("--iterations must be at least 1; got {}".format(iterations))
     if keep and os.path.exists(keep) and not os.path.isdir(keep):
         raise UsageError("--keep {} exists and is not a folder".format(keep))
+    if keep:
+        # Before minutes of building, not when the first engine is written (and also where
+        # no TensorRT is installed: the command was asked to keep engines there).
+        folder = keep if os.path.isdir(keep) else os.path.dirname(os.path.abspath(keep))
+        fileio.check_writable_path(os.path.join(folder, "selftest.engine"), "--keep engines")
     model_path = shipped.resolve(model)
     inputs.check_regular_file(model_path, "model", ModelError, hint="give an .onnx model file")
     if not os.path.isfile(model_path):
