@@ -107,9 +107,13 @@ def _plugin_path(built_plan, options, tensorrt, lib_dir=None):
     try:
         return plugin_library.load(environ, tensorrt=tensorrt)
     except plugin_library.PluginError as exc:
+        rtx_route = "; for TensorRT for RTX, tools/check_plugin_builds.sh --rtx builds it " \
+                    "against libtensorrt_rtx.so.1" if trt_compat.flavour(tensorrt) == \
+            releases.RTX else ""
         raise plugin_library.PluginError(
             "the unpooling plugin cannot be loaded: " + exc.message,
-            hint=(exc.hint + "; or build with --unpool native, which needs no plugin"))
+            hint=(exc.hint + rtx_route + "; or build with --unpool native, which needs no "
+                                         "plugin"))
 
 
 def check_rtx_link(lib_dir=None):
