@@ -60,9 +60,17 @@ def _check_count_and_space(count, size, parent):
     needed = int(count * size[0] * size[1] * 3 * 0.45) + (16 << 20)
     free = shutil.disk_usage(parent).free
     if needed > free:
-        raise OutputError("the dataset needs about {:.1f} GB and {} has {:.1f} GB free".format(
-            needed / 1e9, parent, free / 1e9), hint="choose a smaller --count or --size, or "
-                                                    "another place")
+        raise OutputError("the dataset needs about {} and {} has {} free".format(
+            _amount(needed), parent, _amount(free)), hint="choose a smaller --count or --size, "
+                                                          "or another place")
+
+
+def _amount(count):
+    """Bytes in words a reader can compare: 0.0 GB against 0.0 GB says nothing."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return "{:.1f} {}".format(count / size, unit)
+    return "{} bytes".format(count)
 
 
 def _move_into_place(staging, out_dir):

@@ -142,7 +142,9 @@ class OnnxRuntimeSegmenter(Segmenter):
         labels, logits = find_outputs(
             outputs, _is_integer,
             lambda v: v.type in ("tensor(float)", "tensor(float16)") and len(v.shape) == 4,
-            model_path, _describe(outputs), hint="name one with --output NAME")
+            model_path, _describe(outputs),
+            hint="a segmentation model outputs one float 1xCxHxW logits tensor or an int32 "
+                 "label map; prepare refuses other outputs")
         self.labels_output = labels.name if labels else None
         self.logits_output = logits.name if logits else None
         self._logits_value = logits

@@ -157,6 +157,8 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self._active = {}  # socket -> the thread answering it
         self._handed_over = set()  # sockets the fan-out thread owns now
         self._lingering = []  # (socket, deadline) of rejected clients
+        if ":" in address[0]:  # [::1]:8080 (parse_address took the brackets off)
+            self.address_family = socket.AF_INET6
         http.server.HTTPServer.__init__(self, address, handler)
 
     def _held(self):
@@ -408,7 +410,8 @@ class MjpegServerSink(Sink):
 
     @property
     def url(self):
-        return "http://{}:{}/".format(self.host, self.port)
+        return "http://{}:{}/".format("[{}]".format(self.host) if ":" in self.host else
+                                      self.host, self.port)
 
     # -- what the page shows --------------------------------------------------------------
 

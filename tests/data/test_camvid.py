@@ -83,7 +83,7 @@ def test_a_dataset_the_disk_cannot_hold_is_refused(tmp_path, monkeypatch):
 
     usage = collections.namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10 ** 9, 10 ** 9, 10 ** 6))
-    with pytest.raises(OutputError, match=r"needs about 0\.\d GB and .* has 0\.0 GB free"):
+    with pytest.raises(OutputError, match=r"needs about \d+\.\d MB and .* has 1\.0 MB free"):
         camvid.make_synthetic(str(tmp_path / "d"), 1000)
     assert os.listdir(str(tmp_path)) == []
 

@@ -406,3 +406,14 @@ def test_the_stream_carries_at_most_max_fps_however_fast_the_run_writes():
 def test_a_stream_rate_of_zero_is_refused():
     with pytest.raises(UsageError, match="max_fps above 0"):
         mjpeg_server.MjpegServerSink("127.0.0.1:0", max_fps=0)
+
+
+def test_an_ipv6_address_is_served_on_ipv6():
+    """[::1]:PORT was refused as "unknown host": the server bound an IPv4 socket."""
+    server = mjpeg_server.MjpegServerSink("[::1]:0")
+    try:
+        assert server.url.startswith("http://[::1]:")
+        with _feeding(server):
+            assert b"/stream.mjpg" in urllib.request.urlopen(server.url, timeout=5).read()
+    finally:
+        server.close()
