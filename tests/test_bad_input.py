@@ -158,6 +158,8 @@ CASES = [
     ("verify {ws}/model.onnx {ws}/model.onnx --backend bogus", 2, "--backend"),
     ("verify {ws}/model.onnx {ws}/fifo", 1, "not a regular file"),
     ("verify {ws}/model.onnx {ws}/notes.txt", 2, "notes.txt"),
+    ("verify {ws}/model.onnx {ws}/flat-output.onnx", 1, "prepare refuses other outputs"),
+    ("eval {ws}/3d-output.onnx --data {ws}/data", 1, "prepare refuses other outputs"),
     ("verify {ws}/model.onnx {ws}/model.onnx --json /dev/full", 1, "character device"),
     # eval
     ("eval {ws}/model.onnx --data {ws}/missing", 1, "not found"),
