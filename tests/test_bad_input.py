@@ -62,6 +62,9 @@ CASES = [
     ("download camvid --to {ws}/cv --url http://127.0.0.1:9/x.zip --from {ws}/images", 2,
      "not both"),
     ("download camvid --to {ws}/notes.txt --from {ws}/data", 1, "notes.txt"),
+    ("download camvid --to {ws}/cv --from {ws}/empty.tar.gz", 1,
+     "is not a tar archive: it is empty (0 bytes)"),
+    ("download camvid --to {ws}/cv --from {ws}/junk.tar.gz", 1, "it is truncated or damaged"),
     # prepare
     ("prepare {ws}/missing.onnx -o {ws}/p.onnx", 1, "missing.onnx"),
     ("prepare {ws}/empty.onnx -o {ws}/p.onnx", 1, "empty"),
@@ -307,6 +310,8 @@ def workspace(tmp_path_factory, small_basic_model_path):
     with open(small_basic_model_path, "rb") as handle:
         _write(os.path.join(root, "model.onnx"), handle.read())
     _write(os.path.join(root, "empty.onnx"), b"")
+    _write(os.path.join(root, "empty.tar.gz"), b"")
+    _write(os.path.join(root, "junk.tar.gz"), b"\x1f\x8b not really gzip" * 20)
     _write(os.path.join(root, "corrupt.onnx"), b"\x08\x07\x12\x04junk" * 10)
     _write(os.path.join(root, "notes.txt"), b"just some notes\n")
     _write(os.path.join(root, "notes.mp4"), b"not a video at all\n")

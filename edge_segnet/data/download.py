@@ -286,8 +286,13 @@ class _Archive(object):
         except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, OSError,
                 ValueError) as exc:
             self.close()
-            raise DataError("{} is not a complete {} archive ({}): it is truncated or "
-                            "damaged".format(path, self.kind, _reason(exc)))
+            empty = _part_size(path) == 0
+            # tarfile lists every method it tried, a line each: the first line says enough.
+            reason = "it is empty (0 bytes)" if empty else "{}: it is truncated or damaged".format(
+                " ".join((_reason(exc).splitlines() or [""])[0].split()).rstrip(":"))
+            raise DataError("{} is not a complete {} archive ({})".format(
+                path, self.kind, reason) if not empty else "{} is not a {} archive: {}".format(
+                path, self.kind, reason))
 
     def _zip_member(self, info):
         mode = (info.external_attr >> 16) & 0o170000
