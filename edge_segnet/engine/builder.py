@@ -333,7 +333,7 @@ def _build(model_path, options, tensorrt, borrowed, rtx_lib_dir):
     engine_bytes = trt_compat.build_serialized(builder, network, config)
     if engine_bytes is None:
         raise TensorRTError("{} could not build the engine (see its log above)".format(
-            trt_compat.describe_release(tensorrt)),
+            releases.FLAVOUR_NAMES[flavour]),
             hint="run with --verbose; a larger --workspace may help")
     seconds = time.perf_counter() - start
     # TensorRT for RTX deserialises only on an RTX GPU: its network's I/O is the engine's.

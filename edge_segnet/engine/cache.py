@@ -11,7 +11,7 @@ import os
 from edge_segnet import fileio, inputs, optional
 from edge_segnet.engine import builder as builder_module
 from edge_segnet.engine import cuda_memory, plan, plugin_library, sidecar, trt_compat
-from edge_segnet.errors import ModelError
+from edge_segnet.errors import ModelError, UsageError
 from edge_segnet.trt_facts import releases, rtx
 
 _log = logging.getLogger(__name__)
@@ -36,6 +36,18 @@ def cache_key(model_sha256, tensorrt_version, gpu, precision, input_size, unpool
               "input_size": list(input_size) if input_size else None, "unpool": unpool,
               "plugin_sha256": plugin_sha256}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def _rtx_targets(gpu):
+    """This GPU alone as TensorRT for RTX's target, or UsageError where it builds for none."""
+    name, capability = gpu
+    if tuple(capability) not in rtx.COMPUTE_CAPABILITIES:
+        raise UsageError("TensorRT for RTX {} builds for compute capability {}; this GPU is {} "
+                         "(compute {})".format(rtx.WHEEL_VERSION,
+                                               rtx.labels(rtx.COMPUTE_CAPABILITIES), name,
+                                               rtx.label(capability)),
+                         hint="use TensorRT (pip install tensorrt-cu12) on this GPU")
+    return (tuple(capability),)
 
 
 def entry_path(key, model_path, environ=None):
@@ -92,8 +104,7 @@ def _cached_engine(model_path, precision, input_size, unpool, tensorrt, borrowed
     os.makedirs(os.path.dirname(path), exist_ok=True)
     _log.info("building a TensorRT engine for {} into the cache ({})".format(model_path, path))
     # TensorRT for RTX builds for named GPUs: this one alone, as TensorRT does.
-    targets = rtx.parse_compute_capabilities(rtx.label(cuda.device()[1])) \
-        if flavour == releases.RTX else None
+    targets = _rtx_targets(cuda.device()) if flavour == releases.RTX else None
     options = plan.BuildOptions(precision=precision, output=path, input_size=input_size,
                                 unpool=unpool, force=True, target=flavour,
                                 compute_capabilities=targets)

@@ -115,3 +115,10 @@ def test_an_rtx_engine_runs_on_its_targets_in_tensorrt_for_rtx_only(tmp_path):
 def test_a_description_without_a_flavour_is_tensorrts():
     assert sidecar.flavour({"tensorrt": {"version": "8.2.1.8"}}) == releases.TENSORRT
     assert sidecar.flavour(None) == releases.TENSORRT
+
+
+def test_the_cache_builds_rtx_entries_for_this_gpu_alone():
+    assert cache._rtx_targets(("RTX 4090", (8, 9))) == ((8, 9),)
+    with pytest.raises(UsageError) as caught:
+        cache._rtx_targets(("H100", (9, 0)))
+    assert "this GPU is H100 (compute 9.0)" in caught.value.message
