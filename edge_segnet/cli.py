@@ -47,8 +47,8 @@ def error_exit_code(exc):
     if isinstance(exc, ClickException):  # a malformed command line, typer's own checks
         ctx = getattr(exc, "ctx", None)
         hint = " (see '{} --help')".format(ctx.command_path) if ctx is not None else ""
-        return "error: {}{}".format(" ".join(exc.format_message().split()), hint), \
-            exc.exit_code
+        return "error: {}{}{}".format(" ".join(exc.format_message().split()),
+                                      _extra_argument_hint(exc), hint), exc.exit_code
     if isinstance(exc, OSError):  # a full disk, a folder that vanished: the machine, not a bug
         return "error: {}".format(_os_error_line(exc)), 1
     if isinstance(exc, MemoryError):
@@ -77,6 +77,43 @@ def _flush_stdout():
         raise
 
 
+def _tidy_help(group):
+    """Help as a reader needs it: a flag shows no ``<bool>`` (typer >= 0.20 prints one for
+    every flag, which reads as if it took a value: users then write ``--legend true``, and are
+    refused), and a docstring's line breaks do not break the lines of the help mid-sentence
+    (rich keeps them, then wraps again)."""
+    for command in [group] + list(group.commands.values()):
+        for param in command.params:
+            if getattr(param, "is_flag", False) and not getattr(param, "metavar", None):
+                param.metavar = ""
+        if not getattr(command, "_tidied_help_option", False):
+            command.get_help_option = _help_option_without_metavar(command.get_help_option)
+            command._tidied_help_option = True
+        if command.help:
+            command.help = "\n\n".join(" ".join(paragraph.split())
+                                       for paragraph in command.help.split("\n\n"))
+
+
+def _help_option_without_metavar(get_help_option):
+    def wrapped(ctx):
+        option = get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+    return wrapped
+
+
+def _extra_argument_hint(exc):
+    """'--legend true' reads to click as a stray argument: say that a flag takes none."""
+    message = exc.format_message()
+    if "unexpected extra argument" in message and any(
+            "({})".format(word) in message.lower() for word in ("true", "false", "yes", "no",
+                                                               "1", "0", "on", "off")):
+        return " (a flag takes no value: give --FLAG alone to turn it on, leave it out to " \
+               "keep it off)"
+    return ""
+
+
 class _OneLineErrors(typer.core.TyperGroup):
     """Every failure, typer's own usage errors included, is one line and an exit code.
 
@@ -86,6 +123,7 @@ class _OneLineErrors(typer.core.TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
+        _tidy_help(self)
         if not standalone_mode:
             return super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                                 standalone_mode=False, **extra)

@@ -260,7 +260,7 @@ def test_run_without_a_model_uses_the_camvid_model_on_real_sources(cli, tmp_path
     result = cli("run", "--source", frame, "--labels", str(labels), "--headless")
     assert result.exit_code == 0, result.output
     assert "model: segnet-basic-camvid" in result.output
-    assert sorted(path.name for path in labels.iterdir()) == ["frame_000000.png"]
+    assert sorted(path.name for path in labels.iterdir()) == ["street.png"]  # named by it
 
 
 @pytest.mark.parametrize("args, text", [
@@ -328,3 +328,20 @@ def test_the_cli_says_the_package_log_on_stderr_as_much_as_asked(capsys):
         assert len(logging.getLogger("edge_segnet").handlers) == 1  # set up once, not per call
     finally:
         configure_logging()
+
+
+def test_flags_show_no_value_in_help_and_say_they_take_none_when_given_one():
+    """typer >= 0.20 prints <bool> beside every flag, which reads as if --legend took a value."""
+    runner = CliRunner()
+    for args in (["--help"], ["run", "--help"], ["prepare", "--help"]):
+        result = runner.invoke(app, args, env={"COLUMNS": "120"})
+        assert result.exit_code == 0 and "<bool>" not in result.output, result.output
+    assert_one_line_error(runner.invoke(app, ["run", "--legend", "true"]), 2,
+                          "a flag takes no value: give --FLAG alone")
+
+
+def test_the_top_level_help_breaks_no_line_mid_sentence():
+    result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "250"})
+    # Wide enough for every description: each is one line (plain click cuts it with ...).
+    lines = [line for line in result.output.splitlines() if "Check this machine" in line]
+    assert lines and ("cameras." in lines[0] or "..." in lines[0]), result.output
