@@ -21,7 +21,8 @@ import onnx
 
 from edge_segnet import fileio, inputs, optional
 from edge_segnet import prepare as prepare_module
-from edge_segnet.errors import DataError, MissingDependencyError, ModelError, UsageError
+from edge_segnet.errors import (DataError, EdgeSegnetError, MissingDependencyError,
+                                 ModelError, UsageError)
 from edge_segnet.graph import fp16, heads, unpool
 from edge_segnet.graph.batchnorm import fold_batchnorm
 from edge_segnet.graph.editing import has_qdq
@@ -391,6 +392,14 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
             _log.info("skipped {} unreadable images (first: {})".format(
                 calibration_set.skipped, calibration_set.first_skipped))
         quantized = _quantize(model, ranges, options, work_dir)
+    except Exception as exc:
+        if isinstance(exc, EdgeSegnetError) or work_dir not in str(exc):
+            raise
+        # ONNX Runtime names the copy it was handed: the user knows only their model.
+        reason = " ".join(str(exc).replace(work_dir + os.sep, "").split())
+        raise ModelError("ONNX Runtime could not calibrate {}: {}".format(
+            model_path, reason[:300]), hint="check that ONNX Runtime runs it (edge-segnet "
+                                            "verify MODEL MODEL)")
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     present = {name for node in model.graph.node for name in list(node.input) +

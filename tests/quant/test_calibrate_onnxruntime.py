@@ -239,3 +239,21 @@ def test_a_full_disk_on_the_summary_leaves_no_model_under_its_final_name(
                             cache=str(out / "q.calib"), summary_path=str(out / "q.json"))
     assert "q.json: no space left on the device" in str(raised.value)
     assert os.listdir(str(out)) == []
+
+
+def test_onnx_runtime_failing_on_the_working_copy_names_the_users_model(
+        raw_path, tmp_path, monkeypatch):
+    """ONNX Runtime's message names the file it was handed, calibrate's temporary copy: the
+    one line names the user's model instead."""
+    from edge_segnet.errors import ModelError
+
+    def failing(model, calibration_set, options, work_dir, progress=False):
+        raise RuntimeError("[ONNXRuntimeError] : 1 : FAIL : Load model from {} failed: "
+                           "bad node".format(os.path.join(work_dir, "twin.onnx")))
+
+    monkeypatch.setattr(calibrate, "collect_ranges", failing)
+    with pytest.raises(ModelError) as raised:
+        calibrate.calibrate(raw_path, frames.CalibrationSet(synthetic=1),
+                            str(tmp_path / "q.onnx"), calibrate.CalibrateOptions())
+    assert str(raised.value).startswith("ONNX Runtime could not calibrate {}: ".format(raw_path))
+    assert "edge-segnet-calibrate." not in str(raised.value)
