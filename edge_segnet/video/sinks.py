@@ -252,10 +252,11 @@ class _FolderSink(Sink):
         return os.path.join(self.folder, "frame_{:06d}".format(self.frames))
 
     def close(self):
-        if self._created and not self.frames:
-            with contextlib.suppress(OSError):
-                os.rmdir(self.folder)
-            self._created = False
+        if not self.frames:
+            for created in self._created:  # deepest first: only folders it made, if empty
+                with contextlib.suppress(OSError):
+                    os.rmdir(created)
+        self._created = []
 
     def kept(self):
         return _frames_kept(self.folder, self.frames)
@@ -305,9 +306,11 @@ class LabelSink(_FolderSink):
 
 
 def make_frame_folder(folder, option, overwrite=False, create=True):
-    """Checks (and with ``create`` makes) a folder for a file per frame; returns whether it
-    was created. Half-written frames that killed runs left there are removed first; a folder
-    holding anything else is refused unless ``overwrite``."""
+    """Checks (and with ``create`` makes) a folder for a file per frame; returns the folders
+    it created, deepest first (to remove again when no frame is written). Half-written frames
+    that killed runs left there are removed first; a folder holding anything else is refused
+    unless ``overwrite``."""
+    what = "{} folder".format(option)
     kind = fileio.special_kind(folder)
     if kind and kind != "folder":
         raise OutputError("cannot write {} {}: it is a {}, not a folder".format(
@@ -317,24 +320,31 @@ def make_frame_folder(folder, option, overwrite=False, create=True):
         try:
             held = sorted(os.listdir(folder))
         except OSError as exc:
-            raise OutputError("cannot read folder {} {}: {}".format(option, folder,
-                                                                    exc.strerror or exc))
+            raise OutputError("cannot read {} {}: {}".format(what, folder,
+                                                             exc.strerror or exc))
         if held and not overwrite:
             raise OutputError(
                 "{} {} already holds {} entr{} ({}{}): this run's frames would mix with "
                 "them".format(option, folder, len(held), "y" if len(held) == 1 else "ies",
                               ", ".join(held[:3]), ", ..." if len(held) > 3 else ""),
                 hint="choose a new or empty folder, or add --overwrite to write into it")
-        fileio.check_writable_dir(folder, "images")
-        return False
-    fileio.check_writable_dir(os.path.dirname(os.path.abspath(folder)), "images")
+        fileio.check_writable_dir(folder, what)
+        return []
+    missing, existing = [], os.path.abspath(folder)
+    while not os.path.isdir(existing):
+        if os.path.lexists(existing):  # a file where a parent folder should be
+            raise OutputError("cannot create {} {}: {} is not a folder".format(
+                what, folder, existing), hint="choose another path")
+        missing.append(existing)
+        existing = os.path.dirname(existing)
+    fileio.check_writable_dir(existing, what)
     if not create:
-        return False
+        return []
     try:
         os.makedirs(folder)
     except OSError as exc:
-        raise OutputError("cannot create folder {}: {}".format(folder, exc.strerror or exc))
-    return True
+        raise OutputError("cannot create {} {}: {}".format(what, folder, exc.strerror or exc))
+    return missing
 
 
 def _write_image(cv2, path, image):

@@ -253,3 +253,15 @@ def test_frames_of_named_images_are_named_after_them(tmp_path):
     assert sorted(os.listdir(str(tmp_path / "labels"))) == [
         "0001TP_006690.png", "0001TP_006690_color.png", "frame_000001.png",
         "frame_000001_color.png", "frame_000002.png", "frame_000002_color.png"]
+
+
+def test_a_frame_folder_is_made_with_its_parents_and_they_go_when_nothing_was_written(tmp_path):
+    from edge_segnet.video.sinks import LabelSink
+
+    sink = LabelSink(str(tmp_path / "out" / "run1" / "labels"))
+    assert (tmp_path / "out" / "run1" / "labels").is_dir()
+    sink.close()
+    assert os.listdir(str(tmp_path)) == []
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(OutputError, match=r"cannot create --labels folder .* is not a folder"):
+        LabelSink(str(tmp_path / "file" / "labels"))
