@@ -83,11 +83,13 @@ class BuildOptions(object):
             else None
 
     def flavour(self):
-        """The flavour to build for: --target, else TensorRT where a TensorRT release is
-        named (--trt-version), else what is installed."""
+        """The flavour to build for: --target, else TensorRT where an option only TensorRT
+        has is given (--trt-version, --calib-cache, --dla-core), else what is installed."""
         if self.target:
             return self.target
-        return releases.TENSORRT if self.trt_version else installed.default_target()
+        if self.trt_version or self.calib_cache or self.dla_core is not None:
+            return releases.TENSORRT
+        return installed.default_target()
 
 
 def check_rtx_options(options):

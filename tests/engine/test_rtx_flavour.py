@@ -47,7 +47,11 @@ def test_a_build_targets_rtx_only_where_it_is_installed_alone(monkeypatch, prese
                                                        "10.3.0.26") if name in present else None)
     assert installed.default_target() == expected
     assert plan.BuildOptions().flavour() == expected
+    # Options only TensorRT has choose it (the build then says what is missing).
     assert plan.BuildOptions(trt_version="10.3").flavour() == releases.TENSORRT
+    assert plan.BuildOptions(precision="int8", calib_cache="c.calib").flavour() == \
+        releases.TENSORRT
+    assert plan.BuildOptions(dla_core=0).flavour() == releases.TENSORRT
     assert plan.BuildOptions(target="rtx").flavour() == releases.RTX
 
 
