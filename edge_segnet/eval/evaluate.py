@@ -213,6 +213,37 @@ def _write_prediction(cv2, folder, image_path, predicted):
     fileio.write_bytes_atomic(os.path.join(folder, name), encoded.tobytes(), what="label map")
 
 
+def check_finite_weights(model_path):
+    """Refuses an ONNX model whose weights hold NaN or infinity before any frame is run: its
+    output would be meaningless, and ONNX Runtime 1.10 (JetPack 4.6) was seen to crash on
+    one (MaxPool indices of NaN fed to MaxUnpool). Engines and other files are left to the
+    output check."""
+    if not str(model_path).lower().endswith(".onnx") or not os.path.isfile(model_path):
+        return
+    import onnx
+    from onnx import numpy_helper
+
+    try:
+        model = onnx.load(model_path)
+    except Exception:  # noqa: BLE001 - unreadable: opening it says why, in its own words
+        return
+    bad, first = 0, None
+    for tensor in model.graph.initializer:
+        if tensor.data_type not in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16,
+                                    onnx.TensorProto.DOUBLE):
+            continue
+        values = numpy_helper.to_array(tensor)
+        count = int(values.size - np.isfinite(values).sum())
+        if count and first is None:
+            first = tensor.name
+        bad += count
+    if bad:
+        raise ModelError("{} holds {} NaN or infinite weight{} (first in {!r}): its output "
+                         "would be meaningless".format(model_path, bad,
+                                                       "" if bad == 1 else "s", first),
+                         hint="check the training or conversion that wrote it")
+
+
 def check_finite(logits, model, image):
     """Refuses a network output holding NaN or infinity (NaN weights, an overflow): its
     arg-max is class 0 everywhere, which would be scored, or drawn, without a word. ``logits``:
@@ -243,6 +274,7 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
     labels = model_labels(models)
     folders = _prediction_folders(predictions, labels, samples)
     for model, label, folder in zip(models, labels, folders):
+        check_finite_weights(model)
         segmenter = open_segmenter(model, backend=backend, threads=threads)
         names = list(segmenter.info.labels.names)
         if published is not None and not results and not set(

@@ -4,6 +4,7 @@ all before the first frame."""
 import time
 
 from edge_segnet.errors import UsageError
+from edge_segnet.eval.evaluate import check_finite_weights
 from edge_segnet.live import loop
 from edge_segnet.models import shipped
 from edge_segnet.runtime import open_segmenter
@@ -64,6 +65,7 @@ def build_run(options, environ=None):
         setup.messages.append("model: {} ({}; --model to choose another)".format(
             name, shipped.DESCRIPTIONS[name]))
     model = shipped.resolve(model, synthetic_source=uri == sources.SYNTHETIC)
+    check_finite_weights(model)
     setup.segmenter = open_segmenter(model, backend=options.backend, threads=options.threads)
     labels = setup.segmenter.info.labels
     ignore = _ignore_ids(labels.names, options.ignore_class)

@@ -223,15 +223,35 @@ def test_a_model_whose_output_is_nan_is_refused_not_scored(dataset, tmp_path):
     weight.CopyFrom(numpy_helper.from_array(values, weight.name))
     path = str(tmp_path / "nan.onnx")
     onnx.save(model, path)
+    # Refused before a frame runs (ONNX Runtime 1.10 was seen to crash on such a model).
     assert_one_line_error(CliRunner().invoke(app, ["eval", path, "--data", dataset]), 1,
-                          "nan.onnx outputs ")
+                          "nan.onnx holds 1 NaN or infinite weight (first in ")
+    assert_one_line_error(CliRunner().invoke(app, ["run", "--model", path, "--headless",
+                                                   "--max-frames", "2"]), 1,
+                          "nan.onnx holds 1 NaN or infinite weight")
+
+
+def test_nan_logits_are_refused_where_the_weights_could_not_be_checked(small_basic_model_path):
+    """An engine's weights are not readable: its output is checked on the first frame."""
+    from edge_segnet.errors import ModelError
+    from edge_segnet.live import loop
     from edge_segnet.live.options import RunOptions
     from edge_segnet.live.setup import build_run
-    from edge_segnet.live import loop
-    from edge_segnet.errors import ModelError
 
-    setup = build_run(RunOptions(model=path, headless=True, max_frames=2))
-    with pytest.raises(ModelError, match="NaN or infinite value"):
+    with pytest.raises(ModelError, match="outputs 3 NaN or infinite values of 6 on a.png"):
+        evaluate_module.check_finite(np.array([1.0, np.nan, np.inf, -np.inf, 0.0, 2.0]),
+                                     "m.engine", "a.png")
+    evaluate_module.check_finite(np.zeros(3, np.float32), "m.engine", "a.png")
+    evaluate_module.check_finite(None, "m.engine", "a.png")  # a label map only
+    setup = build_run(RunOptions(model=small_basic_model_path, headless=True, max_frames=2))
+    real = setup.segmenter.run_prepared
+
+    def poisoned(tensor, want_logits=False):
+        labels, logits = real(tensor, want_logits)
+        return labels, np.full_like(logits, np.nan) if logits is not None else logits
+
+    setup.segmenter.run_prepared = poisoned
+    with pytest.raises(ModelError, match="NaN or infinite values"):
         loop.run(setup.segmenter, setup.source, setup.sinks, setup.painter, setup.options)
     setup.segmenter.close()
 
