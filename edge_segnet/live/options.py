@@ -41,6 +41,9 @@ class RunOptions(object):
     the capture and output threads, and a pool of its own on every core would fight ONNX
     Runtime's threads for them (tools/bench_run.py --compare-opencv-threads measures it).
 
+    ``overwrite``: write --images/--labels into a folder that already holds files (refused
+    otherwise: an earlier run's frames would mix with this one's).
+
     ``loop_niceness``: the nice value the loop's own threads drop to (None: the network's
     priority; tools/bench_run.py --compare-equal-priority measures it)."""
 
