@@ -258,3 +258,23 @@ def test_a_cameras_own_threads_are_not_recorded_for_lowering(monkeypatch):
     camera = sources.open_source("/dev/video0")
     assert threads.thread_ids() - before and camera.worker_threads == set()
     camera.capture.stop.set()
+
+
+def test_ffmpeg_and_opencv_say_nothing_of_their_own_before_our_one_line(tmp_path):
+    """FFmpeg's "moov atom not found" and OpenCV's "IHDR chunk shall be first" go straight to
+    file descriptor 2, ahead of the one line naming the file: only a real process shows them."""
+    import subprocess
+    import sys
+
+    (tmp_path / "notes.mp4").write_bytes(b"not a video at all\n")
+    env = dict(os.environ)
+    env.pop("OPENCV_FFMPEG_LOGLEVEL", None)
+    env.pop("OPENCV_LOG_LEVEL", None)
+    process = subprocess.run(
+        [sys.executable, "-m", "edge_segnet", "run", "--source", str(tmp_path / "notes.mp4"),
+         "--headless"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        cwd=str(tmp_path))
+    lines = [line for line in process.stderr.decode().splitlines() if line.strip()]
+    assert process.returncode == 1
+    assert lines == ["error: OpenCV cannot open {} (check the URI, the device or the file's "
+                     "codec)".format(tmp_path / "notes.mp4")], lines
