@@ -54,6 +54,8 @@ def test_run_on_camvid_frames_writes_the_label_maps_eval_predicts(camvid_mini, t
     assert [os.path.basename(p) for p in from_eval] == [
         os.path.basename(s.image_path) for s in samples]
     assert len(from_run) == len(from_eval) == 24
+    # run names each class-id mask after its image, as eval --predictions does
+    assert [os.path.basename(p) for p in from_run] == [os.path.basename(p) for p in from_eval]
     for ran, evaluated in zip(from_run, from_eval):
         np.testing.assert_array_equal(cv2.imread(ran, cv2.IMREAD_UNCHANGED),
                                       cv2.imread(evaluated, cv2.IMREAD_UNCHANGED))
