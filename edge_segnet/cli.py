@@ -199,8 +199,16 @@ def _backend_option(applies_to=""):
         "built into the engine cache)."))
 
 
+def _check_trt_version(value):
+    from edge_segnet.trt_facts import releases
+
+    if value is not None:  # "" too: an empty version is refused, not taken as none given
+        releases.parse_version(value, "--trt-version")
+    return value
+
+
 def _trt_version_option(meaning):
-    return typer.Option(None, "--trt-version", help=meaning)
+    return typer.Option(None, "--trt-version", help=meaning, callback=_check_trt_version)
 
 
 def _unpool_option(default, meaning):

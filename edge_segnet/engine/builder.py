@@ -4,11 +4,11 @@ installed release, build, and write the engine and its description atomically. W
 capabilities and without a GPU."""
 
 import hashlib
+import logging
 import os
 import time
 
 import edge_segnet
-import logging
 from edge_segnet import fileio, optional
 from edge_segnet.engine import cuda_memory, plan as plan_module, plugin_library, sidecar
 from edge_segnet.engine import trt_compat
@@ -221,10 +221,14 @@ def print_trtexec(model_path, options):
     built_plan = plan_module.plan(model_path, options, flavour=flavour)
     if flavour == releases.RTX:
         return _print_rtx_tool(model_path, output, options, built_plan)
+    # Everything is checked and the line made before any file is written: a refused option
+    # leaves nothing behind.
+    if options.dla_core is not None and options.dla_core >= gpus.MOST_DLA_CORES:
+        raise UsageError("--dla-core {}: Jetson boards have at most {} DLA cores, numbered from "
+                         "0".format(options.dla_core, gpus.MOST_DLA_CORES))
     onnx_path = os.path.splitext(output)[0] + ".trtexec.onnx"
     if os.path.abspath(onnx_path) == os.path.abspath(model_path):
         raise UsageError("the graph for trtexec would overwrite {}".format(model_path))
-    fileio.write_bytes_atomic(onnx_path, built_plan.model_bytes(), what="the graph for trtexec")
     calib = options.calib_cache
     if built_plan.calibration_cache is not None:
         # trtexec reads the cache as it is: give it one headed for its own release.
@@ -233,19 +237,25 @@ def print_trtexec(model_path, options):
         if os.path.abspath(calib) in (os.path.abspath(model_path),
                                       os.path.abspath(options.calib_cache)):
             raise UsageError("the cache for trtexec would overwrite {}".format(calib))
-        fileio.write_bytes_atomic(calib, built_plan.calibration_cache.with_header(
-            release).encode("ascii"), what="the calibration cache for trtexec")
     plugin = None
     if built_plan.needs_plugin:
+        if options.plugin:
+            plugin_library.check_library_file(options.plugin)
         plugin = options.plugin or next((path for path in plugin_library.candidate_paths()
                                         if os.path.isfile(path)),
                                        plugin_library.LIBRARY_NAME)
-    return onnx_path, trtexec.command(
+    line = trtexec.command(
         built_plan.target_version, onnx_path, output, precision=built_plan.precision,
         workspace_mib=options.workspace_mib, plugin_path=plugin, calib_cache=calib,
         dla_core=options.dla_core, gpu_fallback=options.gpu_fallback,
         opt_level=options.opt_level, timing_cache=options.timing_cache,
         verbose=options.verbose)
+    files = [(onnx_path, built_plan.model_bytes(), "the graph for trtexec")]
+    if built_plan.calibration_cache is not None:
+        files.append((calib, built_plan.calibration_cache.with_header(release).encode("ascii"),
+                      "the calibration cache for trtexec"))
+    fileio.write_files_atomic(files)
+    return onnx_path, line
 
 
 def _print_rtx_tool(model_path, output, options, built_plan):

@@ -7,7 +7,7 @@ library's static registration), which the ONNX parser then finds for our prepare
 import ctypes
 import os
 
-from edge_segnet import optional
+from edge_segnet import inputs, optional
 from edge_segnet.engine import trt_compat
 from edge_segnet.errors import EdgeSegnetError
 
@@ -36,6 +36,15 @@ def candidate_paths(environ=None, name=LIBRARY_NAME):
     paths.append(os.path.join(_PACKAGE_DIR, "lib", name))
     paths.append(os.path.join(_BUILD_DIR, name))
     return paths
+
+
+def check_library_file(path):
+    """A PluginError in one line unless ``path`` is a regular file that starts as a shared
+    library does (ELF): what --print-trtexec hands to trtexec without loading it."""
+    head = inputs.read_bytes(path, "--plugin", error=PluginError, hint=BUILD_HINT)[:4]
+    if head != b"\x7fELF":
+        raise PluginError("--plugin {} is not a shared library (no ELF header)".format(path),
+                          hint=BUILD_HINT)
 
 
 def find(environ=None, name=LIBRARY_NAME):

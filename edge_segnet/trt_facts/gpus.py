@@ -33,5 +33,10 @@ def board_name(capability):
     return JETSON_BOARDS.get(tuple(capability))
 
 
+# NVIDIA's Jetson module data sheets: AGX Xavier, Xavier NX, AGX Orin and Orin NX 16GB have two
+# NVDLA engines, Orin NX 8GB one; no Jetson has more. Cores are numbered from 0.
+MOST_DLA_CORES = 2
+
+
 def may_have_dla(capability):
     return tuple(capability) in DLA_CAPABLE

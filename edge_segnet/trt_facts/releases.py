@@ -12,8 +12,10 @@ OLDEST_SUPPORTED = (8, 2)
 
 def parse_version(text, option=None):
     """(major, minor) of a version string such as "8.2.1.8" or "10"; ``option`` (e.g.
-    "--trt-version") names where a user gave it, for the message."""
-    match = re.match(r"^\s*(\d+)(?:\.(\d+))?", str(text or ""))
+    "--trt-version") names where a user gave it, for the message. TensorRT numbers a release
+    with at most four parts (8.2.1.8): "8.x", "1e3", "8.2.1.8.9" and "" are refused, not read
+    as some release."""
+    match = re.match(r"^\s*(\d+)(?:\.(\d+)(?:\.\d+){0,2})?\s*$", str(text or ""))
     if not match:
         raise UsageError("{}TensorRT version must look like 8.2 or 10.3; got {!r}".format(
             option + ": " if option else "", text))

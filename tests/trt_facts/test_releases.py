@@ -61,3 +61,15 @@ def test_jetson_boards_are_named_and_only_xavier_and_orin_may_have_dla():
     assert gpus.board_name((9, 0)) is None
     assert gpus.may_have_dla((7, 2)) and gpus.may_have_dla((8, 7))
     assert not gpus.may_have_dla((5, 3)) and not gpus.may_have_dla((9, 0))
+
+
+@pytest.mark.parametrize("text", ["8.2.1.8.9", "", "1e3", "8.x", "8.2-1", "v8.2", "8..2"])
+def test_a_version_tensorrt_never_had_is_refused_not_read_as_some_release(text):
+    with pytest.raises(UsageError, match="--trt-version: TensorRT version must look like"):
+        releases.parse_version(text, "--trt-version")
+
+
+@pytest.mark.parametrize("text, version", [("8.2", (8, 2)), ("8.2.1.8", (8, 2)), ("10", (10, 0)),
+                                           (" 10.3.0 ", (10, 3))])
+def test_a_version_of_up_to_four_parts_gives_major_and_minor(text, version):
+    assert releases.parse_version(text) == version
