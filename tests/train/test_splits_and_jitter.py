@@ -3,9 +3,11 @@ import os
 import numpy as np
 import pytest
 
-from edge_segnet.train.data import SegmentationData, class_weights, photometric_jitter
-
+pytest.importorskip("torch", reason="PyTorch is not installed (the train extra)")
 cv2 = pytest.importorskip("cv2")
+
+from edge_segnet.train.data import (  # noqa: E402
+    SegmentationData, class_weights, photometric_jitter)
 
 
 def test_training_data_from_a_held_out_split_and_its_cache(two_drives, tmp_path):
