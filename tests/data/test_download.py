@@ -490,38 +490,6 @@ def test_not_an_archive(tmp_path):
         fetch(tmp_path, source=str(tmp_path / "absent.zip"))
 
 
-class _Terminal(io.StringIO):
-    def isatty(self):
-        return True
-
-
-def test_the_progress_bar_redraws_on_a_terminal_and_prints_lines_elsewhere():
-    ticks = iter(range(100))
-    terminal = _Terminal()
-    bar = download_module.Progress("downloading", 2000000, stream=terminal, interval=0.0,
-                                   clock=lambda: float(next(ticks)))
-    bar.begin(0)
-    bar.update(1000000)
-    bar.finish()
-    text = terminal.getvalue()
-    assert text.count("\r") == 3 and text.endswith("\n") and " 50% [############" in text
-    plain = io.StringIO()
-    bar = download_module.Progress("downloading", 100, stream=plain)
-    bar.begin(0)
-    for done in range(1, 101):
-        bar.update(done)
-    bar.finish()
-    lines = plain.getvalue().splitlines()
-    assert len(lines) == 11 and lines[-1].startswith("downloading 100%")
-    unknown = io.StringIO()
-    bar = download_module.Progress("downloading", None, stream=unknown)
-    bar.begin(0)
-    bar.update(25000000)
-    bar.update(27000000)
-    bar.finish()  # the last figure is printed even between two 10 MB marks
-    assert unknown.getvalue().splitlines()[-1].startswith("downloading 27.0 MB")
-
-
 def test_an_unwritable_target(tmp_path, unwritable_dir):
     archive = tmp_path / "a.zip"
     archive.write_bytes(zip_bytes(camvid_files()))
