@@ -3,6 +3,7 @@ and ONNX's readers) forever and a device would be read without end, so models, w
 files and images must be regular files. Cameras (``/dev/video*``) are opened as devices by
 ``video.sources`` and never pass through here."""
 
+import hashlib
 import os
 
 from edge_segnet import fileio, optional
@@ -63,3 +64,16 @@ def opencv_reader(why):
     if logging_module is not None and "OPENCV_LOG_LEVEL" not in os.environ:
         logging_module.setLogLevel(logging_module.LOG_LEVEL_SILENT)
     return cv2
+
+
+def file_sha256(path, what="file"):
+    """The sha256 of the file ``path`` as hex, read in 1 MiB blocks (archives, engines and
+    model files can be large); a DataError in one line when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise DataError("cannot read {} {}: {}".format(what, path, exc.strerror or exc))
+    return digest.hexdigest()

@@ -13,7 +13,6 @@ Standard library only (it runs on a board's Python 3.6 too). What it guarantees:
 """
 
 import errno
-import hashlib
 import http.client
 import logging
 import os
@@ -30,7 +29,7 @@ import zipfile
 import zlib
 
 import edge_segnet
-from edge_segnet import fileio
+from edge_segnet import fileio, inputs
 from edge_segnet.progress import Progress
 from edge_segnet.progress import megabytes as _megabytes
 from edge_segnet.errors import DataError, OutputError, UsageError
@@ -222,17 +221,6 @@ def _remove(path):
         os.unlink(path)
     except OSError:
         pass
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as exc:
-        raise DataError("cannot read {}: {}".format(path, exc.strerror or exc))
-    return digest.hexdigest()
 
 
 def _normalise_sha256(value):
@@ -667,7 +655,7 @@ def fetch(dataset="camvid", to=None, source=None, url=None, sha256=None, force=F
         else:
             download(url, archive_path, progress=progress_for("downloading"),
                      timeout=timeout, retries=retries, backoff=backoff)
-    digest = sha256_of(archive_path)
+    digest = inputs.file_sha256(archive_path, "archive")
     if expected_sha and digest != expected_sha:
         if owned:
             _remove(archive_path)

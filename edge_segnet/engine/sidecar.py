@@ -8,6 +8,7 @@ import os
 
 import edge_segnet
 from edge_segnet.errors import EdgeSegnetError, ModelError
+from edge_segnet.inputs import file_sha256
 from edge_segnet.models import labels as labels_module
 from edge_segnet.models import metadata
 from edge_segnet.trt_facts import releases, rtx
@@ -24,14 +25,6 @@ class EngineMismatch(EdgeSegnetError):
 
 def path_for(engine_path):
     return engine_path + ".json"
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def describe(info):

@@ -1,18 +1,10 @@
 """The conditions a latency figure was measured under: board, power mode, clocks, versions."""
 
-import hashlib
 import platform
 
 from edge_segnet import optional
+from edge_segnet.inputs import file_sha256
 from edge_segnet.platform import cuda, jetson
-
-
-def file_sha256(path, chunk=1 << 20):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def collect(model_path, backend, precision, input_size, root="/", run=jetson.run_quiet):

@@ -9,7 +9,6 @@ held-out sequence as the CPU loop does), and the label histogram at full resolut
 weights are those the CPU loop computes). Labels are resized centre-aligned (labelmaps). The
 test split is never packed: it stays where the model is scored."""
 
-import hashlib
 import io
 import json
 import logging
@@ -18,7 +17,7 @@ import tarfile
 
 import numpy as np
 
-from edge_segnet import fileio, labelmaps, optional
+from edge_segnet import fileio, inputs, labelmaps, optional
 from edge_segnet.data import datasets
 from edge_segnet.errors import DataError, UsageError
 
@@ -45,14 +44,6 @@ def _decode(cv2, data, flags):
     if array is None:
         raise DataError("a packed image cannot be decoded")
     return array
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _frame_members(cv2, number, sample, size, eval_size, image_format, quality, class_count):
@@ -116,7 +107,7 @@ def pack(root, out_dir, size, eval_size, splits="train+val", image_format="jpg",
         path = os.path.join(out_dir, part_name)
         fileio.write_bytes_atomic(path, _tar_bytes(current), what="pack part")
         part_files.append({"file": part_name, "bytes": os.path.getsize(path),
-                           "sha256": _sha256(path)})
+                           "sha256": inputs.file_sha256(path, "pack part")})
         logger.info("wrote {} ({:.1f} MB, {} files)".format(
             path, part_files[-1]["bytes"] / 1e6, len(current)))
 
@@ -203,7 +194,7 @@ def read(manifest_path):
         if not os.path.exists(path):
             raise DataError("pack part {} is missing".format(path),
                             hint="copy every part named in {}".format(manifest_path))
-        if _sha256(path) != part["sha256"]:
+        if inputs.file_sha256(path, "pack part") != part["sha256"]:
             raise DataError("pack part {} does not match its sha256 in {}".format(
                 path, manifest_path), hint="the copy is damaged: copy it again")
         with tarfile.open(path) as tar:

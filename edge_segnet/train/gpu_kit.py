@@ -414,6 +414,15 @@ def _autocast(device, amp):
                           dtype=torch.float16 if amp == "fp16" else torch.bfloat16)
 
 
+def _forward(model, images, device, amp):
+    """The model's logits, under autocast unless ``amp`` is off."""
+    context = _autocast(device, amp)
+    if context is None:
+        return model(images)
+    with context:
+        return model(images)
+
+
 def evaluate(model, data, batch, amp, device, channels_last):
     """The confusion matrix of ``model`` on the held-out frames (counted on the device)."""
     matrix = ConfusionMatrix(data.class_count, data.ignore_index)
@@ -425,12 +434,7 @@ def evaluate(model, data, batch, amp, device, channels_last):
             images = data.normalise(data.eval_images[start:start + batch])
             if channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
-            context = _autocast(device, amp)
-            if context is None:
-                logits = model(images)
-            else:
-                with context:
-                    logits = model(images)
+            logits = _forward(model, images, device, amp)
             truth = data.eval_labels[start:start + batch].long().reshape(-1)
             prediction = logits.argmax(1).reshape(-1)
             valid = (truth < count) & (truth != data.ignore_index)
@@ -605,12 +609,7 @@ def train(config, started=None):
             valid = labels != config.ignore_index
             weight_sum = (weights[torch.where(valid, labels, 0)] * valid).sum()
             optimizer.zero_grad(set_to_none=True)
-            context = _autocast(device, amp)
-            if context is None:
-                logits = model(images)
-            else:
-                with context:
-                    logits = model(images)
+            logits = _forward(model, images, device, amp)
             loss_sum = F.cross_entropy(logits.float(), labels, weight=weights,
                                        ignore_index=config.ignore_index, reduction="sum")
             loss = loss_sum / weight_sum.clamp_min(1e-12)

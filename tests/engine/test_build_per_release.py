@@ -5,7 +5,6 @@ hold, that the engine computes what ONNX Runtime computes, and each refusal."""
 
 import json
 import os
-import subprocess
 
 import numpy as np
 import pytest
@@ -19,6 +18,7 @@ from edge_segnet.trt_facts import calibration_cache
 from tests.engine.calibration_caches import write_cache_for
 from tests.engine.fake_cuda import FakeCuda
 from tests.engine.fake_tensorrt import RELEASES, Scenario, make_fake_tensorrt
+from tests.engine.stand_in_plugin import compile_stand_in_plugin
 
 pytest.importorskip("onnxruntime", reason="the fake engine computes with ONNX Runtime")
 
@@ -38,15 +38,7 @@ def model_path(tmp_path_factory):
 def plugin_path(tmp_path_factory):
     """A real shared library standing in for libedge_segnet_plugins.so (its creator is
     'registered' by the fake registry's scenario)."""
-    folder = tmp_path_factory.mktemp("plugin")
-    source = folder / "stand_in.c"
-    source.write_text("int edge_segnet_stand_in(void) { return 1; }\n")
-    library = str(folder / plugin_library.LIBRARY_NAME)
-    try:
-        subprocess.check_call(["cc", "-shared", "-fPIC", "-o", library, str(source)])
-    except (OSError, subprocess.CalledProcessError) as exc:
-        pytest.skip("no C compiler for a stand-in plugin library: {}".format(exc))
-    return library
+    return compile_stand_in_plugin(tmp_path_factory.mktemp("plugin"))
 
 
 def _machine(release, gpu=ORIN, **scenario):

@@ -10,13 +10,13 @@ import sys
 
 import pytest
 
-from edge_segnet.engine import plugin_library
 from edge_segnet.engine.trt_compat import TensorRTError
 from edge_segnet.models import zoo
 from edge_segnet.runtime import open_segmenter
 from tests.engine.fake_cuda import PYCUDA_STACK_ERROR, make_fake_pycuda
 from tests.engine.fake_tensorrt import Scenario, make_fake_tensorrt
 from tests.engine.stand_in_cli import GPU, run_cli, stand_in_environment
+from tests.engine.stand_in_plugin import compile_stand_in_plugin
 
 pytest.importorskip("onnxruntime", reason="the stand-in engine computes with ONNX Runtime")
 
@@ -104,13 +104,7 @@ def test_a_run_whose_source_fails_after_the_engine_loaded_exits_with_its_error(e
 def plugin_environment(folder):
     """A real shared library where EDGE_SEGNET_PLUGIN points (the stand-in registry has the
     creator), and an engine cache of the test's own."""
-    source = folder / "stand_in.c"
-    source.write_text("int edge_segnet_stand_in(void) { return 1; }\n")
-    library = str(folder / plugin_library.LIBRARY_NAME)
-    try:
-        subprocess.check_call(["cc", "-shared", "-fPIC", "-o", library, str(source)])
-    except (OSError, subprocess.CalledProcessError) as exc:
-        pytest.skip("no C compiler for a stand-in plugin library: {}".format(exc))
+    library = compile_stand_in_plugin(folder)
     return {"EDGE_SEGNET_PLUGIN": library, "EDGE_SEGNET_CACHE": str(folder / "cache")}
 
 
