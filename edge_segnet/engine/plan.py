@@ -267,8 +267,9 @@ def plan(model_path, options, version=None, flavour=releases.TENSORRT):
             passes.append(fp16.convert(model))
     if cache is not None:
         check_cache_covers(model, cache, options.calib_cache)
-    parser_ops.check_parseable(model, version,
-                               plugin_ops=(UNPOOL_OP,) if unpool == "plugin" else ())
+    parser_ops.check_parseable(
+        model, version, plugin_ops=(UNPOOL_OP,) if unpool == "plugin" else (),
+        product="TensorRT for RTX" if flavour == releases.RTX else None)
     return BuildPlan(model, hashlib.sha256(source_bytes).hexdigest(), passes, unpool,
                      input_size, version, options.precision, quantization, cache)
 

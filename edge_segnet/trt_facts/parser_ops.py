@@ -610,15 +610,18 @@ def _hints(problems, entry, opset):
     return "; ".join(hints)
 
 
-def check_parseable(model, version, plugin_ops=DEFAULT_PLUGIN_OPS):
-    """Raise ModelError naming every node ``version``'s ONNX parser cannot take."""
+def check_parseable(model, version, plugin_ops=DEFAULT_PLUGIN_OPS, product=None):
+    """Raise ModelError naming every node ``version``'s ONNX parser cannot take; ``product``
+    names the parser when it is not TensorRT's own (TensorRT for RTX, planned as ``version``)."""
     problems = unparseable_nodes(model, version, plugin_ops)
     if not problems:
         return
     entry = release(version)
     wanted = _version(version)
-    label = "{}.{}".format(*wanted)
-    if label != entry["line"]:
+    label = "TensorRT {}.{}".format(*wanted)
+    if product:
+        label = product
+    elif label != "TensorRT " + entry["line"]:
         label += " (read from the {} parser's table)".format(entry["line"])
     parts = []
     if any(op == "opset" and not name for name, op, _ in problems):
@@ -629,5 +632,7 @@ def check_parseable(model, version, plugin_ops=DEFAULT_PLUGIN_OPS):
     if nodes:
         parts.append("{} node{}: {}".format(len(nodes), "" if len(nodes) == 1 else "s",
                                             ", ".join(nodes)))
-    raise ModelError("TensorRT {}'s ONNX parser cannot take {}".format(label, "; ".join(parts)),
+    raise ModelError("{}'s ONNX parser cannot take {}{}".format(
+        label, "; ".join(parts), " (TensorRT {}'s parser table)".format(entry["line"])
+        if product else ""),
                      hint=_hints(problems, entry, _default_opset(model)))

@@ -143,6 +143,9 @@ def test_an_op_the_parser_cannot_take_is_named(cli, rtx_module, models, tmp_path
     onnx.save(model, path)
     result = _build(cli, path, "--target", "rtx", "-o", str(tmp_path / "o.engine"))
     assert_one_line_error(result, 1, "odd_node (StringNormalizer")
+    # The refusal names the parser it stands for: TensorRT for RTX's, not TensorRT 11.1's.
+    assert result.output.startswith(
+        "error: TensorRT for RTX's ONNX parser cannot take 1 node: odd_node (StringNormalizer")
 
 
 @pytest.mark.parametrize("args, text", [
