@@ -16,7 +16,9 @@
 //   - the plugin created as that release's onnx-tensorrt creates it from our ONNX node (see
 //     ParserFields), then shape inference, the whole supportsFormatCombination matrix,
 //     configure (shapes, INT8 scales), serialization round trips, clone and namespaces, and on
-//     10+ the IPluginV3 capabilities, getFieldsToSerialize and attachToContext.
+//     10+ the IPluginV3 capabilities, getFieldsToSerialize and attachToContext;
+//   - on 10+: the call sequences a real builder (TensorRT for RTX) made on the V3 plugin, replayed
+//     (exerciseV3LikeRealBuilder: clones of clones, probes with unchosen positions, ...).
 #include "NvInfer.h"
 #include "NvInferRuntime.h"
 #include "NvInferVersion.h"
@@ -792,6 +794,176 @@ void exerciseV3(IPluginCreatorV3One& creator, int32_t logger, std::string const&
     delete restored;
     delete plugin;
 }
+
+// --- The V3 plugin as a real builder drives it ------------------------------------------------
+// Every sequence below was observed from TensorRT for RTX 1.7.1.116's builder (and parser) via
+// tools/rtx_plugin_stage.py: its method counts, and, for objects, order and arguments, a gdb
+// trace of the plugin's methods (built with -g against TensorRT v11.1's headers) while the same
+// parse and AOT build ran on each plugin form of segnet-basic-camvid (fp32, fp16, fp16-io,
+// uint8-argmax-logits, int8 between Q/DQ). Each layer's sequence is the same; shrunk to one.
+
+// A supportsFormatCombination query as the real builder lays it out: the positions after `pos`
+// are not chosen yet and hold DataType and TensorFormat -1 (only their dims are set), every
+// scale is 0, and the values tensor (position 0) is half the pooled tensor's height and width.
+bool realQuery(IPluginV3OneBuild& build, int32_t pos, DataType type, int32_t formats[3])
+{
+    DynamicPluginTensorDesc inOut[3];
+    Dims const shapes[3] = {dims4(1, 64, 8, 16), dims4(1, 64, 16, 32), dims4(1, 64, 16, 32)};
+    for (int32_t i = 0; i < 3; ++i)
+    {
+        inOut[i] = DynamicPluginTensorDesc{};
+        bool const chosen = i <= pos;
+        inOut[i].desc = tensor(shapes[i], chosen ? type : static_cast<DataType>(-1), 0.0F,
+            static_cast<TensorFormat>(chosen ? formats[i] : -1));
+        inOut[i].min = shapes[i];
+        inOut[i].max = shapes[i];
+    }
+    return build.supportsFormatCombination(pos, inOut, 2, 1);
+}
+
+// The builder's probe order per plugin layer, for one type: LINEAR at 0, 1, 2; then each other
+// format at 2, at 1, at 0 with the earlier positions LINEAR. FP32 layers (fp32, uint8-argmax,
+// and INT8 between Q/DQ, where the plugin sits between DequantizeLinear and QuantizeLinear and
+// so sees FLOAT) were probed with formats 5, 8, 12 (kCHW32, kHWC, kDHWC); FP16 layers (fp16,
+// fp16-io) with 1, 2, 3, 5, 6, 7, 8, 11 (kCHW2, kHWC8, kCHW4, kCHW32, kDHWC8, kCDHW32, kHWC, kHWC16).
+void realFormatProbes(IPluginV3OneBuild& build, DataType type, std::vector<int32_t> const& others,
+    std::string const& tag)
+{
+    int32_t const linear = static_cast<int32_t>(TensorFormat::kLINEAR);
+    std::string const typeName = std::to_string(static_cast<int32_t>(type));
+    for (int32_t pos = 0; pos < 3; ++pos)
+    {
+        int32_t formats[3] = {linear, linear, linear};
+        check(realQuery(build, pos, type, formats),
+            tag + ": real probe pos " + std::to_string(pos) + " type " + typeName + " LINEAR, later positions unset, accepted");
+    }
+    for (int32_t pos = 2; pos >= 0; --pos)
+    {
+        for (int32_t format : others)
+        {
+            if (format >= EnumMax<TensorFormat>())
+            {
+                continue; // a format these headers do not have
+            }
+            int32_t formats[3] = {linear, linear, linear};
+            formats[pos] = format;
+            check(!realQuery(build, pos, type, formats),
+                tag + ": real probe pos " + std::to_string(pos) + " type " + typeName + " format "
+                    + std::to_string(format) + " refused");
+        }
+    }
+}
+
+void exerciseV3LikeRealBuilder(IPluginCreatorV3One& creator, std::string const& tag)
+{
+    ParserFields fields(creator.getFieldNames(), ourNode());
+    struct Form
+    {
+        char const* name;
+        DataType type;
+        std::vector<int32_t> others;
+    };
+    Form const forms[] = {{"FP32", DataType::kFLOAT, {5, 8, 12}},
+        {"FP16", DataType::kHALF, {1, 2, 3, 5, 6, 7, 8, 11}}};
+    for (Form const& form : forms)
+    {
+        std::string const t = tag + " real " + form.name;
+        // Parser, per node: createPlugin(kBUILD); getNbOutputs, getOutputDataTypes, getNbOutputs
+        // twice on it; clone; the original deleted; the clone asked getNbOutputs,
+        // getOutputDataTypes and getOutputShapes.
+        IPluginV3* original = creator.createPlugin("/MaxUnpool", &fields.collection, TensorRTPhase::kBUILD);
+        Capabilities originalCaps(original);
+        check(originalCaps.complete(), t + ": parser's createPlugin(kBUILD)");
+        if (!originalCaps.complete())
+        {
+            delete original;
+            continue;
+        }
+        DataType const inputTypes[2] = {form.type, form.type};
+        DataType outputType = DataType::kINT32;
+        check(originalCaps.build->getNbOutputs() == 1
+                && originalCaps.build->getOutputDataTypes(&outputType, 1, inputTypes, 2) == 0
+                && outputType == form.type && originalCaps.build->getNbOutputs() == 1,
+            t + ": parser's getOutputDataTypes on the created plugin follows the inputs");
+        IPluginV3* parsed = original->clone();
+        delete original;
+        Capabilities parsedCaps(parsed);
+        ShapeInputs shapes(false);
+        DimsExprs out[1];
+        outputType = DataType::kINT32;
+        check(parsedCaps.complete() && parsedCaps.build->getNbOutputs() == 1
+                && parsedCaps.build->getOutputDataTypes(&outputType, 1, inputTypes, 2) == 0 && outputType == form.type
+                && parsedCaps.build->getOutputShapes(shapes.in, 2, nullptr, 0, out, 1, *gNv.builder()) == 0
+                && sameExprs(out[0], shapes.in[1]),
+            t + ": the parser's clone answers types and shapes after the created plugin is deleted");
+        if (!parsedCaps.complete())
+        {
+            delete parsed;
+            continue;
+        }
+        // Builder: clone of the parser's clone, getOutputShapes twice on it; a clone of that
+        // clone gets the format probes, then configurePlugin and getWorkspaceSize with the chosen
+        // type at all three positions (FLOAT also between Q/DQ), then getFieldsToSerialize; it is
+        // asked getFieldsToSerialize twice more later, the other layers' plugins asked in
+        // between; then the two clones are deleted, newest first, and the parser's clone lives on
+        // with the network. The scales here are 0, as in the builder's probes.
+        IPluginV3* second = parsed->clone();
+        Capabilities secondCaps(second);
+        bool shaped = secondCaps.complete();
+        for (int32_t i = 0; shaped && i < 2; ++i)
+        {
+            DimsExprs again[1];
+            shaped = secondCaps.build->getOutputShapes(shapes.in, 2, nullptr, 0, again, 1, *gNv.builder()) == 0
+                && sameExprs(again[0], shapes.in[1]);
+        }
+        check(shaped, t + ": clone of the clone gives the same shapes twice");
+        IPluginV3* third = secondCaps.complete() ? second->clone() : nullptr;
+        Capabilities thirdCaps(third);
+        check(thirdCaps.complete(), t + ": clone of a clone of a clone has every capability");
+        if (thirdCaps.complete())
+        {
+            realFormatProbes(*thirdCaps.build, form.type, form.others, t);
+            Io io(form.type, 0.0F, 0.0F);
+            for (int32_t i = 0; i < 2; ++i)
+            {
+                io.dynamicIn[i].desc.scale = 0.0F;
+            }
+            check(thirdCaps.build->configurePlugin(io.dynamicIn, 2, io.dynamicOut, 1) == 0,
+                t + ": configurePlugin with scales 0 accepted on the third-generation clone");
+            check(thirdCaps.build->getWorkspaceSize(io.dynamicIn, 2, io.dynamicOut, 1) == 0,
+                t + ": getWorkspaceSize 0 on the third-generation clone");
+            PluginFieldCollection const* first = thirdCaps.runtime->getFieldsToSerialize();
+            std::string const firstBytes = fieldBytes(first);
+            ParserFields expected(creator.getFieldNames(), ourNode());
+            check(first != nullptr && firstBytes == fieldBytes(&expected.collection),
+                t + ": getFieldsToSerialize on the third-generation clone holds the node's fields");
+            // A sibling layer's plugin serializes between this one's calls.
+            IPluginV3* sibling = parsed->clone();
+            Capabilities siblingCaps(sibling);
+            std::string const siblingBytes = siblingCaps.complete() ? fieldBytes(siblingCaps.runtime->getFieldsToSerialize()) : "";
+            check(fieldBytes(first) == firstBytes && siblingBytes == firstBytes,
+                t + ": the first getFieldsToSerialize stays valid while a sibling serializes");
+            bool repeated = true;
+            for (int32_t i = 0; i < 2; ++i)
+            {
+                repeated = repeated && fieldBytes(thirdCaps.runtime->getFieldsToSerialize()) == firstBytes;
+            }
+            check(repeated, t + ": getFieldsToSerialize asked three times gives identical fields");
+            delete sibling;
+            IPluginV3* restored = creator.createPlugin("/MaxUnpool", first, TensorRTPhase::kRUNTIME);
+            Capabilities restoredCaps(restored);
+            check(restoredCaps.complete() && fieldBytes(restoredCaps.runtime->getFieldsToSerialize()) == firstBytes,
+                t + ": the third-generation clone's fields recreate the plugin");
+            delete restored;
+        }
+        delete third;
+        delete second;
+        check(fieldBytes(parsedCaps.runtime->getFieldsToSerialize()) == fieldBytes(&fields.collection)
+                && parsedCaps.build->getNbOutputs() == 1,
+            t + ": the parser's clone outlives the builder's clones intact");
+        delete parsed;
+    }
+}
 #endif
 
 // The creator the parser would find for our node (plugin_version "1", plugin_namespace ""),
@@ -815,6 +987,7 @@ void exerciseRegistered(IPluginRegistry& registry, int32_t logger, std::string c
     {
         check(kind == "PLUGIN CREATOR_V3ONE", tag + ": creator kind is V1 or V3ONE");
         exerciseV3(*static_cast<IPluginCreatorV3One*>(creator), logger, tag + " V3");
+        exerciseV3LikeRealBuilder(*static_cast<IPluginCreatorV3One*>(creator), tag + " V3");
     }
 #else
     IPluginCreator* creator = registry.getPluginCreator(kNAME, kVERSION, "");
