@@ -2,27 +2,42 @@
 terminal, a plain line every tenth otherwise (a log file, CI). It writes to stderr, beside the
 log, never to stdout, which holds a command's results."""
 
+import contextlib
 import logging
 import sys
 import time
 
 
-_tool_handler = None
-
-
+@contextlib.contextmanager
 def log_lines_to(stream=None, prefix=""):
-    """The package's INFO lines (the ``edge_segnet`` logger), one per line with ``prefix``, on
-    ``stream`` (default stdout): how the workstation tools show a run's progress; the CLI sets
-    its own up instead."""
-    global _tool_handler
+    """While the block runs, the package's INFO lines (the ``edge_segnet`` logger), one per
+    line with ``prefix``, on ``stream`` (default: stdout as it is at each line): how the
+    workstation tools show a run's progress; the CLI sets its own up instead. The handler is
+    gone afterwards, so nothing writes to a stream that has since been closed."""
     logger = logging.getLogger("edge_segnet")
-    if _tool_handler is not None:  # a tool's main run again (tests): one handler, not two
-        logger.removeHandler(_tool_handler)
-    _tool_handler = logging.StreamHandler(stream or sys.stdout)
-    _tool_handler.setFormatter(logging.Formatter(prefix + "%(message)s"))
-    logger.addHandler(_tool_handler)
+    handler = _Lines(stream, prefix)
+    level = logger.level
+    logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    return _tool_handler
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+class _Lines(logging.Handler):
+    def __init__(self, stream, prefix):
+        super(_Lines, self).__init__()
+        self.stream, self.prefix = stream, prefix
+
+    def emit(self, record):
+        try:
+            stream = self.stream or sys.stdout
+            stream.write(self.prefix + record.getMessage() + "\n")
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a log line must not end the run
+            self.handleError(record)
 
 
 def count(label, done, total, stream=None, bar_width=None):

@@ -104,6 +104,11 @@ def summarise(names, rates, shares, unit):
 
 
 def main(argv=None):
+    with progress.log_lines_to(prefix="  "):  # the package's progress lines on stdout
+        return _main(argv)
+
+
+def _main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="/tmp/CamVid", help="CamVid-layout dataset.")
     parser.add_argument("--arch", default="segnet-basic")
@@ -125,7 +130,6 @@ def main(argv=None):
                         "once before timing).")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the variant order.")
     args = parser.parse_args(argv)
-    progress.log_lines_to(prefix="  ")
     names = [name.strip() for name in args.variants.split(",") if name.strip()]
     unknown = [name for name in names if name not in VARIANTS]
     if unknown:

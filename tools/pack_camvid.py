@@ -44,8 +44,12 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    with progress.log_lines_to():  # the package's progress lines on stdout
+        return _main(argv)
+
+
+def _main(argv=None):
     args = parse_args(argv)
-    progress.log_lines_to()
     try:
         camvid_pack.pack(args.data, args.output, parse_size(args.size, "--size"),
                          parse_size(args.eval_size, "--eval-size"), args.splits,

@@ -109,8 +109,12 @@ def _train(args):
 
 
 def main(argv=None):
+    with progress.log_lines_to():  # the package's progress lines on stdout
+        return _main(argv)
+
+
+def _main(argv=None):
     args = parse_args(argv)
-    progress.log_lines_to()
     try:
         if args.command == "train":
             _train(args)

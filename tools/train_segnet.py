@@ -82,8 +82,12 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    with progress.log_lines_to():  # the package's progress lines on stdout
+        return _main(argv)
+
+
+def _main(argv=None):
     args = parse_args(argv)
-    progress.log_lines_to()
     try:
         train(TrainConfig(
             data=args.data, arch=args.arch, width=args.width, kernel=args.kernel,
