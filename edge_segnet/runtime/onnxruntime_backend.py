@@ -53,7 +53,9 @@ def session_options(ort, threads=None, spinning=False):
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.inter_op_num_threads = 1
     options.intra_op_num_threads = int(threads) if threads else machine_threads()
-    options.log_severity_level = 3
+    # Fatal only: ONNX Runtime's own error lines would come before our one line; every error
+    # also reaches us as an exception, which says the same.
+    options.log_severity_level = 4
     return options
 
 
@@ -89,6 +91,10 @@ class OnnxRuntimeSegmenter(Segmenter):
             else:
                 self.session = make_session(model)
         except Exception as exc:
+            if "bad_alloc" in str(exc):
+                raise ModelError("ONNX Runtime ran out of memory loading {}".format(model_path),
+                                 hint="close other programs, or use a machine with more "
+                                      "memory")
             raise ModelError("ONNX Runtime cannot load {}: {}".format(
                 model_path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
         self.model_path = model_path
@@ -164,14 +170,26 @@ class OnnxRuntimeSegmenter(Segmenter):
         names = self._output_names(want_logits)
         if self._input_dtype is not None:
             tensor = tensor.astype(self._input_dtype)
-        results = dict(zip(names, self.session.run(names, {self.input_name: tensor})))
+        results = dict(zip(names, self._session_run(names, tensor)))
         logits = results.get(self.logits_output)
         if logits is not None and logits.dtype != np.float32:
             logits = logits.astype(np.float32)  # the Segmentation contract: float32 logits
         return results.get(self.labels_output), logits
 
     def run_tensor(self, tensor):
-        self.session.run(None, {self.input_name: tensor})
+        self._session_run(None, tensor)
+
+    def _session_run(self, names, tensor):
+        try:
+            return self.session.run(names, {self.input_name: tensor})
+        except Exception as exc:  # ONNX Runtime's own error types, raised from C++
+            text = str(exc)
+            if "Failed to allocate memory" in text or "bad_alloc" in text:
+                raise ModelError("ONNX Runtime ran out of memory running {} at {}x{}".format(
+                    self.model_path, *self.input_size), hint="close other programs, or use a smaller --input-size or fewer "
+                         "--threads")
+            raise ModelError("ONNX Runtime failed running {}: {}".format(
+                self.model_path, text.splitlines()[0] if text else type(exc).__name__))
 
     def describe(self):
         return "{} ({}) {} {}x{}".format(self.backend_name, self.provider, self.precision,

@@ -140,3 +140,25 @@ def test_the_machine_threads_are_the_cores_this_process_may_run_on():
     from edge_segnet.runtime.onnxruntime_backend import machine_threads
 
     assert machine_threads() == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("message, text", [
+    ("Non-zero status code returned while running Conv node. Status Message: bfc_arena.cc:360 "
+     "Failed to allocate memory for requested buffer of size 134217728",
+     "ONNX Runtime ran out of memory running {} at 36x52"),
+    ("Non-zero status code returned while running Conv node.\nsecond line",
+     "ONNX Runtime failed running {}: Non-zero status code returned while running Conv node.")])
+def test_a_failure_while_running_is_one_model_error_naming_the_model(
+        small_basic_model_path, message, text):
+    segmenter = OnnxRuntimeSegmenter(small_basic_model_path, threads=1)
+
+    class Failing(object):
+        def run(self, names, feeds):
+            raise RuntimeError(message)  # what ONNX Runtime's C++ errors reach Python as
+
+    segmenter.session = Failing()
+    frame = np.zeros((36, 52, 3), np.uint8)
+    with pytest.raises(ModelError) as caught:
+        segmenter.infer(frame)
+    assert str(caught.value).startswith(text.format(small_basic_model_path))
+    assert "\n" not in str(caught.value)
