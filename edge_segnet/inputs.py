@@ -1,10 +1,15 @@
 """Checks on input paths before they are opened: a FIFO would block ``open()`` (and OpenCV's
 and ONNX's readers) forever and a device would be read without end, so models, weights, label
 files and images must be regular files. Cameras (``/dev/video*``) are opened as devices by
-``video.sources`` and never pass through here."""
+``video.sources`` and never pass through here. Images are decoded here too, with what their
+codec prints caught and said in our line (``decode_image``)."""
 
 import hashlib
+import logging
 import os
+import sys
+import tempfile
+import threading
 
 from edge_segnet import fileio, optional
 from edge_segnet.errors import DataError
@@ -64,6 +69,82 @@ def opencv_reader(why):
     if logging_module is not None and "OPENCV_LOG_LEVEL" not in os.environ:
         logging_module.setLogLevel(logging_module.LOG_LEVEL_SILENT)
     return cv2
+
+
+# One decode at a time holds fd 2 (it is the process's, not the thread's).
+_decode_lock = threading.Lock()
+_capture_file = []
+
+
+def _capture():
+    """A temporary file (unnamed, reused) that fd 2 points at while a codec runs."""
+    if not _capture_file:
+        _capture_file.append(tempfile.TemporaryFile())
+    handle = _capture_file[0]
+    handle.seek(0)
+    handle.truncate()
+    return handle
+
+
+def _log_handlers():
+    seen = []
+    for logger in (logging.getLogger(), logging.getLogger("edge_segnet")):
+        seen.extend(handler for handler in logger.handlers if handler not in seen)
+    return seen
+
+
+def _decode_capturing_stderr(decode):
+    """(decode(), what the codec printed to fd 2 meanwhile). libpng and libjpeg print their
+    complaints ("libpng error: Read Error", "Premature end of JPEG file") straight to fd 2,
+    past OpenCV's log level; caught here they become part of our one line. The logging
+    handlers are held meanwhile, so a line another thread logs waits instead of being taken
+    for the codec's; where fd 2 cannot be redirected, the codec prints as it would."""
+    with _decode_lock:
+        handlers = _log_handlers()
+        for handler in handlers:
+            handler.acquire()
+        try:
+            try:
+                sys.stderr.flush()
+                saved = os.dup(2)
+            except (OSError, ValueError, AttributeError):
+                return decode(), ""
+            capture = _capture()
+            try:
+                os.dup2(capture.fileno(), 2)
+                result = decode()
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            capture.seek(0)
+            said = capture.read().decode("utf-8", "replace")
+        finally:
+            for handler in reversed(handlers):
+                handler.release()
+    return result, " ".join(line.strip() for line in said.splitlines() if line.strip())
+
+
+def decode_image(path, what="image", unchanged=False):
+    """``(array, damage)`` for the image file ``path``: the decoded array (None when OpenCV
+    cannot decode it) and what its codec said about the file ("" when nothing; a truncated
+    JPEG decodes, gray where data is missing, and says "Premature end of JPEG file" — read
+    from the file, as ``imdecode`` of the same bytes stays silent). DataError in one line for
+    a missing path, a folder, a FIFO or a device (never opened)."""
+    cv2 = opencv_reader("reading images")
+    check_regular_file(path, what)
+    if os.path.isdir(path):
+        raise DataError("{} {} is a folder".format(what, path))
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        raise DataError("{} not found: {}".format(what, path))
+    if not size:
+        return None, "the file is empty"
+    flags = cv2.IMREAD_UNCHANGED if unchanged else cv2.IMREAD_COLOR
+    image, damage = _decode_capturing_stderr(lambda: cv2.imread(path, flags))
+    if image is not None and image.size == 0:
+        image = None
+    return image, damage
 
 
 def file_sha256(path, what="file"):

@@ -1,3 +1,8 @@
+import logging
+import os
+import threading
+
+import numpy as np
 import pytest
 
 from edge_segnet import inputs
@@ -30,3 +35,64 @@ def test_devices_are_refused_and_files_folders_and_missing_paths_left_to_the_cal
 def test_a_path_with_a_nul_is_left_to_the_open_that_follows():
     assert inputs.special_kind("a\x00b") is None
     inputs.check_regular_file("a\x00b", "model")
+
+
+def _noisy(size=128):
+    return np.random.RandomState(0).randint(0, 255, (size, size, 3)).astype(np.uint8)
+
+
+def test_a_truncated_png_is_refused_with_what_libpng_said(tmp_path, capfd):
+    cv2 = pytest.importorskip("cv2", reason="OpenCV decodes the images")
+    data = cv2.imencode(".png", _noisy())[1].tobytes()
+    (tmp_path / "cut.png").write_bytes(data[:len(data) // 2])
+    image, damage = inputs.decode_image(str(tmp_path / "cut.png"))
+    assert image is None and damage == "libpng error: Read Error"
+    assert capfd.readouterr().err == ""  # libpng's own line never reaches the terminal
+
+
+def test_a_truncated_jpeg_decodes_and_says_it_is_damaged(tmp_path, capfd):
+    cv2 = pytest.importorskip("cv2", reason="OpenCV decodes the images")
+    data = cv2.imencode(".jpg", _noisy())[1].tobytes()
+    (tmp_path / "cut.jpg").write_bytes(data[:len(data) // 2])
+    image, damage = inputs.decode_image(str(tmp_path / "cut.jpg"))
+    assert image.shape == (128, 128, 3) and damage == "Premature end of JPEG file"
+    (tmp_path / "whole.jpg").write_bytes(data)
+    image, damage = inputs.decode_image(str(tmp_path / "whole.jpg"))
+    assert image.shape == (128, 128, 3) and damage == ""
+    assert capfd.readouterr().err == ""
+
+
+def test_empty_missing_and_folder_paths_are_said_without_decoding(tmp_path, fifo):
+    pytest.importorskip("cv2", reason="decode_image asks for OpenCV first")
+    (tmp_path / "empty.png").write_bytes(b"")
+    assert inputs.decode_image(str(tmp_path / "empty.png")) == (None, "the file is empty")
+    with pytest.raises(DataError, match="image not found: .*gone.png"):
+        inputs.decode_image(str(tmp_path / "gone.png"))
+    with pytest.raises(DataError, match="label image .* is a folder"):
+        inputs.decode_image(str(tmp_path), "label image")
+    with pytest.raises(DataError, match="is not a regular file: it is a FIFO"):
+        inputs.decode_image(fifo(tmp_path / "f.png"))
+
+
+def test_a_line_another_thread_logs_meanwhile_is_not_taken_for_the_codecs(capfd):
+    # fd 2 is the process's: a line logged while the codec's output is caught waits for the
+    # handler and reaches the terminal after, instead of ending up in our message.
+    logger = logging.getLogger("edge_segnet.test_inputs")
+    stream = open(2, "w", closefd=False)  # fd 2 itself, as the CLI's stderr is outside tests
+    handler = logging.StreamHandler(stream)
+    logging.getLogger("edge_segnet").addHandler(handler)
+    try:
+        def decode():
+            other = threading.Thread(target=logger.warning, args=("from another thread",))
+            other.start()
+            other.join(0.2)  # blocked on the handler while the codec runs
+            os.write(2, b"codec says no\n")
+            return other
+
+        other, said = inputs._decode_capturing_stderr(decode)
+        other.join(5)
+    finally:
+        logging.getLogger("edge_segnet").removeHandler(handler)
+        stream.close()
+    assert said == "codec says no"
+    assert capfd.readouterr().err == "from another thread\n"

@@ -146,23 +146,27 @@ def split_label(split, sequences=None):
         sorted(names)))
 
 
-def read_image(path):
-    cv2 = inputs.opencv_reader("reading images")
-    inputs.check_regular_file(path, "image")
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
+def _read_whole(path, what, unchanged=False):
+    """An image or label file, decoded whole: a damaged file (a truncated JPEG decodes, gray
+    where data is missing) would be scored or trained on as if it were the scene."""
+    image, damage = inputs.decode_image(path, what, unchanged=unchanged)
     if image is None:
-        raise DataError("cannot read image {}".format(path),
-                        hint="the file is missing, unreadable or not an image")
+        raise DataError("cannot read {} {}: {}".format(
+            what, path, damage or "not an image OpenCV can decode"),
+            hint="replace it with an intact copy, or remove it")
+    if damage:
+        raise DataError("{} {} is damaged ({}): only part of it could be decoded".format(
+            what, path, damage), hint="replace it with an intact copy, or remove it")
     return image
+
+
+def read_image(path):
+    return _read_whole(path, "image")
 
 
 def read_labels(path, layout="camvid"):
     """The class-id map of a label PNG (Cityscapes labelIds become trainIds)."""
-    cv2 = inputs.opencv_reader("reading label images")
-    inputs.check_regular_file(path, "label image")
-    labels = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if labels is None:
-        raise DataError("cannot read label image {}".format(path))
+    labels = _read_whole(path, "label image", unchanged=True)
     if labels.ndim != 2:
         raise DataError("label image {} has {} channels; it must hold one class id per pixel "
                         "(a gray PNG), not colors".format(path, labels.shape[2]))
@@ -173,7 +177,6 @@ def read_labels(path, layout="camvid"):
 
 def image_frames(folder):
     """Every image in ``folder`` (or matching a glob), sorted by name."""
-    cv2 = inputs.opencv_reader("reading images")
     if os.path.isdir(folder):
         paths = sorted(path for path in glob.glob(os.path.join(folder, "*"))
                        if path.lower().endswith(IMAGE_EXTENSIONS))
@@ -183,8 +186,4 @@ def image_frames(folder):
         raise DataError("no images found in {}".format(folder),
                         hint="give a folder of .png/.jpg files")
     for path in paths:
-        inputs.check_regular_file(path, "image")
-        frame = cv2.imread(path, cv2.IMREAD_COLOR)
-        if frame is None:
-            raise DataError("cannot read image {}".format(path))
-        yield frame
+        yield read_image(path)

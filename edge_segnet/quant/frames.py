@@ -56,7 +56,7 @@ class CalibrationSet(object):
             raise UsageError("--count must be 1 to {}; got {}".format(MAX_COUNT, count))
         if synthetic is not None and not 1 <= synthetic <= MAX_COUNT:
             raise UsageError("--synthetic must be 1 to {}; got {}".format(MAX_COUNT, synthetic))
-        self.skipped_paths = set()
+        self.skipped_paths = {}  # path: why it was skipped
         self.synthetic, self.seed = synthetic, seed
         if synthetic is not None:
             self.paths = None
@@ -87,7 +87,10 @@ class CalibrationSet(object):
 
     @property
     def first_skipped(self):
-        return min(self.skipped_paths) if self.skipped_paths else None
+        if not self.skipped_paths:
+            return None
+        path = min(self.skipped_paths)
+        return "{}: {}".format(path, self.skipped_paths[path])
 
     def names(self):
         """What was calibrated on (relative paths; files that could not be read are left
@@ -104,13 +107,15 @@ class CalibrationSet(object):
             for image, _ in synthetic.frames(seed=self.seed, count=self.total):
                 yield image
             return
-        cv2 = inputs.opencv_reader("reading calibration images")
         for path in self.paths:
-            image = None
-            if inputs.is_regular_file(path):
-                image = cv2.imread(path, cv2.IMREAD_COLOR)
-            if image is None or image.size == 0:
-                self.skipped_paths.add(path)
+            try:
+                image, damage = inputs.decode_image(path, "calibration image")
+            except DataError as exc:
+                self.skipped_paths[path] = str(exc)
+                continue
+            if image is None or damage:
+                # A damaged frame's gray part would widen the ranges as if it were scene.
+                self.skipped_paths[path] = damage or "not an image OpenCV can decode"
                 continue
             yield image
 

@@ -171,7 +171,7 @@ class ImageSource(object):
         self._unsaid = []
         self._read = 0
         self._next = 0
-        self._cv2 = inputs.opencv_reader("reading images")
+        inputs.opencv_reader("reading images")  # a missing OpenCV is said before any frame
 
     def _skip(self, path, why):
         self.skipped += 1
@@ -195,13 +195,16 @@ class ImageSource(object):
                 # Never opened: a FIFO would block the reader forever.
                 self._skip(path, "not a regular file ({})".format(kind or "folder or gone"))
                 continue
-            frame = self._cv2.imread(path, self._cv2.IMREAD_COLOR)
+            frame, damage = inputs.decode_image(path)
             if frame is None:
-                self._skip(path, "not an image OpenCV can decode")
+                self._skip(path, damage or "not an image OpenCV can decode")
                 continue
             self._read += 1
             self.last_path = path
             self._say_skipped()
+            if damage:
+                _log.warning("image %s is damaged (%s): running on the part that decoded",
+                             path, damage)
             return frame
         if self._read:
             self._say_skipped()

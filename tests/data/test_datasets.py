@@ -63,6 +63,23 @@ def test_unreadable_images_and_color_labels_are_refused(tmp_path):
         datasets.read_labels(str(color))
 
 
+def test_a_damaged_image_or_label_is_refused_not_scored_on_its_gray(tmp_path):
+    # A truncated JPEG decodes with gray where data is missing; eval and training would take
+    # that gray for the scene.
+    cv2 = pytest.importorskip("cv2", reason="OpenCV encodes the test images")
+    noisy = np.random.RandomState(0).randint(0, 255, (128, 128, 3)).astype(np.uint8)
+    data = cv2.imencode(".jpg", noisy)[1].tobytes()
+    (tmp_path / "cut.jpg").write_bytes(data[:len(data) // 2])
+    with pytest.raises(DataError, match="image .*cut.jpg is damaged \\(Premature end of JPEG "
+                                        "file\\): only part of it could be decoded"):
+        datasets.read_image(str(tmp_path / "cut.jpg"))
+    data = cv2.imencode(".png", noisy[:, :, 0])[1].tobytes()
+    (tmp_path / "cut.png").write_bytes(data[:len(data) // 2])
+    with pytest.raises(DataError, match="cannot read label image .*cut.png: libpng error: Read "
+                                        "Error"):
+        datasets.read_labels(str(tmp_path / "cut.png"))
+
+
 def test_fifos_as_images_or_labels_are_refused_without_opening_them(tmp_path, fifo):
     (tmp_path / "test").mkdir()
     (tmp_path / "testannot").mkdir()

@@ -1,3 +1,4 @@
+import re
 import threading
 import time
 
@@ -215,11 +216,13 @@ def test_a_corrupt_image_in_a_folder_is_skipped_and_the_images_after_it_are_proc
                                       str(folder), "--labels", str(labels), "--headless"])
     assert result.exit_code == 0, result.output
     assert "3 frames" in result.output and "source stopped" not in result.output
-    assert "skipped 1 unreadable frame (first: {}: not an image OpenCV can decode)".format(
-        folder / "b.png") in result.output
+    # OpenCV's libpng says why on some builds (JetPack's stack among them), nothing on others
+    why = "(not an image OpenCV can decode|libpng error: Read Error)"
+    assert re.search(r"skipped 1 unreadable frame \(first: {}: {}\)".format(
+        re.escape(str(folder / "b.png")), why), result.output), result.output
     # said when it happened, as calibrate says it, not only in the summary
-    assert "warning: skipped {}: not an image OpenCV can decode".format(
-        folder / "b.png") in result.output
+    assert re.search(r"warning: skipped {}: {}".format(re.escape(str(folder / "b.png")), why),
+                     result.output), result.output
     # the class-id masks are named after the images they belong to
     assert sorted(path.name for path in labels.iterdir()) == ["a.png", "c.png", "d.png"]
     for name in ("a.png", "c.png", "d.png"):

@@ -35,10 +35,25 @@ def test_unreadable_images_are_skipped_and_counted(tmp_path):
     assert chosen.total == 7
     read = list(chosen.frames())
     assert len(read) == 5 and chosen.skipped == 2
-    assert chosen.first_skipped.endswith("f01.png")
+    assert chosen.first_skipped == os.path.join(folder, "f01.png") + \
+        ": not an image OpenCV can decode"
     names = chosen.names()
     assert len(names) == 5 and "f01.png" not in names and os.path.join("nested", "f00.png") \
         in names
+
+
+def test_a_truncated_jpeg_is_skipped_with_its_codecs_reason(tmp_path):
+    # It decodes (gray where data is missing): its gray would widen the ranges as scene.
+    cv2 = pytest.importorskip("cv2", reason="OpenCV encodes the test images")
+    folder = tmp_path / "calib"
+    folder.mkdir()
+    ok, data = cv2.imencode(".jpg", np.random.RandomState(0).randint(0, 255, (64, 64, 3),
+                                                                      np.uint8))
+    (folder / "a.jpg").write_bytes(data.tobytes()[:len(data) // 2])
+    cv2.imwrite(str(folder / "b.png"), np.zeros((20, 30, 3), np.uint8))
+    chosen = frames.CalibrationSet(images=str(folder))
+    assert len(list(chosen.frames())) == 1
+    assert chosen.first_skipped == "{}: Premature end of JPEG file".format(folder / "a.jpg")
 
 
 @pytest.mark.parametrize("kwargs, error, message", [

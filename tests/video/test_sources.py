@@ -144,7 +144,7 @@ def test_a_folder_of_nothing_but_unreadable_images_fails_at_its_end(tmp_path):
     (tmp_path / "b.jpg").write_bytes(b"not a jpeg")
     source = sources.open_source(str(tmp_path))
     with pytest.raises(DataError, match="none of the 2 images at .* could be read \\(first: "
-                                        ".*a.png: not an image OpenCV can decode\\)"):
+                                        ".*a.png: the file is empty\\)"):
         source.read()
 
 
@@ -278,3 +278,37 @@ def test_ffmpeg_and_opencv_say_nothing_of_their_own_before_our_one_line(tmp_path
     assert process.returncode == 1
     assert lines == ["error: OpenCV cannot open {} (check the URI, the device or the file's "
                      "codec)".format(tmp_path / "notes.mp4")], lines
+
+
+def _truncated(path, suffix, size=128):
+    """A noisy image encoded as ``suffix`` and cut in half: libpng refuses it, libjpeg decodes
+    the half it has and fills the rest with gray."""
+    import cv2
+
+    image = np.random.RandomState(0).randint(0, 255, (size, size, 3)).astype(np.uint8)
+    data = cv2.imencode(suffix, image)[1].tobytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
+def test_a_damaged_image_is_said_in_our_lines_not_by_its_codec(tmp_path):
+    """libpng's "Read Error" and libjpeg's "Premature end of JPEG file" go straight to file
+    descriptor 2, past OpenCV's log level: only a real process shows where they land."""
+    import subprocess
+    import sys
+
+    import cv2
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.full((48, 64, 3), 1, np.uint8))
+    _truncated(folder / "b.png", ".png")
+    _truncated(folder / "c.jpg", ".jpg")
+    process = subprocess.run(
+        [sys.executable, "-m", "edge_segnet", "--quiet", "run", "--source", str(folder),
+         "--headless"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(tmp_path))
+    lines = [line for line in process.stderr.decode().splitlines() if line.strip()]
+    assert process.returncode == 0, lines
+    assert lines == [
+        "warning: skipped {}: libpng error: Read Error".format(folder / "b.png"),
+        "warning: image {} is damaged (Premature end of JPEG file): running on the part that "
+        "decoded".format(folder / "c.jpg")], lines
