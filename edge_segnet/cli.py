@@ -51,8 +51,15 @@ def error_exit_code(exc):
                                       _extra_argument_hint(exc), hint), exc.exit_code
     if isinstance(exc, OSError):  # a full disk, a folder that vanished: the machine, not a bug
         return "error: {}".format(_os_error_line(exc)), 1
+    if isinstance(exc, RuntimeError) and str(exc) == "can't start new thread":
+        # threading's words when the process may have no more threads (memory or ulimit -u)
+        return ("error: cannot start a thread: the machine is out of memory or this user's "
+                "process limit is reached (close other programs)"), 1
     if isinstance(exc, MemoryError):
-        return "error: out of memory (close other programs or use a smaller input)", 1
+        said = " ".join(str(exc).split())  # numpy's names the size it could not get
+        return "error: {} (close other programs or use a smaller input)".format(
+            said if said.lower().startswith("out of memory") else
+            "out of memory" + (": " + said if said else "")), 1
     return ("error: internal error, {}: {} (a bug in edge-segnet: please report it with the "
             "command line)".format(type(exc).__name__, " ".join(str(exc).split())), EXIT_BUG)
 

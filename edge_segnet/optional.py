@@ -70,11 +70,21 @@ def install_hint(module_name, on_jetson=None):
     return jetson_hint if on_jetson else other_hint
 
 
+# What the dynamic loader says when a library does not fit in the address space left
+# (glibc's dl-map-segments: "failed to map segment from shared object"; ENOMEM's strerror).
+_NO_MEMORY_TO_LOAD = ("failed to map segment from shared object", "Cannot allocate memory")
+
+
 def require(module_name, purpose):
     """Import ``module_name`` or raise MissingDependencyError naming ``purpose`` and the fix."""
     try:
         return importlib.import_module(module_name)
     except ImportError as exc:
+        if any(words in str(exc) for words in _NO_MEMORY_TO_LOAD):
+            # Installed, but its shared libraries found no room: installing it again would
+            # not help.
+            raise MemoryError("out of memory loading the Python package '{}' for {}".format(
+                module_name, purpose))
         raise MissingDependencyError(
             "{} needs the Python package '{}', which is not importable: {}".format(
                 purpose, module_name, exc

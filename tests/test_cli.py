@@ -279,7 +279,16 @@ def test_typer_usage_errors_are_one_line_too(cli, args, text):
     (OSError(28, "No space left on device", "/data/out.onnx"), 1,
      "error: no space left on the device: /data/out.onnx"),
     (IsADirectoryError(21, "Is a directory", "x.mp4"), 1, "error: Is a directory: x.mp4"),
-    (MemoryError(), 1, "error: out of memory"),
+    (MemoryError(), 1, "error: out of memory (close other programs or use a smaller input)"),
+    (MemoryError("Unable to allocate 506. KiB for an array with shape (360, 480, 3)"), 1,
+     "error: out of memory: Unable to allocate 506. KiB for an array with shape (360, 480, 3) "
+     "(close other programs"),
+    (MemoryError("out of memory loading the Python package 'cv2' for drawing overlays"), 1,
+     "error: out of memory loading the Python package 'cv2' for drawing overlays (close"),
+    (RuntimeError("can't start new thread"), 1,
+     "error: cannot start a thread: the machine is out of memory or this user's process "
+     "limit is reached"),
+    (RuntimeError("can't start new thread now"), 70, "error: internal error, RuntimeError"),
     (KeyboardInterrupt(), 130, "interrupted"),
     (ZeroDivisionError("division by zero"), 70,
      "error: internal error, ZeroDivisionError: division by zero (a bug in edge-segnet"),

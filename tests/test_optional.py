@@ -14,6 +14,17 @@ def test_require_names_the_package_the_purpose_and_the_fix():
     assert "pip install tensorrt_that_does_not_exist" in message
 
 
+def test_a_package_whose_libraries_find_no_memory_is_out_of_memory_not_missing(monkeypatch):
+    # glibc's loader under a memory limit: reinstalling would not help, so no pip hint
+    def import_module(name):
+        raise ImportError("libaom.so.3: failed to map segment from shared object")
+
+    monkeypatch.setattr(optional.importlib, "import_module", import_module)
+    with pytest.raises(MemoryError, match="^out of memory loading the Python package 'cv2' "
+                                          "for drawing overlays$"):
+        optional.require("cv2", "drawing overlays")
+
+
 def test_install_hints_differ_on_a_jetson():
     assert "python3-libnvinfer" in optional.install_hint("tensorrt", on_jetson=True)
     assert "pip install tensorrt" in optional.install_hint("tensorrt", on_jetson=False)

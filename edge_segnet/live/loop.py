@@ -301,13 +301,20 @@ def _run(segmenter, source, sinks, painter, options, decorate):
         ended_by = "interrupt"
     if output.error is not None:
         error = output.error
-        if not isinstance(error, EdgeSegnetError):
+        said = " ".join(str(error).split()) or type(error).__name__
+        if isinstance(error, MemoryError):  # the machine's, not the output's
+            error = MemoryError("out of memory after {} frames: {}".format(output.written, said))
+        elif not isinstance(error, EdgeSegnetError):
             error = OutputError("writing the output failed after {} frames: {}".format(
-                output.written, " ".join(str(error).split()) or type(error).__name__))
+                output.written, said))
         kept = [text for text in (getattr(sink, "kept", lambda: None)() for sink in sinks)
                 if text]
         if kept:  # a failed run says what it left behind
-            error.message += "; kept what was written before: {}".format(", ".join(kept))
+            if isinstance(error, MemoryError):
+                error = MemoryError("{}; kept what was written before: {}".format(
+                    error, ", ".join(kept)))
+            else:
+                error.message += "; kept what was written before: {}".format(", ".join(kept))
         raise error
     if capture.error is not None and not capture.captured:
         # Nothing was processed: the run failed, it did not end.

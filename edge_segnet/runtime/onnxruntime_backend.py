@@ -14,6 +14,12 @@ from edge_segnet.runtime.segmenter import Segmenter, find_outputs
 _PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
 
 
+def _out_of_memory(text):
+    """Whether ONNX Runtime's error says it found no memory: std::bad_alloc, or its arena's
+    "Failed to allocate memory for requested buffer" (bfc_arena.cc), loading or running."""
+    return "bad_alloc" in text or "Failed to allocate memory" in text
+
+
 def _describe(values):
     return ", ".join("{} {} {}".format(v.name, v.type, list(v.shape)) for v in values)
 
@@ -91,7 +97,7 @@ class OnnxRuntimeSegmenter(Segmenter):
             else:
                 self.session = make_session(model)
         except Exception as exc:
-            if "bad_alloc" in str(exc):
+            if _out_of_memory(str(exc)):
                 raise ModelError("ONNX Runtime ran out of memory loading {}".format(model_path),
                                  hint="close other programs, or use a machine with more "
                                       "memory")
@@ -184,10 +190,10 @@ class OnnxRuntimeSegmenter(Segmenter):
             return self.session.run(names, {self.input_name: tensor})
         except Exception as exc:  # ONNX Runtime's own error types, raised from C++
             text = str(exc)
-            if "Failed to allocate memory" in text or "bad_alloc" in text:
+            if _out_of_memory(text):
                 raise ModelError("ONNX Runtime ran out of memory running {} at {}x{}".format(
-                    self.model_path, *self.input_size), hint="close other programs, or use a smaller --input-size or fewer "
-                         "--threads")
+                    self.model_path, *self.input_size),
+                    hint="close other programs, or use a smaller --input-size or fewer --threads")
             raise ModelError("ONNX Runtime failed running {}: {}".format(
                 self.model_path, text.splitlines()[0] if text else type(exc).__name__))
 

@@ -199,6 +199,18 @@ def test_a_failing_sink_stops_the_run_and_is_reported(small_basic_model_path, fr
     assert broken.closed
 
 
+def test_no_memory_in_the_output_stage_is_out_of_memory_not_an_output_failure(
+        small_basic_model_path, frame, painter):
+    class Starved(_ListSink):
+        def write(self, frame):
+            raise MemoryError("Unable to allocate 506. KiB for an array")
+
+    with pytest.raises(MemoryError, match="^out of memory after 0 frames: Unable to allocate "
+                                          "506. KiB for an array$"):
+        runner.run(open_segmenter(small_basic_model_path), _ListSource([frame] * 3),
+                   [Starved()], painter)
+
+
 def test_a_corrupt_image_in_a_folder_is_skipped_and_the_images_after_it_are_processed(
         small_basic_model_path, tmp_path):
     import cv2

@@ -146,6 +146,7 @@ def test_the_machine_threads_are_the_cores_this_process_may_run_on():
     ("Non-zero status code returned while running Conv node. Status Message: bfc_arena.cc:360 "
      "Failed to allocate memory for requested buffer of size 134217728",
      "ONNX Runtime ran out of memory running {} at 36x52"),
+    ("std::bad_alloc", "ONNX Runtime ran out of memory running {} at 36x52"),
     ("Non-zero status code returned while running Conv node.\nsecond line",
      "ONNX Runtime failed running {}: Non-zero status code returned while running Conv node.")])
 def test_a_failure_while_running_is_one_model_error_naming_the_model(
@@ -162,3 +163,22 @@ def test_a_failure_while_running_is_one_model_error_naming_the_model(
         segmenter.infer(frame)
     assert str(caught.value).startswith(text.format(small_basic_model_path))
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("message", [
+    "std::bad_alloc",
+    # ONNX Runtime 1.10 (JetPack 4.6's) when its arena finds no memory while the session starts
+    "[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Exception during initialization: "
+    "bfc_arena.cc:331 void* onnxruntime::BFCArena::AllocateRawInternal(size_t, bool) Failed to "
+    "allocate memory for requested buffer of size 802816"])
+def test_no_memory_while_loading_is_said_as_such_not_as_a_broken_model(
+        small_basic_model_path, monkeypatch, message):
+    import onnxruntime
+
+    def session(*args, **kwargs):
+        raise RuntimeError(message)
+
+    monkeypatch.setattr(onnxruntime, "InferenceSession", session)
+    with pytest.raises(ModelError, match="^ONNX Runtime ran out of memory loading .* \\(close "
+                                         "other programs"):
+        OnnxRuntimeSegmenter(small_basic_model_path, threads=1)
