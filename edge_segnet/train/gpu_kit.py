@@ -33,7 +33,7 @@ from edge_segnet.models import metadata, torch_export
 from edge_segnet.models.torch_segnet import torch
 from edge_segnet.train import camvid_pack
 from edge_segnet.train import data as train_data
-from edge_segnet.train.loop import TrainConfig, _warmup_cosine, resolve_device
+from edge_segnet.train.loop import TrainConfig, warmup_cosine, resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -558,7 +558,7 @@ def train(config, started=None):
     epochs = config.epochs
 
     def make_scheduler(total_epochs):
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(
             total_epochs * steps_per_epoch))
 
     scheduler = make_scheduler(epochs)

@@ -211,7 +211,7 @@ def validation_miou(model, data, batch_size=8, device="cpu", processes=None,
     return matrix
 
 
-def _warmup_cosine(total_steps, warmup_fraction=0.05):
+def warmup_cosine(total_steps, warmup_fraction=0.05):
     """Learning-rate factor per step: linear warm-up, then cosine decay to 1% at the end.
     Recomputed from the step count, so a resumed run with more epochs stretches the tail."""
     warmup = max(1, int(total_steps * warmup_fraction))
@@ -277,7 +277,7 @@ class Session(object):
             drop_last=len(self.sampler) > config.batch_size, num_workers=config.workers or 0,
             pin_memory=self.device.type == "cuda")
         self.steps_per_epoch = max(1, len(self.loader))
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _warmup_cosine(
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, warmup_cosine(
             config.epochs * self.steps_per_epoch))
         net = self.model
         if self.processes.active:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed (the train extra)")
-cv2 = pytest.importorskip("cv2")
+cv2 = pytest.importorskip("cv2", reason="OpenCV encodes the packed frames")
 
 from edge_segnet import labelmaps  # noqa: E402
 from edge_segnet.data import camvid, datasets  # noqa: E402
