@@ -8,7 +8,7 @@ import json
 import logging
 import os
 
-from edge_segnet import fileio, inputs, optional
+from edge_segnet import fileio, inputs
 from edge_segnet.engine import builder as builder_module
 from edge_segnet.engine import cuda_memory, plan, plugin_library, sidecar, trt_compat
 from edge_segnet.errors import ModelError, UsageError
@@ -86,7 +86,7 @@ def _cached_engine(model_path, precision, input_size, unpool, tensorrt, borrowed
         raise ModelError("model file not found: {}".format(model_path) if not os.path.isdir(
             model_path) else "model path {} is a folder; give an .onnx file".format(
                 model_path))
-    tensorrt = tensorrt or optional.require("tensorrt", "the TensorRT backend")
+    tensorrt = tensorrt or trt_compat.import_either("the TensorRT backend")
     cuda = borrowed.get()
     flavour = trt_compat.flavour(tensorrt)
     form = unpool or ("native" if flavour == releases.RTX else "plugin")  # plan's default

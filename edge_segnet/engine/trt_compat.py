@@ -38,6 +38,15 @@ def import_flavour(wanted, purpose):
     return optional.require("tensorrt", purpose)
 
 
+def import_either(purpose):
+    """TensorRT where it is installed, else TensorRT for RTX (engines built with it run
+    through the same backend, on RTX GPUs), else MissingDependencyError naming TensorRT."""
+    module = optional.try_import("tensorrt")
+    if module is None:
+        module = installed.rtx_module()
+    return module or optional.require("tensorrt", purpose)
+
+
 def release_version(tensorrt):
     """(major, minor) of the module's own version (TensorRT for RTX: 1.7)."""
     return releases.parse_version(tensorrt.__version__)

@@ -8,7 +8,7 @@ import types
 import pytest
 
 from edge_segnet.engine import cache, plan, sidecar, trt_compat
-from edge_segnet.errors import UsageError
+from edge_segnet.errors import MissingDependencyError, UsageError
 from edge_segnet.models import metadata
 from edge_segnet.platform import installed
 from edge_segnet.trt_facts import releases, rtx
@@ -53,6 +53,24 @@ def test_a_build_targets_rtx_only_where_it_is_installed_alone(monkeypatch, prese
         releases.TENSORRT
     assert plan.BuildOptions(dla_core=0).flavour() == releases.TENSORRT
     assert plan.BuildOptions(target="rtx").flavour() == releases.RTX
+
+
+@pytest.mark.parametrize("present, expected", [
+    (("tensorrt",), "tensorrt"), (("tensorrt_rtx_bindings",), "tensorrt_rtx_bindings"),
+    (("tensorrt", "tensorrt_rtx_bindings"), "tensorrt"), ((), None)])
+def test_the_engine_cache_runs_an_onnx_on_whichever_tensorrt_is_installed(
+        monkeypatch, present, expected):
+    # `--backend tensorrt` on an .onnx: with only TensorRT for RTX installed it builds with
+    # that (the same backend runs its engines), instead of asking for TensorRT.
+    for name in ("tensorrt", "tensorrt_rtx_bindings", "tensorrt_rtx"):
+        monkeypatch.setitem(sys.modules, name, _module(name, "1.7.1.116" if "rtx" in name else
+                                                       "10.3.0.26") if name in present else None)
+    if expected is None:
+        with pytest.raises(MissingDependencyError, match="the TensorRT backend needs the "
+                                                         "Python package 'tensorrt'"):
+            trt_compat.import_either("the TensorRT backend")
+    else:
+        assert trt_compat.import_either("the TensorRT backend").__name__ == expected
 
 
 @pytest.mark.parametrize("keywords, text", [
