@@ -14,7 +14,6 @@ frame is upsampled to for the overlay); the control is the nearest way timed twi
 
 import argparse
 import os
-import statistics
 import sys
 import time
 

@@ -1,26 +1,19 @@
 """The committed TensorRT API manifests: reproducible from TensorRT's source, and the facts the
 engine code depends on."""
 
-import importlib.util
 import json
 import os
 import shutil
 
 import pytest
 
+from tests import tool_scripts
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MANIFEST_DIR = os.path.join(ROOT, "tests", "engine", "trt_manifests")
 MIRROR = os.environ.get("TRT_SOURCE_MIRROR", "/work/.mirror/NVIDIA+TensorRT/repo")
 TAGS = ("8.2.1", "8.5.2", "v8.6.1", "v10.3.0", "v10.16", "v11.1")
 RELEASES = tuple(tag.lstrip("v") for tag in TAGS)
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        "trt_api_manifest", os.path.join(ROOT, "tools", "trt_api_manifest.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def manifest(release):
@@ -48,7 +41,7 @@ def members(release, enum):
                                MIRROR))
 @pytest.mark.parametrize("tag", TAGS)
 def test_the_tool_reproduces_the_committed_manifest(tag):
-    tool = load_tool()
+    tool = tool_scripts.load("trt_api_manifest")
     built, _ = tool.build_manifest(MIRROR, tag)
     with open(tool.manifest_path(MANIFEST_DIR, tag)) as handle:
         assert tool.dumps(built) == handle.read()

@@ -1,22 +1,15 @@
 """tools/bench_label_upsampling.py: the two ways of bringing labels up to the frame that issue
 25 asked to measure, scored on real CamVid frames."""
 
-import importlib.util
-import os
-
 import numpy as np
 import pytest
 
-ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+from tests import tool_scripts
 
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        "bench_label_upsampling", os.path.join(ROOT, "tools", "bench_label_upsampling.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return tool_scripts.load("bench_label_upsampling")
 
 
 def test_bilinear_scores_move_a_boundary_that_nearest_keeps_on_the_coarse_grid(tool):

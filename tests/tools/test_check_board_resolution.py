@@ -1,11 +1,12 @@
 """tools/check_board_resolution.py, CI's proof that each JetPack's Python resolves the project
 to aarch64 wheels: what it asks pip for, and what it calls a failure (offline parts)."""
 
-import importlib.util
 import os
 import sys
 
 import pytest
+
+from tests import tool_scripts
 
 if sys.version_info < (3, 11):
     pytest.skip("the tool reads pyproject.toml with tomllib (Python 3.11+); CI runs it on 3.11",
@@ -21,11 +22,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        "check_board_resolution", os.path.join(ROOT, "tools", "check_board_resolution.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return tool_scripts.load("check_board_resolution")
 
 
 @pytest.fixture(scope="module")

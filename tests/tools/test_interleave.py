@@ -1,21 +1,10 @@
 """tools/interleave.py, the rounds every benchmark that prints a ratio runs its variants in."""
 
-import importlib.util
-import os
-
-TOOLS = os.path.join(os.path.dirname(__file__), "..", "..", "tools")
-
-
-def _interleave():
-    spec = importlib.util.spec_from_file_location("interleave",
-                                                  os.path.join(TOOLS, "interleave.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests import tool_scripts
 
 
 def test_every_round_runs_each_variant_once_in_a_shuffled_order():
-    interleave = _interleave()
+    interleave = tool_scripts.load("interleave")
     calls = []
     variants = {name: (lambda name=name: calls.append(name) or len(calls))
                 for name in "abcd"}
@@ -27,7 +16,7 @@ def test_every_round_runs_each_variant_once_in_a_shuffled_order():
 
 
 def test_ratios_are_per_round_and_the_control_says_when_the_noise_is_too_large():
-    interleave = _interleave()
+    interleave = tool_scripts.load("interleave")
     values = {"x": [1.0, 2.0, 4.0], "y": [2.0, 2.0, 2.0], "again": [1.01, 1.98, 4.1]}
     assert interleave.ratios(values, "x", "y") == [0.5, 1.0, 2.0]
     assert interleave.spread([0.5, 1.0, 2.0]) == "1.000 [0.500, 2.000]"

@@ -3,13 +3,14 @@ pack with on-device augmentation, checkpoints in parts that resume and convert t
 format, which tools/ship_camvid_model.py reads."""
 
 import glob
-import importlib.util
 import json
 import os
 import time
 
 import numpy as np
 import pytest
+
+from tests import tool_scripts
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed (the train extra)")
 cv2 = pytest.importorskip("cv2", reason="OpenCV encodes the packed frames")
@@ -22,17 +23,9 @@ from edge_segnet.train import camvid_pack, gpu_kit  # noqa: E402
 from edge_segnet.train import data as train_data  # noqa: E402
 from edge_segnet.train.loop import TrainConfig, train as loop_train  # noqa: E402
 
-TOOLS = os.path.join(os.path.dirname(__file__), "..", "..", "tools")
 SOURCE = (60, 80)  # frames larger than the input, as CamVid's are
 INPUT = (32, 64)
 PACKED = (40, 80)  # the input times the largest scale, 1.25
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(TOOLS, name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +52,7 @@ def _run(manifest_dir_or_pack, out, *extra):
         args += ["--in", manifest_dir_or_pack]
     else:
         args += ["--pack", manifest_dir_or_pack]
-    return _tool("train_gpu").main(args + list(extra))
+    return tool_scripts.load("train_gpu").main(args + list(extra))
 
 
 def test_the_pack_holds_train_and_val_resized_like_the_cpu_cache_in_small_parts(drives,
@@ -214,7 +207,7 @@ def test_train_from_the_pack_resume_and_convert_for_shipping(drives, packed, tmp
 
     # Converted: loop.py's format, read as tools/ship_camvid_model.py reads it.
     converted = str(tmp_path / "basic.ckpt")
-    assert _tool("train_gpu").main(["convert", os.path.join(
+    assert tool_scripts.load("train_gpu").main(["convert", os.path.join(
         out2, "segnet-basic-32x64.ckpt.json"), "-o", converted]) == 0
     state = torch.load(converted, map_location="cpu", weights_only=False)
     assert set(state) == {"model", "optimizer", "scheduler", "epoch", "history", "config"}
@@ -222,7 +215,7 @@ def test_train_from_the_pack_resume_and_convert_for_shipping(drives, packed, tmp
     model = torch_export.build_model(config["arch"], config["class_count"],
                                      config.get("width"), config.get("kernel"))
     model.load_state_dict(state["model"])
-    card = _tool("ship_camvid_model").model_card(state, model.spec, "train_gpu.sh", {})
+    card = tool_scripts.load("ship_camvid_model").model_card(state, model.spec, "train_gpu.sh", {})
     assert card["epochs"] == 3 and len(card["val_miou_by_epoch"]) == 3
     assert list(card["recipe"]["input_size"]) == list(INPUT)
 
@@ -262,7 +255,6 @@ def test_a_model_over_a_part_is_kept_in_fp16_without_optimizer_moments(tmp_path)
 
 def test_the_run_stops_before_its_budget_with_a_checkpoint(packed, tmp_path, logged):
     out = str(tmp_path / "out")
-    messages = logged  # the package's log lines
     config = gpu_kit.KitConfig(pack=packed, out_dir=out, width=4, kernel=3, input_size=INPUT,
                                batch_size=4, epochs=50, device="cpu", threads=1,
                                holdout_sequences=("seq0002",), budget_seconds=1.0)
@@ -278,7 +270,6 @@ def test_training_at_another_size_resizes_the_pack_and_scores_at_its_eval_size(
     """As VGG16-SegNet's run: trained at one size, scored at the deployment size the pack
     holds (here the pack's 40x80 frames feed a 16x32 input: crops from 20x40)."""
     out = str(tmp_path / "out")
-    messages = logged  # the package's log lines
     config = gpu_kit.KitConfig(pack=packed, out_dir=out, width=4, kernel=3, input_size=(16, 32),
                                batch_size=4, epochs=1, device="cpu", threads=1,
                                holdout_sequences=("seq0002",))
@@ -298,7 +289,6 @@ def test_mixed_precision_that_fails_on_the_device_falls_back_to_fp32(monkeypatch
     model = torch_export.build_model("segnet-basic", 12, 4, 3)
     model.train()
     before = model.enc1.bn.running_mean.clone()
-    messages = logged  # the package's log lines
     cpu = torch.device("cpu")
     assert gpu_kit.usable_amp(model, "bf16", cpu, INPUT, False) == "bf16"
     assert torch.equal(model.enc1.bn.running_mean, before) and model.training

@@ -1,7 +1,6 @@
 """tools/train_segnet.py's defaults (what tools/bench_train.py measured best) and the benchmark
 itself, on a tiny dataset."""
 
-import importlib.util
 import os
 
 import pytest
@@ -9,19 +8,13 @@ import pytest
 pytest.importorskip("torch", reason="PyTorch is not installed (README, Training: the CPU build)")
 
 from edge_segnet.train.data import default_cache_dir
+from tests import tool_scripts
 
 TOOLS = os.path.join(os.path.dirname(__file__), "..", "..", "tools")
 
 
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(TOOLS, name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_training_tool_defaults_to_what_measured_best():
-    args = _tool("train_segnet").parse_args(["--data", "CamVid"])
+    args = tool_scripts.load("train_segnet").parse_args(["--data", "CamVid"])
     # The decoded cache (loader 5x faster, never slower); no workers, channels_last or
     # torch.compile (no gain or slower on the CPU); one process on the CPU.
     assert args.cache_dir == default_cache_dir() and not args.no_cache
@@ -32,7 +25,7 @@ def test_the_training_tool_defaults_to_what_measured_best():
 
 def test_the_benchmark_interleaves_variants_and_compares_them_with_the_baseline(
         synthetic, capsys):
-    bench = _tool("bench_train")
+    bench = tool_scripts.load("bench_train")
     common = ["--data", synthetic, "--width", "4", "--kernel", "3", "--input-size", "48x64",
               "--batch-size", "2", "--repeats", "2", "--variants", "baseline,cache"]
     assert bench.main(common + ["--steps", "1"]) == 0
@@ -52,7 +45,7 @@ def test_training_with_a_held_out_sequence_then_shipping_chooses_tau_there(
     import onnx
 
     checkpoint, shipped = str(tmp_path / "run.ckpt"), str(tmp_path / "shipped.onnx")
-    assert _tool("train_segnet").main([
+    assert tool_scripts.load("train_segnet").main([
         "--data", two_drives, "--width", "4", "--kernel", "3", "--input-size", "32x32",
         "--batch-size", "2", "--epochs", "1", "--threads", "1", "--no-cache",
         "--train-split", "train+val", "--holdout-sequence", "B", "--photometric",
@@ -61,7 +54,7 @@ def test_training_with_a_held_out_sequence_then_shipping_chooses_tau_there(
     import shutil
     shutil.copytree(os.path.join(two_drives, "val"), os.path.join(two_drives, "test"))
     shutil.copytree(os.path.join(two_drives, "valannot"), os.path.join(two_drives, "testannot"))
-    assert _tool("ship_camvid_model").main([
+    assert tool_scripts.load("ship_camvid_model").main([
         "--checkpoint", checkpoint, "--data", two_drives, "--choose-tau", "0,0.5",
         "--command", "train_segnet ...", "-o", shipped, "--threads", "1"]) == 0
     out = capsys.readouterr().out

@@ -3,7 +3,6 @@ tools/trt_parser_ops.py reproduces it from a mirror of the parser, and that ever
 ``prepare`` emits parses on the release it was prepared for (8.2, 8.6, 10.x), while raw exports
 do not."""
 
-import importlib.util
 import io
 import os
 import subprocess
@@ -18,22 +17,15 @@ from edge_segnet.errors import ModelError, UsageError
 from edge_segnet import prepare as prepare_module
 from edge_segnet.models import zoo
 from edge_segnet.trt_facts import parser_ops
+from tests import tool_scripts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "pytorch")
-TOOL = os.path.join(ROOT, "tools", "trt_parser_ops.py")
 MIRROR = os.environ.get("EDGE_SEGNET_ONNX_TRT_MIRROR",
                         "/work/.mirror/onnx+onnx-tensorrt/repo")
 ONNX_KNOWS_OPSET_20 = onnx.defs.onnx_opset_version() >= 20
 LINES = ("8.2", "8.4", "8.5", "8.6", "9.0", "10.0", "10.1")
 NEWEST = LINES[-1]
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location("trt_parser_ops", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def row(line, op):
@@ -171,7 +163,7 @@ def test_plugin_op_name_is_the_graph_passes_op():
 
 
 def test_the_committed_json_is_in_the_tools_canonical_form():
-    tool = load_tool()
+    tool = tool_scripts.load("trt_parser_ops")
     with io.open(parser_ops.TABLE_PATH, encoding="utf-8") as handle:
         text = handle.read()
     assert text == tool.dumps(parser_ops.table()) + "\n"
@@ -187,7 +179,7 @@ def test_the_tool_reproduces_the_committed_json_from_the_mirror(tmp_path):
     except (OSError, subprocess.CalledProcessError) as exc:
         pytest.skip("git cannot read the mirror at {}: {}".format(MIRROR, exc))
     out = str(tmp_path / "parser_ops.json")
-    assert load_tool().main(["--repo", MIRROR, "--out", out]) == 0
+    assert tool_scripts.load("trt_parser_ops").main(["--repo", MIRROR, "--out", out]) == 0
     with io.open(out, encoding="utf-8") as fresh, \
             io.open(parser_ops.TABLE_PATH, encoding="utf-8") as committed:
         assert fresh.read() == committed.read()
@@ -566,7 +558,7 @@ def test_qdq_scales_must_be_positive():
 
 def test_the_tool_refuses_sources_where_an_importer_it_reads_is_missing():
     with pytest.raises(SystemExit, match="convMultiInput"):
-        load_tool().importer_corrections({"builtin_op_importers.cpp": "nothing here"})
+        tool_scripts.load("trt_parser_ops").importer_corrections({"builtin_op_importers.cpp": "nothing here"})
 
 
 def test_unknown_ops():
