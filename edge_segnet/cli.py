@@ -14,7 +14,7 @@ import typer.core
 
 import edge_segnet
 from edge_segnet import signals
-from edge_segnet.errors import EdgeSegnetError, UsageError
+from edge_segnet.errors import EdgeSegnetError, OutOfMemoryError, UsageError
 
 try:  # typer >= 0.20 carries its own copy of click; JetPack 4.6's typer 0.10 uses click
     from typer._click import exceptions as click_exceptions
@@ -57,9 +57,8 @@ def error_exit_code(exc):
                 "process limit is reached (close other programs)"), 1
     if isinstance(exc, MemoryError):
         said = " ".join(str(exc).split())  # numpy's names the size it could not get
-        return "error: {} (close other programs or use a smaller input)".format(
-            said if said.lower().startswith("out of memory") else
-            "out of memory" + (": " + said if said else "")), 1
+        return "error: out of memory{} ({})".format(": " + said if said else "",
+                                                    OutOfMemoryError.HINT), 1
     return ("error: internal error, {}: {} (a bug in edge-segnet: please report it with the "
             "command line)".format(type(exc).__name__, " ".join(str(exc).split())), EXIT_BUG)
 

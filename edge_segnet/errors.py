@@ -37,5 +37,11 @@ class DataError(EdgeSegnetError):
     """Input data (images, label files, datasets) that we cannot use."""
 
 
+class OutOfMemoryError(EdgeSegnetError):
+    """The machine has too little memory left for this command: not the input's fault."""
+
+    HINT = "close other programs or use a smaller input"
+
+
 class OutputError(EdgeSegnetError):
     """A result that cannot be written where the user asked."""

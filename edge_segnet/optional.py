@@ -4,7 +4,7 @@ get them on this platform."""
 import importlib
 import os
 
-from edge_segnet.errors import MissingDependencyError
+from edge_segnet.errors import MissingDependencyError, OutOfMemoryError
 
 # What to install, per package: (on a Jetson, elsewhere). Jetson images bring TensorRT, pycuda's
 # CUDA and a GStreamer-enabled OpenCV with JetPack; a pip wheel would shadow or break them.
@@ -83,8 +83,8 @@ def require(module_name, purpose):
         if any(words in str(exc) for words in _NO_MEMORY_TO_LOAD):
             # Installed, but its shared libraries found no room: installing it again would
             # not help.
-            raise MemoryError("out of memory loading the Python package '{}' for {}".format(
-                module_name, purpose))
+            raise OutOfMemoryError("out of memory loading the Python package '{}' for {}".format(
+                module_name, purpose), hint=OutOfMemoryError.HINT)
         raise MissingDependencyError(
             "{} needs the Python package '{}', which is not importable: {}".format(
                 purpose, module_name, exc

@@ -283,8 +283,6 @@ def test_typer_usage_errors_are_one_line_too(cli, args, text):
     (MemoryError("Unable to allocate 506. KiB for an array with shape (360, 480, 3)"), 1,
      "error: out of memory: Unable to allocate 506. KiB for an array with shape (360, 480, 3) "
      "(close other programs"),
-    (MemoryError("out of memory loading the Python package 'cv2' for drawing overlays"), 1,
-     "error: out of memory loading the Python package 'cv2' for drawing overlays (close"),
     (RuntimeError("can't start new thread"), 1,
      "error: cannot start a thread: the machine is out of memory or this user's process "
      "limit is reached"),

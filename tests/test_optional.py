@@ -3,7 +3,7 @@ import sys
 import pytest
 
 from edge_segnet import optional
-from edge_segnet.errors import MissingDependencyError
+from edge_segnet.errors import MissingDependencyError, OutOfMemoryError
 
 
 def test_require_names_the_package_the_purpose_and_the_fix():
@@ -20,8 +20,9 @@ def test_a_package_whose_libraries_find_no_memory_is_out_of_memory_not_missing(m
         raise ImportError("libaom.so.3: failed to map segment from shared object")
 
     monkeypatch.setattr(optional.importlib, "import_module", import_module)
-    with pytest.raises(MemoryError, match="^out of memory loading the Python package 'cv2' "
-                                          "for drawing overlays$"):
+    with pytest.raises(OutOfMemoryError, match="^out of memory loading the Python package "
+                                               "'cv2' for drawing overlays \\(close other "
+                                               "programs"):
         optional.require("cv2", "drawing overlays")
 
 

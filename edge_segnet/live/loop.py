@@ -20,7 +20,7 @@ import threading
 import time
 
 from edge_segnet import optional, signals
-from edge_segnet.errors import DataError, EdgeSegnetError, OutputError
+from edge_segnet.errors import DataError, EdgeSegnetError, OutOfMemoryError, OutputError
 from edge_segnet.eval.evaluate import check_finite
 from edge_segnet.live.options import RunOptions
 from edge_segnet.platform import threads
@@ -303,18 +303,15 @@ def _run(segmenter, source, sinks, painter, options, decorate):
         error = output.error
         said = " ".join(str(error).split()) or type(error).__name__
         if isinstance(error, MemoryError):  # the machine's, not the output's
-            error = MemoryError("out of memory after {} frames: {}".format(output.written, said))
+            error = OutOfMemoryError("out of memory after {} frames: {}".format(
+                output.written, said), hint=OutOfMemoryError.HINT)
         elif not isinstance(error, EdgeSegnetError):
             error = OutputError("writing the output failed after {} frames: {}".format(
                 output.written, said))
         kept = [text for text in (getattr(sink, "kept", lambda: None)() for sink in sinks)
                 if text]
         if kept:  # a failed run says what it left behind
-            if isinstance(error, MemoryError):
-                error = MemoryError("{}; kept what was written before: {}".format(
-                    error, ", ".join(kept)))
-            else:
-                error.message += "; kept what was written before: {}".format(", ".join(kept))
+            error.message += "; kept what was written before: {}".format(", ".join(kept))
         raise error
     if capture.error is not None and not capture.captured:
         # Nothing was processed: the run failed, it did not end.

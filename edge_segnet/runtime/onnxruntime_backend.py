@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from edge_segnet import optional
-from edge_segnet.errors import ModelError, UsageError
+from edge_segnet.errors import ModelError, OutOfMemoryError, UsageError
 from edge_segnet.graph import executor, heads
 from edge_segnet.models import metadata, zoo
 from edge_segnet.runtime.segmenter import Segmenter, find_outputs
@@ -98,9 +98,8 @@ class OnnxRuntimeSegmenter(Segmenter):
                 self.session = make_session(model)
         except Exception as exc:
             if _out_of_memory(str(exc)):
-                raise ModelError("ONNX Runtime ran out of memory loading {}".format(model_path),
-                                 hint="close other programs, or use a machine with more "
-                                      "memory")
+                raise OutOfMemoryError("ONNX Runtime ran out of memory loading {}".format(
+                    model_path), hint="close other programs, or use a machine with more memory")
             raise ModelError("ONNX Runtime cannot load {}: {}".format(
                 model_path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
         self.model_path = model_path
@@ -191,7 +190,7 @@ class OnnxRuntimeSegmenter(Segmenter):
         except Exception as exc:  # ONNX Runtime's own error types, raised from C++
             text = str(exc)
             if _out_of_memory(text):
-                raise ModelError("ONNX Runtime ran out of memory running {} at {}x{}".format(
+                raise OutOfMemoryError("ONNX Runtime ran out of memory running {} at {}x{}".format(
                     self.model_path, *self.input_size),
                     hint="close other programs, or use a smaller --input-size or fewer --threads")
             raise ModelError("ONNX Runtime failed running {}: {}".format(

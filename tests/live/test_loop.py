@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from edge_segnet.errors import DataError
+from edge_segnet.errors import DataError, OutOfMemoryError
 from edge_segnet.live import loop as runner
 from edge_segnet.models.labels import camvid
 from edge_segnet.platform import threads as thread_priorities
@@ -205,8 +205,8 @@ def test_no_memory_in_the_output_stage_is_out_of_memory_not_an_output_failure(
         def write(self, frame):
             raise MemoryError("Unable to allocate 506. KiB for an array")
 
-    with pytest.raises(MemoryError, match="^out of memory after 0 frames: Unable to allocate "
-                                          "506. KiB for an array$"):
+    with pytest.raises(OutOfMemoryError, match="^out of memory after 0 frames: Unable to "
+                                               "allocate 506. KiB for an array \\(close"):
         runner.run(open_segmenter(small_basic_model_path), _ListSource([frame] * 3),
                    [Starved()], painter)
 

@@ -4,7 +4,7 @@ import onnxruntime
 import pytest
 from onnx import TensorProto, helper
 
-from edge_segnet.errors import ModelError, UsageError
+from edge_segnet.errors import EdgeSegnetError, ModelError, OutOfMemoryError, UsageError
 from edge_segnet.models import segnet
 from edge_segnet.runtime import open_segmenter, preprocess
 from edge_segnet.runtime.onnxruntime_backend import OnnxRuntimeSegmenter
@@ -159,7 +159,7 @@ def test_a_failure_while_running_is_one_model_error_naming_the_model(
 
     segmenter.session = Failing()
     frame = np.zeros((36, 52, 3), np.uint8)
-    with pytest.raises(ModelError) as caught:
+    with pytest.raises(EdgeSegnetError) as caught:  # OutOfMemoryError or ModelError
         segmenter.infer(frame)
     assert str(caught.value).startswith(text.format(small_basic_model_path))
     assert "\n" not in str(caught.value)
@@ -179,6 +179,6 @@ def test_no_memory_while_loading_is_said_as_such_not_as_a_broken_model(
         raise RuntimeError(message)
 
     monkeypatch.setattr(onnxruntime, "InferenceSession", session)
-    with pytest.raises(ModelError, match="^ONNX Runtime ran out of memory loading .* \\(close "
-                                         "other programs"):
+    with pytest.raises(OutOfMemoryError, match="^ONNX Runtime ran out of memory loading .* "
+                                               "\\(close other programs"):
         OnnxRuntimeSegmenter(small_basic_model_path, threads=1)
