@@ -840,7 +840,13 @@ def run(
 
 
 def main():
-    app(prog_name="edge-segnet")
+    try:
+        # typer builds the commands from their signatures first: seconds on a loaded board,
+        # before the command's own handling starts; a signal then is still one line.
+        command = typer.main.get_command(app)
+    except KeyboardInterrupt as exc:
+        sys.exit(_report(exc))
+    command(prog_name="edge-segnet")
 
 
 if __name__ == "__main__":

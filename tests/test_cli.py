@@ -313,6 +313,27 @@ def test_sigterm_is_reported_like_an_interrupt_with_its_own_exit_code(cli, monke
     assert_one_line_error(cli("doctor"), 143, "terminated")
 
 
+@pytest.mark.parametrize("raised, code, line", [
+    ("Terminated", 143, "terminated"), ("KeyboardInterrupt", 130, "interrupted")])
+def test_a_signal_while_typer_builds_the_commands_is_one_line(monkeypatch, capsys, raised,
+                                                               code, line):
+    # Seen in CI: SIGTERM 0.3 s after start, while typer read the commands' signatures (before
+    # the command's own handling), printed a traceback.
+    import typer.main
+
+    from edge_segnet import cli as cli_module
+    from edge_segnet import signals
+
+    def building(app):
+        raise signals.Terminated() if raised == "Terminated" else KeyboardInterrupt()
+
+    monkeypatch.setattr(typer.main, "get_command", building)
+    with pytest.raises(SystemExit) as caught:
+        cli_module.main()
+    assert caught.value.code == code
+    assert capsys.readouterr().err == line + "\n"
+
+
 def test_the_cli_says_the_package_log_on_stderr_as_much_as_asked(capsys):
     import logging
 

@@ -74,13 +74,16 @@ def test_empty_missing_and_folder_paths_are_said_without_decoding(tmp_path, fifo
         inputs.decode_image(fifo(tmp_path / "f.png"))
 
 
-def test_a_line_another_thread_logs_meanwhile_is_not_taken_for_the_codecs(capfd):
+def test_a_line_another_thread_logs_meanwhile_is_not_taken_for_the_codecs(capfd, monkeypatch):
     # fd 2 is the process's: a line logged while the codec's output is caught waits for the
     # handler and reaches the terminal after, instead of ending up in our message.
     logger = logging.getLogger("edge_segnet.test_inputs")
     stream = open(2, "w", closefd=False)  # fd 2 itself, as the CLI's stderr is outside tests
     handler = logging.StreamHandler(stream)
-    logging.getLogger("edge_segnet").addHandler(handler)
+    package = logging.getLogger("edge_segnet")
+    # Only this handler: a CLI test earlier in the run may have left the CLI's own.
+    monkeypatch.setattr(package, "handlers", [handler])
+    monkeypatch.setattr(package, "propagate", False)
     try:
         def decode():
             other = threading.Thread(target=logger.warning, args=("from another thread",))
@@ -92,7 +95,6 @@ def test_a_line_another_thread_logs_meanwhile_is_not_taken_for_the_codecs(capfd)
         other, said = inputs._decode_capturing_stderr(decode)
         other.join(5)
     finally:
-        logging.getLogger("edge_segnet").removeHandler(handler)
         stream.close()
     assert said == "codec says no"
     assert capfd.readouterr().err == "from another thread\n"
