@@ -274,7 +274,7 @@ def test_training_at_another_size_resizes_the_pack_and_scores_at_its_eval_size(
                                batch_size=4, epochs=1, device="cpu", threads=1,
                                holdout_sequences=("seq0002",))
     manifest, history = gpu_kit.train(config)
-    assert any("resized on the device to 20x40" in message for message in messages)
+    assert any("resized on the device to 20x40" in message for message in logged)
     log = json.load(open(os.path.join(out, "segnet-basic-16x32.log.json")))
     assert log["config"]["held_out_size"] == list(INPUT) and "val_miou" in history[0]
     pack = camvid_pack.read(packed)
@@ -303,4 +303,4 @@ def test_mixed_precision_that_fails_on_the_device_falls_back_to_fp32(monkeypatch
 
     monkeypatch.setattr(model, "unpool", no_kernel)
     assert gpu_kit.usable_amp(model, "bf16", cpu, INPUT, False) == "off"
-    assert "training in FP32" in messages[-1] and "BFloat16" in messages[-1]
+    assert "training in FP32" in logged[-1] and "BFloat16" in logged[-1]
