@@ -13,6 +13,7 @@ from edge_segnet.data.synthetic import synthetic_frames
 from edge_segnet.platform import installed
 from edge_segnet.runtime import in_memory
 from edge_segnet.runtime.compare import compare_open
+from edge_segnet.runtime.onnxruntime_backend import require_onnxruntime
 
 CHECK_FRAMES = 4
 
@@ -44,7 +45,7 @@ def _ort_version():
 def cpu_fp16_arithmetic():
     """What ONNX Runtime's CPU provider does with an FP16 Conv here: its own FP16 kernel, or
     casts to FP32 around it (read from the graph it optimises)."""
-    ort = optional.require("onnxruntime", "checking an FP16 graph on the CPU")
+    ort = require_onnxruntime("checking an FP16 graph on the CPU")
     from onnx import TensorProto, helper, numpy_helper
 
     weight = numpy_helper.from_array(np.ones((1, 1, 1, 1), np.float16), "w")

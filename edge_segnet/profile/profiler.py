@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from edge_segnet import inputs, optional
+from edge_segnet import inputs
 from edge_segnet.errors import DataError, ModelError, UsageError
 from edge_segnet.graph.executor import has_unpool_op
 from edge_segnet.models import shipped, zoo
@@ -17,7 +17,8 @@ from edge_segnet.profile import layers as layers_module
 from edge_segnet.profile import tegrastats
 from edge_segnet.profile.stats import LatencyStats
 from edge_segnet.runtime import BACKENDS, open_segmenter
-from edge_segnet.runtime.onnxruntime_backend import providers, session_options
+from edge_segnet.runtime.onnxruntime_backend import (providers, require_onnxruntime,
+                                                     session_options)
 
 _log = logging.getLogger(__name__)
 
@@ -249,7 +250,7 @@ def _tensorrt_layers(segmenter, tensor, runs=20):
 
 
 def _layers(segmenter, tensor):
-    ort = optional.require("onnxruntime", "per-layer profiling")
+    ort = require_onnxruntime("per-layer profiling")
     model = zoo.load(segmenter.model_path)
     if has_unpool_op(model):
         raise UsageError("--per-layer on ONNX Runtime needs standard ops: our unpooling op runs "

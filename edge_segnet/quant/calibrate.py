@@ -22,7 +22,7 @@ import onnx
 from edge_segnet import fileio, inputs, optional
 from edge_segnet import prepare as prepare_module
 from edge_segnet.errors import (DataError, EdgeSegnetError, MissingDependencyError,
-                                 ModelError, UsageError)
+                                 ModelError, OutOfMemoryError, UsageError)
 from edge_segnet.graph import fp16, heads, unpool
 from edge_segnet.graph.batchnorm import fold_batchnorm
 from edge_segnet.graph.editing import has_qdq
@@ -31,6 +31,7 @@ from edge_segnet.models import metadata, zoo
 from edge_segnet.quant import frames as frames_module
 from edge_segnet.platform import installed
 from edge_segnet.runtime import in_memory
+from edge_segnet.runtime.onnxruntime_backend import out_of_memory, require_onnxruntime
 from edge_segnet.trt_facts import calibration_cache as cache_facts
 
 _log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class CalibrationResult(object):
 def _quantization():
     """ONNX Runtime's quantization package, new enough to quantize from ranges computed
     here (quantize_static's calibration_cache_path)."""
-    optional.require("onnxruntime", "calibrate (ONNX Runtime's quantization package)")
+    require_onnxruntime("calibrate (ONNX Runtime's quantization package)")
     quantization = optional.require("onnxruntime.quantization",
                                     "calibrate (ONNX Runtime's quantization package)")
     import onnxruntime
@@ -393,6 +394,10 @@ def calibrate(model_path, calibration_set, output, options, cache=None, summary_
                 calibration_set.skipped, calibration_set.first_skipped))
         quantized = _quantize(model, ranges, options, work_dir)
     except Exception as exc:
+        if not isinstance(exc, EdgeSegnetError) and out_of_memory(str(exc)):
+            raise OutOfMemoryError("ONNX Runtime ran out of memory calibrating {}".format(
+                model_path), hint="close other programs, or calibrate on a machine with more "
+                                  "memory")
         if isinstance(exc, EdgeSegnetError) or work_dir not in str(exc):
             raise
         # ONNX Runtime names the copy it was handed: the user knows only their model.

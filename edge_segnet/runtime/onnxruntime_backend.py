@@ -14,7 +14,16 @@ from edge_segnet.runtime.segmenter import Segmenter, find_outputs
 _PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
 
 
-def _out_of_memory(text):
+def require_onnxruntime(purpose):
+    """ONNX Runtime, its default logger at fatal only: sessions made outside our options (the
+    quantization package's calibrator) would print "[E:onnxruntime …]" lines before our one
+    line; every error also reaches us as an exception, which says the same."""
+    ort = optional.require("onnxruntime", purpose)
+    ort.set_default_logger_severity(4)
+    return ort
+
+
+def out_of_memory(text):
     """Whether ONNX Runtime's error says it found no memory: std::bad_alloc, or its arena's
     "Failed to allocate memory for requested buffer" (bfc_arena.cc), loading or running."""
     return "bad_alloc" in text or "Failed to allocate memory" in text
@@ -78,7 +87,7 @@ class OnnxRuntimeSegmenter(Segmenter):
         super().__init__()
         if threads is not None and threads < 1:
             raise UsageError("--threads must be at least 1; got {}".format(threads))
-        ort = optional.require("onnxruntime", "the ONNX Runtime backend")
+        ort = require_onnxruntime("the ONNX Runtime backend")
         model = zoo.load(model_path)
         self.threads = int(threads) if threads else machine_threads()
         self.spinning = spinning
@@ -97,7 +106,7 @@ class OnnxRuntimeSegmenter(Segmenter):
             else:
                 self.session = make_session(model)
         except Exception as exc:
-            if _out_of_memory(str(exc)):
+            if out_of_memory(str(exc)):
                 raise OutOfMemoryError("ONNX Runtime ran out of memory loading {}".format(
                     model_path), hint="close other programs, or use a machine with more memory")
             raise ModelError("ONNX Runtime cannot load {}: {}".format(
@@ -189,7 +198,7 @@ class OnnxRuntimeSegmenter(Segmenter):
             return self.session.run(names, {self.input_name: tensor})
         except Exception as exc:  # ONNX Runtime's own error types, raised from C++
             text = str(exc)
-            if _out_of_memory(text):
+            if out_of_memory(text):
                 raise OutOfMemoryError("ONNX Runtime ran out of memory running {} at {}x{}".format(
                     self.model_path, *self.input_size),
                     hint="close other programs, or use a smaller --input-size or fewer --threads")

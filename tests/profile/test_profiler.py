@@ -103,7 +103,8 @@ def test_bad_input_gets_one_line(small_basic_model_path, tmp_path, monkeypatch, 
                                  args, code, text):
     monkeypatch.chdir(tmp_path)
     if "tensorrt" in args:  # the case of a machine without it, whatever this one has
-        without_modules("tensorrt")
+        # (TensorRT for RTX too: with it, an .onnx on --backend tensorrt builds with it)
+        without_modules("tensorrt", "tensorrt_rtx_bindings", "tensorrt_rtx")
     args = [small_basic_model_path if arg == "MODEL" else arg for arg in args]
     result = CliRunner().invoke(app, ["profile"] + args)
     assert result.exit_code == code, result.output

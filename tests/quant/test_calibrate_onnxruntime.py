@@ -257,3 +257,23 @@ def test_onnx_runtime_failing_on_the_working_copy_names_the_users_model(
                             str(tmp_path / "q.onnx"), calibrate.CalibrateOptions())
     assert str(raised.value).startswith("ONNX Runtime could not calibrate {}: ".format(raw_path))
     assert "edge-segnet-calibrate." not in str(raised.value)
+
+
+def test_no_memory_while_calibrating_is_out_of_memory_naming_the_model(
+        raw_path, tmp_path, monkeypatch):
+    """The quantization package's sessions are not ours: their arena's failure reached the CLI
+    as an internal error (exit 70), after ONNX Runtime's own "[E:onnxruntime …]" line."""
+    from edge_segnet.errors import OutOfMemoryError
+
+    def starved(model, calibration_set, options, work_dir, progress=False):
+        raise RuntimeError("[ONNXRuntimeError] : 1 : FAIL : Non-zero status code returned "
+                           "while running Relu node. Status Message: bfc_arena.cc:360 Failed to "
+                           "allocate memory for requested buffer of size 33554432")
+
+    monkeypatch.setattr(calibrate, "collect_ranges", starved)
+    with pytest.raises(OutOfMemoryError) as raised:
+        calibrate.calibrate(raw_path, frames.CalibrationSet(synthetic=1),
+                            str(tmp_path / "q.onnx"), calibrate.CalibrateOptions())
+    assert str(raised.value).startswith(
+        "ONNX Runtime ran out of memory calibrating {} (close".format(raw_path))
+    assert not os.path.exists(str(tmp_path / "q.onnx"))

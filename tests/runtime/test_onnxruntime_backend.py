@@ -182,3 +182,36 @@ def test_no_memory_while_loading_is_said_as_such_not_as_a_broken_model(
     with pytest.raises(OutOfMemoryError, match="^ONNX Runtime ran out of memory loading .* "
                                                "\\(close other programs"):
         OnnxRuntimeSegmenter(small_basic_model_path, threads=1)
+
+
+_FAILING_RUN = """
+import numpy as np
+from onnx import TensorProto, helper
+from edge_segnet.runtime.onnxruntime_backend import require_onnxruntime
+ort = require_onnxruntime("a test")
+graph = helper.make_graph([helper.make_node("Reshape", ["x", "s"], ["y"])], "g",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3]),
+     helper.make_tensor_value_info("s", TensorProto.INT64, [1])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+model.ir_version = 7
+session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+try:
+    session.run(None, {"x": np.zeros((2, 3), np.float32), "s": np.array([5], np.int64)})
+except Exception:
+    print("raised")
+"""
+
+
+def test_sessions_made_without_our_options_log_only_fatal_errors():
+    """A session made without our options (as the quantization package's calibrator makes
+    them) logs through ONNX Runtime's default logger, which printed "[E:onnxruntime:, sequential_
+    executor.cc …] Non-zero status code …" for a failing run before our one line. A process of
+    its own: the default logger is the process's."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _FAILING_RUN], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+    assert done.stdout.decode().strip() == "raised", done.stderr.decode()
+    assert done.stderr.decode() == ""
