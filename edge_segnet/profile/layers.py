@@ -5,6 +5,8 @@ import os
 
 import numpy as np
 
+from edge_segnet.runtime.onnxruntime_backend import require_onnxruntime
+
 
 class LayerTime(object):
     __slots__ = ("name", "op_type", "mean_ms", "share")
@@ -49,8 +51,7 @@ def from_totals(milliseconds, counts):
 def profile_onnxruntime(model_bytes, feed, runs, make_options, providers):
     """Run a profiling session ``runs`` times; the per-layer table (the profile file is
     removed afterwards)."""
-    import onnxruntime
-
+    onnxruntime = require_onnxruntime("per-layer profiling")
     options = make_options()
     options.enable_profiling = True
     session = onnxruntime.InferenceSession(model_bytes, sess_options=options, providers=providers)

@@ -90,10 +90,9 @@ class CalibrationResult(object):
 def _quantization():
     """ONNX Runtime's quantization package, new enough to quantize from ranges computed
     here (quantize_static's calibration_cache_path)."""
-    require_onnxruntime("calibrate (ONNX Runtime's quantization package)")
+    onnxruntime = require_onnxruntime("calibrate (ONNX Runtime's quantization package)")
     quantization = optional.require("onnxruntime.quantization",
                                     "calibrate (ONNX Runtime's quantization package)")
-    import onnxruntime
 
     if "calibration_cache_path" not in inspect.signature(
             quantization.quantize_static).parameters:
