@@ -2,6 +2,7 @@ import logging
 import os
 import threading
 
+import cv2
 import numpy as np
 import pytest
 
@@ -42,7 +43,6 @@ def _noisy(size=128):
 
 
 def test_a_truncated_png_is_refused_with_what_libpng_said(tmp_path, capfd):
-    cv2 = pytest.importorskip("cv2", reason="OpenCV decodes the images")
     data = cv2.imencode(".png", _noisy())[1].tobytes()
     (tmp_path / "cut.png").write_bytes(data[:len(data) // 2])
     image, damage = inputs.decode_image(str(tmp_path / "cut.png"))
@@ -51,7 +51,6 @@ def test_a_truncated_png_is_refused_with_what_libpng_said(tmp_path, capfd):
 
 
 def test_a_truncated_jpeg_decodes_and_says_it_is_damaged(tmp_path, capfd):
-    cv2 = pytest.importorskip("cv2", reason="OpenCV decodes the images")
     data = cv2.imencode(".jpg", _noisy())[1].tobytes()
     (tmp_path / "cut.jpg").write_bytes(data[:len(data) // 2])
     image, damage = inputs.decode_image(str(tmp_path / "cut.jpg"))
@@ -63,7 +62,6 @@ def test_a_truncated_jpeg_decodes_and_says_it_is_damaged(tmp_path, capfd):
 
 
 def test_empty_missing_and_folder_paths_are_said_without_decoding(tmp_path, fifo):
-    pytest.importorskip("cv2", reason="decode_image asks for OpenCV first")
     (tmp_path / "empty.png").write_bytes(b"")
     assert inputs.decode_image(str(tmp_path / "empty.png")) == (None, "the file is empty")
     with pytest.raises(DataError, match="image not found: .*gone.png"):

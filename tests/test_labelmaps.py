@@ -1,9 +1,8 @@
+import cv2
 import numpy as np
 import pytest
 
 from edge_segnet import labelmaps
-
-cv2 = pytest.importorskip("cv2", reason="OpenCV's resizes are the comparison")
 
 
 @pytest.mark.parametrize("source, target", [((360, 480), (128, 256)), ((360, 480), (160, 320)),

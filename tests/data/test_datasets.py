@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -66,7 +67,6 @@ def test_unreadable_images_and_color_labels_are_refused(tmp_path):
 def test_a_damaged_image_or_label_is_refused_not_scored_on_its_gray(tmp_path):
     # A truncated JPEG decodes with gray where data is missing; eval and training would take
     # that gray for the scene.
-    cv2 = pytest.importorskip("cv2", reason="OpenCV encodes the test images")
     noisy = np.random.RandomState(0).randint(0, 255, (128, 128, 3)).astype(np.uint8)
     data = cv2.imencode(".jpg", noisy)[1].tobytes()
     (tmp_path / "cut.jpg").write_bytes(data[:len(data) // 2])

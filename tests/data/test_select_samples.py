@@ -3,7 +3,6 @@ import pytest
 from edge_segnet.data.datasets import select_samples, split_label
 from edge_segnet.errors import DataError
 
-pytest.importorskip("cv2", reason="the two_drives fixture writes PNGs with OpenCV")
 
 
 def test_splits_join_with_plus_and_a_held_out_sequence_is_left_out_of_training(two_drives):

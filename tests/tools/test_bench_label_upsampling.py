@@ -1,6 +1,7 @@
 """tools/bench_label_upsampling.py: the two ways of bringing labels up to the frame that issue
 25 asked to measure, scored on real CamVid frames."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -13,7 +14,6 @@ def tool():
 
 
 def test_bilinear_scores_move_a_boundary_that_nearest_keeps_on_the_coarse_grid(tool):
-    cv2 = pytest.importorskip("cv2", reason="OpenCV resizes the class scores")
     # class 1's score rises left to right across 4 columns and meets class 0's on column 2
     # (a tie: the first class wins): nearest keeps whole coarse columns, bilinear moves the
     # boundary to the half of column 2 where class 1 is ahead.
