@@ -1,3 +1,5 @@
+import re
+
 import onnx
 import pytest
 
@@ -143,3 +145,29 @@ def test_prepare_fp16_refuses_a_model_that_is_not_fp32(tmp_path, made_by):
         prepare.prepare_file(source, str(tmp_path / "again.onnx"),
                              prepare.PrepareOptions(fp16=True))
     assert not os.path.exists(str(tmp_path / "again.onnx"))
+
+
+def test_values_outside_fp16_s_range_are_counted_in_the_pass_line_not_warned_one_by_one():
+    import warnings
+
+    import numpy as np
+    from onnx import numpy_helper
+
+    def tiny_warnings(line):
+        found = re.search(r"values under 1e-7 raised to \+-1e-7 \((\d+) converter warnings\)",
+                          line)
+        return int(found.group(1)) if found else 0
+
+    untouched = tiny_warnings(fp16.convert(_prepared()))
+    model = _prepared()
+    conv = next(node for node in model.graph.node if node.op_type == "Conv")
+    weight = next(init for init in model.graph.initializer if init.name == conv.input[1])
+    values = numpy_helper.to_array(weight).copy()
+    values.flat[0], values.flat[1], values.flat[2] = 1e-9, -1e-9, 1e6
+    weight.CopyFrom(numpy_helper.from_array(values, weight.name))
+    with warnings.catch_warnings(record=True) as escaped:
+        warnings.simplefilter("always")
+        line = fp16.convert(model)
+    assert [str(warning.message) for warning in escaped] == []
+    assert tiny_warnings(line) == untouched + 2  # one per sign of the first Conv's weights
+    assert "values beyond FP16 cut to +-65504 (1 converter warnings)" in line
