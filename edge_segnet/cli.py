@@ -463,8 +463,8 @@ def calibrate(
                                         help="Images to use, spread over the set (default "
                                              "up to 500)."),
     method: str = typer.Option("percentile", "--method",
-                               help="percentile (default: the closest to FP32 on CamVid val), "
-                                    "entropy (TensorRT's own) or minmax."),
+                               help="percentile (default: the closest to FP32 on a held-out "
+                                    "CamVid drive), entropy (TensorRT's own) or minmax."),
     percentile: Optional[float] = typer.Option(None, "--percentile",
                                                help="With --method percentile: the share of "
                                                     "values kept (default 99.99)."),
