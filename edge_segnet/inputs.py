@@ -4,6 +4,7 @@ files and images must be regular files. Cameras (``/dev/video*``) are opened as 
 ``video.sources`` and never pass through here. Images are decoded here too, with what their
 codec prints caught and said in our line (``decode_image``)."""
 
+import atexit
 import hashlib
 import logging
 import os
@@ -80,6 +81,8 @@ def _capture():
     """A temporary file (unnamed, reused) that fd 2 points at while a codec runs."""
     if not _capture_file:
         _capture_file.append(tempfile.TemporaryFile())
+        # Kept for the process's life; closed at exit so Python does not warn of it.
+        atexit.register(_capture_file[0].close)
     handle = _capture_file[0]
     handle.seek(0)
     handle.truncate()

@@ -96,3 +96,16 @@ def test_a_line_another_thread_logs_meanwhile_is_not_taken_for_the_codecs(capfd,
         stream.close()
     assert said == "codec says no"
     assert capfd.readouterr().err == "from another thread\n"
+
+
+def test_the_codec_capture_file_is_closed_at_exit_without_a_resource_warning(tmp_path):
+    import subprocess
+    import sys
+
+    cv2.imwrite(str(tmp_path / "a.png"), _noisy())
+    code = ("from edge_segnet import inputs; "
+            "assert inputs.decode_image({!r})[0] is not None".format(str(tmp_path / "a.png")))
+    done = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-c", code], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "ResourceWarning" not in done.stderr
