@@ -43,9 +43,9 @@ _TRUNCATED = re.compile(r"the float32 number (\S+) will be truncated to (\S+)")
 
 
 def _clamping(messages):
-    """What the converter's warnings said, in a clause: how many tensors had values raised to
-    FP16's smallest step it keeps (1e-7, harmless for weights) and how many were cut at
-    +-65504 (an overflow to look at); anything else it warned, quoted."""
+    """What the converter's warnings said, in a clause: how many warnings (one per tensor and
+    sign) were of values raised to the 1e-7 it keeps (harmless for weights) and how many of
+    values cut at +-65504 (an overflow to look at); anything else it warned, quoted."""
     tiny = huge = 0
     other = []
     for message in messages:
