@@ -58,6 +58,9 @@ def parse_args(argv=None):
                         "choices made on a drive the model never saw. Repeatable.")
     parser.add_argument("--photometric", action="store_true",
                         help="Also jitter gamma, contrast, brightness, hue and saturation.")
+    parser.add_argument("--dropout", type=float, default=0.0, metavar="P",
+                        help="Bayesian SegNet's central dropout while training (0.5 in its "
+                        "recipe; none at inference).")
     parser.add_argument("--checkpoint", default="segnet.ckpt")
     parser.add_argument("--export", help="Write the trained model as ONNX here.")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: PyTorch's, "
@@ -78,7 +81,10 @@ def parse_args(argv=None):
     parser.add_argument("--sync-bn", action="store_true",
                         help="Under torchrun: batch-norm statistics of the global batch.")
     parser.add_argument("--max-steps", type=int, help="Stop after this many steps (tests).")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 0 <= args.dropout < 1:
+        parser.error("--dropout must be at least 0 and below 1 (Bayesian SegNet: 0.5)")
+    return args
 
 
 def main(argv=None):
@@ -99,7 +105,8 @@ def _main(argv=None):
             device=args.device, cache_dir=None if args.no_cache else args.cache_dir,
             workers=args.workers, channels_last=args.channels_last, compile=args.compile,
             sync_bn=args.sync_bn, train_split=args.train_split, val_split=args.val_split,
-            holdout_sequences=tuple(args.holdout_sequence), photometric=args.photometric))
+            holdout_sequences=tuple(args.holdout_sequence), photometric=args.photometric,
+            dropout=args.dropout))
     except TrainingInterrupted as stopped:
         print("train_segnet: {}; run the same command to resume".format(stopped),
               file=sys.stderr, flush=True)

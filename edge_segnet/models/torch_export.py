@@ -48,12 +48,13 @@ def _onnx_unpool(values, indices, like):
     return _OnnxMaxUnpool.apply(values, indices, like)
 
 
-def build_model(arch, class_count, width=None, kernel=None, checkpoint=None, seed=0):
+def build_model(arch, class_count, width=None, kernel=None, checkpoint=None, seed=0,
+                dropout=0.0):
     spec = zoo.spec_for(arch)
     if width or kernel:
         spec = spec.scaled(width, kernel)
     torch.manual_seed(seed)
-    model = SegNet(spec, class_count)
+    model = SegNet(spec, class_count, dropout=dropout)
     if checkpoint:
         state = torch.load(checkpoint, map_location="cpu")
         model.load_state_dict(state.get("model", state) if isinstance(state, dict) else state)

@@ -29,12 +29,21 @@ def plain_unpool(values, indices, like):
 
 
 class SegNet(nn.Module):
-    """A SegNet of a ``SegNetSpec``: 2x2 max-pooling with indices, unpooling with them."""
+    """A SegNet of a ``SegNetSpec``: 2x2 max-pooling with indices, unpooling with them.
 
-    def __init__(self, spec, class_count):
+    ``dropout`` is Bayesian SegNet's central dropout (SegNet-Tutorial's
+    bayesian_segnet_basic_train.prototxt: ratio 0.5 on pool3, pool4, conv_decode4 and
+    conv_decode3): element-wise, on the pooled output of the deeper half of the encoder stages
+    and on the output of the same decoder stages. It acts in training only, has no parameters
+    (the state dict and the exported graph are those of the plain net) and is not MC dropout:
+    inference is the one deterministic pass deployment runs.
+    """
+
+    def __init__(self, spec, class_count, dropout=0.0):
         super().__init__()
         self.spec = spec
         self.class_count = class_count
+        self.dropout = dropout
         self.blocks = []
         for name, in_channels, out_channels, kernel, relu in spec.layers():
             if name == "classifier":
@@ -51,6 +60,9 @@ class SegNet(nn.Module):
                 if name == "{}{}".format(prefix, stage)
                 or name.startswith("{}{}_".format(prefix, stage))]
 
+    def _central(self, stage):
+        return self.dropout and self.training and stage > self.spec.stages // 2
+
     def forward(self, x):
         skips = []
         for stage in range(1, self.spec.stages + 1):
@@ -58,12 +70,14 @@ class SegNet(nn.Module):
                 x = block(x)
             pooled, indices = F.max_pool2d(x, 2, 2, return_indices=True)
             skips.append((indices, x))
-            x = pooled
+            x = F.dropout(pooled, self.dropout) if self._central(stage) else pooled
         for stage in range(self.spec.stages, 0, -1):
             indices, like = skips[stage - 1]
             x = self.unpool(x, indices, like)
             for block in self._stage_blocks("dec", stage):
                 x = block(x)
+            if self._central(stage):
+                x = F.dropout(x, self.dropout)
         return self.classifier(x)
 
     def numpy_weights(self):

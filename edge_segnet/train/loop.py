@@ -37,7 +37,7 @@ class TrainConfig(object):
                  weight_decay=1e-4, weighting="median", layout="camvid", seed=0, threads=None,
                  checkpoint="segnet.ckpt", export=None, max_steps=None, device="cpu",
                  cache_dir=None, workers=0, channels_last=False, compile=False, sync_bn=False,
-                 train_split="train", val_split="val", holdout_sequences=(), photometric=False):
+                 train_split="train", val_split="val", holdout_sequences=(), photometric=False, dropout=0.0):
         # holdout_sequences: whole recording sequences taken out of train_split and scored
         # instead of val_split, so choices are made on frames of no training drive.
         self.__dict__.update(locals())
@@ -261,7 +261,8 @@ class Session(object):
         self.memory_format = (torch.channels_last if config.channels_last
                               else torch.contiguous_format)
         model = torch_export.build_model(config.arch, config.class_count, config.width,
-                                         config.kernel, seed=config.seed).to(self.device)
+                                         config.kernel, seed=config.seed,
+                                         dropout=config.dropout).to(self.device)
         if config.sync_bn and self.processes.active:
             model = synchronise_batchnorm(model, self.device)
         self.model = model.to(memory_format=self.memory_format)

@@ -83,3 +83,27 @@ def test_the_unpooling_is_restored_after_a_torchscript_export(model):
     from edge_segnet.models.torch_segnet import plain_unpool
 
     assert model.unpool is plain_unpool
+
+
+def test_central_dropout_acts_in_training_only_and_leaves_weights_and_export_alone():
+    plain = export_pytorch.build_model("segnet-basic", 5, width=8, kernel=3, seed=2)
+    dropped = export_pytorch.build_model("segnet-basic", 5, width=8, kernel=3, seed=2,
+                                         dropout=0.5)
+    assert list(dropped.state_dict()) == list(plain.state_dict())
+    x = torch.from_numpy(np.random.RandomState(1).standard_normal((2, 3) + SIZE)
+                         .astype(np.float32))
+    with torch.no_grad():
+        assert torch.equal(dropped(x), plain(x))  # both as built: eval mode
+        dropped.train()
+        plain.train()
+        torch.manual_seed(0)
+        first, second, without = dropped(x), dropped(x), plain(x)
+    assert not torch.allclose(first, second)  # a new mask each pass
+    assert not torch.allclose(first, without)
+    dropped.load_state_dict(plain.state_dict())  # the batch statistics those passes moved
+    dropped.eval()
+    plain.eval()
+    exported = export_pytorch.export(dropped, "torchscript", SIZE)
+    assert "Dropout" not in {node.op_type for node in exported.graph.node}
+    array = x[:1].numpy()
+    assert np.abs(run(exported, array) - _torch_logits(plain, array)).max() <= 1e-4
