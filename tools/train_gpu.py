@@ -62,6 +62,8 @@ def parse_args(argv=None):
     run.add_argument("--final", action="store_true",
                      help="Train on all of train+val: nothing held out (the ship run).")
     run.add_argument("--no-photometric", action="store_true")
+    run.add_argument("--dropout", type=float, default=0.0, metavar="P",
+                     help="Bayesian SegNet's central dropout while training (as train_segnet).")
     run.add_argument("--scale-range", type=_scale_range, default=(0.75, 1.25),
                      metavar="LOW,HIGH")
     run.add_argument("--seed", type=int, default=0)
@@ -82,7 +84,10 @@ def parse_args(argv=None):
     convert = commands.add_parser("convert", help="A checkpoint manifest -> loop.py's format.")
     convert.add_argument("manifest")
     convert.add_argument("-o", "--output", required=True)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.command == "train" and not 0 <= args.dropout < 1:
+        parser.error("--dropout must be at least 0 and below 1 (Bayesian SegNet: 0.5)")
+    return args
 
 
 def _train(args):
@@ -100,6 +105,7 @@ def _train(args):
         batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
         weighting=args.weighting, seed=args.seed, holdout_sequences=holdout,
         photometric=not args.no_photometric, scale_range=args.scale_range,
+        dropout=args.dropout,
         device=args.device, amp=args.amp, threads=args.threads,
         budget_seconds=args.budget_minutes * 60.0, fit_budget=not args.no_fit_budget,
         save_every=args.save_every, max_steps=args.max_steps, resume=resume,

@@ -52,7 +52,7 @@ class KitConfig(object):
                  device="cuda", amp="auto", channels_last=None, threads=None,
                  budget_seconds=540.0, fit_budget=True, save_every=50, max_steps=None,
                  resume=None, name=None, weights_dtype="auto", part_bytes=PART_BYTES,
-                 optimizer_limit_bytes=32 * 1024 * 1024, eval_batch=32):
+                 optimizer_limit_bytes=32 * 1024 * 1024, eval_batch=32, dropout=0.0):
         # holdout_sequences empty: the final run on all of train+val, nothing scored.
         self.__dict__.update(locals())
         del self.__dict__["self"]
@@ -73,7 +73,7 @@ def loop_config(config, device_name=""):
         checkpoint=None, max_steps=config.max_steps, device=config.device,
         channels_last=bool(config.channels_last), train_split="train+val",
         holdout_sequences=tuple(config.holdout_sequences or ()),
-        photometric=config.photometric).to_json()
+        photometric=config.photometric, dropout=config.dropout).to_json()
     loop.update(world_size=1, trainer="tools/train_gpu.py", amp=config.amp,
                 scale_range=list(config.scale_range), hardware=device_name,
                 label_resize=labelmaps.METHOD)
@@ -545,7 +545,8 @@ def train(config, started=None):
 
     torch.manual_seed(config.seed)
     model = torch_export.build_model(config.arch, config.class_count, config.width,
-                                     config.kernel, seed=config.seed).to(device)
+                                     config.kernel, seed=config.seed,
+                                     dropout=config.dropout).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     model.train()

@@ -175,7 +175,7 @@ def test_device_photometric_jitter_matches_the_cpu_jitter():
 
 def test_train_from_the_pack_resume_and_convert_for_shipping(drives, packed, tmp_path):
     out = str(tmp_path / "out")
-    assert _run(packed, out, "--epochs", "3", "--max-steps", "14") == 0
+    assert _run(packed, out, "--epochs", "3", "--max-steps", "14", "--dropout", "0.5") == 0
     files = os.listdir(out)
     # What comes back from the GPU machine: few files, each under the part limit.
     assert len(files) <= 8
@@ -186,6 +186,7 @@ def test_train_from_the_pack_resume_and_convert_for_shipping(drives, packed, tmp
     assert [entry["epoch"] for entry in log["history"]] == [1, 2]
     assert {"loss", "val_global", "val_class_average", "val_miou"} <= set(log["history"][0])
     assert log["config"]["holdout_sequences"] == ["seq0002"]
+    assert log["config"]["dropout"] == 0.5
     manifest = os.path.join(out, "segnet-basic-32x64.ckpt.json")
     first = gpu_kit.load_checkpoint(manifest)
     assert first["epoch"] == 2 and first["weights_dtype"] == "float32"
@@ -198,7 +199,7 @@ def test_train_from_the_pack_resume_and_convert_for_shipping(drives, packed, tmp
             os.path.join(out, "*.ckpt.json")) + glob.glob(os.path.join(out, "*.pt.*")):
         os.link(path, os.path.join(again, os.path.basename(path)))
     out2 = str(tmp_path / "out2")
-    assert _run(again, out2, "--epochs", "3") == 0
+    assert _run(again, out2, "--epochs", "3", "--dropout", "0.5") == 0
     resumed = gpu_kit.load_checkpoint(os.path.join(out2, "segnet-basic-32x64.ckpt.json"))
     assert resumed["epoch"] == 3 and resumed["history"][:2] == first["history"]
     assert resumed["scheduler"]["last_epoch"] == 3 * 7
@@ -218,6 +219,7 @@ def test_train_from_the_pack_resume_and_convert_for_shipping(drives, packed, tmp
     card = tool_scripts.load("ship_camvid_model").model_card(state, model.spec, "train_gpu.sh", {})
     assert card["epochs"] == 3 and len(card["val_miou_by_epoch"]) == 3
     assert list(card["recipe"]["input_size"]) == list(INPUT)
+    assert card["recipe"]["dropout"] == 0.5
 
     # ... and the CPU loop resumes it (one more epoch on the raw dataset).
     _, history = loop_train(TrainConfig(
