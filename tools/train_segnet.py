@@ -47,6 +47,8 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=8,
                         help="Images per step and process (global batch: this x processes).")
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--weight-decay", type=float, default=1e-4,
+                        help="AdamW's decoupled weight decay (per step: lr x this).")
     parser.add_argument("--weighting", default="median", choices=WEIGHTINGS)
     parser.add_argument("--train-split", default="train",
                         help="Split(s) to train on, joined with + (e.g. train+val).")
@@ -82,6 +84,8 @@ def parse_args(argv=None):
                         help="Under torchrun: batch-norm statistics of the global batch.")
     parser.add_argument("--max-steps", type=int, help="Stop after this many steps (tests).")
     args = parser.parse_args(argv)
+    if args.weight_decay < 0:
+        parser.error("--weight-decay must not be negative")
     if not 0 <= args.dropout < 1:
         parser.error("--dropout must be at least 0 and below 1 (Bayesian SegNet: 0.5)")
     return args
@@ -99,7 +103,8 @@ def _main(argv=None):
             data=args.data, arch=args.arch, width=args.width, kernel=args.kernel,
             class_count=args.classes, ignore_index=args.ignore_index,
             input_size=parse_size(args.input_size), epochs=args.epochs,
-            batch_size=args.batch_size, lr=args.lr, weighting=args.weighting,
+            batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+            weighting=args.weighting,
             layout=args.format, seed=args.seed, threads=args.threads,
             checkpoint=args.checkpoint, export=args.export, max_steps=args.max_steps,
             device=args.device, cache_dir=None if args.no_cache else args.cache_dir,

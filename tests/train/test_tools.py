@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("torch", reason="PyTorch is not installed (README, Training: the CPU build)")
 
 from edge_segnet.train.data import default_cache_dir
+from edge_segnet.train.loop import TrainConfig
 from tests import tool_scripts
 
 TOOLS = os.path.join(os.path.dirname(__file__), "..", "..", "tools")
@@ -21,6 +22,18 @@ def test_the_training_tool_defaults_to_what_measured_best():
     assert (args.workers, args.channels_last, args.compile, args.device) == (0, False, False,
                                                                             "cpu")
     assert not default_cache_dir().startswith(os.path.abspath(os.path.join(TOOLS, "..")))
+
+
+def test_the_regularisation_flags_default_to_the_loops_defaults_and_refuse_nonsense(capsys):
+    tool = tool_scripts.load("train_segnet")
+    args = tool.parse_args(["--data", "CamVid"])
+    defaults = TrainConfig(data="CamVid")
+    assert (args.weight_decay, args.dropout) == (defaults.weight_decay, defaults.dropout)
+    for flag, value in (("--dropout", "1"), ("--dropout", "-0.1"), ("--weight-decay", "-1")):
+        with pytest.raises(SystemExit) as stopped:
+            tool.parse_args(["--data", "CamVid", flag, value])
+        assert stopped.value.code == 2
+        assert flag + " must" in capsys.readouterr().err
 
 
 def test_the_benchmark_interleaves_variants_and_compares_them_with_the_baseline(
