@@ -115,8 +115,8 @@ def model_card(state, spec, command, metrics, note=""):
     config = dict(state.get("config", {}), width=spec.encoder[0][0], kernel=spec.kernel)
     seconds = sum(entry.get("seconds", 0.0) for entry in history)
     recipe = {key: config[key] for key in (
-        "arch", "width", "kernel", "input_size", "epochs", "batch_size", "lr", "weighting",
-        "seed", "world_size", "dropout") if key in config}
+        "arch", "width", "kernel", "input_size", "epochs", "batch_size", "lr", "weight_decay",
+        "weighting", "seed", "world_size", "dropout") if key in config}
     recipe.update({
         "loss": "class-weighted cross-entropy, void ignored",
         "optimizer": "AdamW, linear warm-up then cosine decay",

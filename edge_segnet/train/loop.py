@@ -37,7 +37,8 @@ class TrainConfig(object):
                  weight_decay=1e-4, weighting="median", layout="camvid", seed=0, threads=None,
                  checkpoint="segnet.ckpt", export=None, max_steps=None, device="cpu",
                  cache_dir=None, workers=0, channels_last=False, compile=False, sync_bn=False,
-                 train_split="train", val_split="val", holdout_sequences=(), photometric=False, dropout=0.0):
+                 train_split="train", val_split="val", holdout_sequences=(), photometric=False,
+                 dropout=0.0):
         # holdout_sequences: whole recording sequences taken out of train_split and scored
         # instead of val_split, so choices are made on frames of no training drive.
         self.__dict__.update(locals())

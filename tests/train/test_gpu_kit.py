@@ -219,7 +219,7 @@ def test_train_from_the_pack_resume_and_convert_for_shipping(drives, packed, tmp
     card = tool_scripts.load("ship_camvid_model").model_card(state, model.spec, "train_gpu.sh", {})
     assert card["epochs"] == 3 and len(card["val_miou_by_epoch"]) == 3
     assert list(card["recipe"]["input_size"]) == list(INPUT)
-    assert card["recipe"]["dropout"] == 0.5
+    assert (card["recipe"]["dropout"], card["recipe"]["weight_decay"]) == (0.5, 1e-4)
 
     # ... and the CPU loop resumes it (one more epoch on the raw dataset).
     _, history = loop_train(TrainConfig(
