@@ -31,7 +31,7 @@ from edge_segnet.errors import DataError, UsageError
 from edge_segnet.eval.metrics import ConfusionMatrix
 from edge_segnet.models import metadata, torch_export
 from edge_segnet.models.torch_segnet import torch
-from edge_segnet.train import camvid_pack
+from edge_segnet.train import camvid_pack, recipe
 from edge_segnet.train import data as train_data
 from edge_segnet.train.loop import TrainConfig, warmup_cosine, resolve_device
 
@@ -522,6 +522,10 @@ def train(config, started=None):
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     name = config.name or "{}-{}x{}".format(config.arch, *config.input_size)
+    state = load_checkpoint(config.resume) if config.resume else None
+    if state is not None:  # before anything is written
+        recipe.refuse_changes(state.get("config") or {}, loop_config(config), config.resume,
+                              hint="leave it out of --in and --resume to start a new run")
     os.makedirs(config.out_dir, exist_ok=True)
 
     pack = camvid_pack.read(config.pack)
@@ -565,8 +569,7 @@ def train(config, started=None):
     scheduler = make_scheduler(epochs)
     scaler = torch.amp.GradScaler(device.type) if amp == "fp16" else None
     history, first_epoch = [], 0
-    if config.resume:
-        state = load_checkpoint(config.resume)
+    if state is not None:
         model.load_state_dict(state["model"])
         if state["optimizer"] is not None:
             optimizer.load_state_dict(state["optimizer"])

@@ -25,6 +25,7 @@ from edge_segnet.eval.metrics import ConfusionMatrix
 from edge_segnet.models import metadata, torch_export, zoo
 from edge_segnet.models.labels import camvid
 from edge_segnet.models.torch_segnet import torch
+from edge_segnet.train import recipe
 from edge_segnet.train.data import SegmentationData, class_weights
 
 F = torch.nn.functional
@@ -328,6 +329,9 @@ class Session(object):
         """Load a checkpoint (this format since the first release: model, optimizer,
         scheduler, epoch, history, config); returns (history, first epoch)."""
         state = torch.load(path, map_location="cpu")
+        saved = state.get("config") or {}
+        recipe.refuse_changes(saved, self.config.to_json(), path,
+                              hint="give another --checkpoint to start a new run")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         # Moment buffers in the parameters' own layout (channels_last or not): mixed layouts
@@ -340,7 +344,6 @@ class Session(object):
                             parameter).copy_(value)
         self.scheduler.load_state_dict(state["scheduler"])
         history, first_epoch = state["history"], state["epoch"]
-        saved = state.get("config") or {}
         if (saved.get("batch_size"), saved.get("world_size", 1)) != (
                 self.config.batch_size, self.processes.world):
             # Another batch size or world size: other steps per epoch. The schedule is in

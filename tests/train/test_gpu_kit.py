@@ -221,11 +221,37 @@ def test_train_from_the_pack_resume_and_convert_for_shipping(drives, packed, tmp
     assert list(card["recipe"]["input_size"]) == list(INPUT)
     assert (card["recipe"]["dropout"], card["recipe"]["weight_decay"]) == (0.5, 1e-4)
 
-    # ... and the CPU loop resumes it (one more epoch on the raw dataset).
+    # ... and the CPU loop resumes it with the same recipe (one more epoch on the raw
+    # dataset) ...
     _, history = loop_train(TrainConfig(
         data=drives, width=4, kernel=3, input_size=INPUT, batch_size=4, threads=1, epochs=4,
-        checkpoint=converted, train_split="train+val", holdout_sequences=("seq0002",)))
+        checkpoint=converted, train_split="train+val", holdout_sequences=("seq0002",),
+        photometric=True, dropout=0.5))
     assert [entry["epoch"] for entry in history] == [1, 2, 3, 4]
+    # ... but not with another: the kit's photometric jitter and dropout are its recipe.
+    with pytest.raises(UsageError, match=r"--photometric, --dropout 0\.5; this run asks for no "
+                                         r"--photometric, --dropout 0\.0 \(resume it with"):
+        loop_train(TrainConfig(
+            data=drives, width=4, kernel=3, input_size=INPUT, batch_size=4, threads=1,
+            epochs=5, checkpoint=converted, train_split="train+val",
+            holdout_sequences=("seq0002",)))
+
+
+def test_the_kit_refuses_to_resume_a_checkpoint_with_another_recipe(packed, tmp_path):
+    out = str(tmp_path / "out")
+    assert _run(packed, out, "--epochs", "2", "--max-steps", "7") == 0
+    manifest = os.path.join(out, "segnet-basic-32x64.ckpt.json")
+    before = open(manifest).read()
+    with pytest.raises(UsageError, match=r"was trained with --weighting median, --scale-range "
+                                         r"0\.75,1\.25; this run asks for --weighting none, "
+                                         r"--scale-range 0\.5,1\.5"):
+        gpu_kit.train(gpu_kit.KitConfig(
+            pack=packed, out_dir=str(tmp_path / "out2"), width=4, kernel=3, input_size=INPUT,
+            batch_size=4, epochs=3, device="cpu", threads=1, weighting="none",
+            scale_range=(0.5, 1.5), holdout_sequences=("seq0002",), resume=manifest,
+            part_bytes=int(0.01 * 2 ** 20)))
+    assert open(manifest).read() == before
+    assert not os.path.exists(str(tmp_path / "out2"))
 
 
 def test_a_model_over_a_part_is_kept_in_fp16_without_optimizer_moments(tmp_path):
