@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import signal
+import warnings
 
 import cv2
 import numpy as np
@@ -17,6 +18,10 @@ from typer.testing import CliRunner
 
 from edge_segnet.cli import app
 
+
+# Warnings Python's default filters do not print outside __main__.
+SILENT_BY_DEFAULT = (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                     ResourceWarning)
 
 # (command line, exit code, words the one line must hold (lower case))
 CASES = [
@@ -87,6 +92,16 @@ CASES = [
     ("prepare {ws}/model.onnx -o {ws}/nodir/p.onnx", 1, "does not exist"),
     ("prepare {ws}/model.onnx -o {ws}/p.onnx --report {ws}/images", 1, "is a folder"),
     ("prepare {ws}/corrupt.onnx -o {ws}/p.onnx", 1, "corrupt.onnx"),
+    # Bytes on which onnx 1.11's protobuf (JetPack 4.6) warns before it fails.
+    ("prepare {ws}/garbage.onnx -o {ws}/p.onnx", 1, "not a readable onnx model"),
+    ("calibrate {ws}/garbage.onnx -o {ws}/q.onnx --synthetic 2", 1, "not a readable onnx"),
+    ("build {ws}/garbage.onnx --print-trtexec", 1, "not a readable onnx model"),
+    ("verify {ws}/garbage.onnx {ws}/model.onnx", 1, "not a readable onnx model"),
+    ("eval {ws}/garbage.onnx --data {ws}/data", 1, "not a readable onnx model"),
+    # Refused before the first model's frames, not after them.
+    ("eval {ws}/model.onnx {ws}/garbage.onnx --data {ws}/data", 1, "garbage.onnx is not a"),
+    ("profile {ws}/garbage.onnx --iterations 2", 1, "not a readable onnx model"),
+    ("run --model {ws}/garbage.onnx --max-frames 1", 1, "not a readable onnx model"),
     ("prepare {ws}/model.onnx -o {ws}/p.onnx --fp16-io", 2, "--fp16-io goes with --fp16"),
     ("prepare {ws}/model.onnx -o {ws}/p.onnx --normalize bogus", 2,
      "--normalize must be meanstd or lcn; got 'bogus'"),
@@ -327,6 +342,7 @@ def workspace(tmp_path_factory, small_basic_model_path):
     _write(os.path.join(root, "empty.tar.gz"), b"")
     _write(os.path.join(root, "junk.tar.gz"), b"\x1f\x8b not really gzip" * 20)
     _write(os.path.join(root, "corrupt.onnx"), b"\x08\x07\x12\x04junk" * 10)
+    _write(os.path.join(root, "garbage.onnx"), b"\x00garbage" * 100)
     _write(os.path.join(root, "notes.txt"), b"just some notes\n")
     _write(os.path.join(root, "notes.mp4"), b"not a video at all\n")
     _write(os.path.join(root, "labels-string.json"), b'{"labels": "sky"}')
@@ -400,10 +416,15 @@ def test_bad_input_gets_one_line_its_exit_code_and_loses_nothing(
     previous = signal.signal(signal.SIGALRM, too_slow)
     signal.alarm(60)
     try:
-        result = CliRunner().invoke(app, _argv(line, workspace))
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            result = CliRunner().invoke(app, _argv(line, workspace))
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+    # Python prints these in a user's shell too: a second line, with a source line beside it.
+    shown = [str(w.message) for w in warned if not issubclass(w.category, SILENT_BY_DEFAULT)]
+    assert not shown, shown
     output = result.output
     assert "Traceback" not in output
     assert result.exception is None or isinstance(result.exception, SystemExit), \

@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -13,7 +14,14 @@ def cli():
     runner = CliRunner()
 
     def invoke(*args):
-        return runner.invoke(app, list(args))
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            result = runner.invoke(app, list(args))
+        # What Python would print in the user's shell beside our output.
+        result.shown_warnings = [str(w.message) for w in warned if not issubclass(
+            w.category, (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                         ResourceWarning))]
+        return result
 
     return invoke
 
@@ -24,6 +32,7 @@ def assert_one_line_error(result, code, text):
     assert "Traceback" not in result.output
     assert text in result.output
     assert len([line for line in result.output.splitlines() if line.strip()]) == 1
+    assert not getattr(result, "shown_warnings", None), result.shown_warnings
 
 
 def test_version(cli):

@@ -14,6 +14,7 @@ from edge_segnet.errors import DataError, ModelError, OutputError, UsageError
 from edge_segnet.eval import paper
 from edge_segnet.eval.metrics import ConfusionMatrix
 from edge_segnet.models import labels as labels_module
+from edge_segnet.models import zoo
 from edge_segnet.runtime import open_segmenter
 
 _log = logging.getLogger(__name__)
@@ -224,8 +225,10 @@ def check_finite_weights(model_path):
     from onnx import numpy_helper
 
     try:
-        model = onnx.load(model_path)
-    except Exception:  # noqa: BLE001 - unreadable: opening it says why, in its own words
+        # zoo.load, not onnx.load: onnx 1.11 (JetPack 4.6) prints a RuntimeWarning on a
+        # corrupt file, a second line beside the one opening it gives.
+        model = zoo.load(model_path)
+    except ModelError:  # unreadable: opening it says why, in its own words
         return
     bad, first = 0, None
     for tensor in model.graph.initializer:
@@ -273,6 +276,12 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
     out_of_range = {}
     labels = model_labels(models)
     folders = _prediction_folders(predictions, labels, samples)
+    if len(models) > 1:
+        # Each opened (and closed) before the first frame: a bad second model is refused at
+        # once, not after the first one's whole split. One open at a time: a board's memory.
+        for model in models:
+            check_finite_weights(model)
+            open_segmenter(model, backend=backend, threads=threads).close()
     for model, label, folder in zip(models, labels, folders):
         check_finite_weights(model)
         segmenter = open_segmenter(model, backend=backend, threads=threads)
