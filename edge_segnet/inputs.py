@@ -147,7 +147,32 @@ def decode_image(path, what="image", unchanged=False):
     image, damage = _decode_capturing_stderr(lambda: cv2.imread(path, flags))
     if image is not None and image.size == 0:
         image = None
+    if image is not None and damage == JPEG_EOF and _only_the_end_marker_is_missing(
+            path, lambda copy: cv2.imread(copy, flags)):
+        damage = ""
     return image, damage
+
+
+JPEG_EOF = "Premature end of JPEG file"
+
+
+def _only_the_end_marker_is_missing(path, read):
+    """Whether the JPEG ``path`` is whole but for its end-of-image marker (some cameras and
+    MJPEG grabbers write them so): libjpeg says JPEG_EOF for it as for a cut file, though every
+    pixel decodes. A copy with the marker appended decodes silently if so; a cut one then says
+    "Corrupt JPEG data: premature end of data segment"."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return False
+    if not data.startswith(b"\xff\xd8") or data.endswith(b"\xff\xd9"):
+        return False
+    with tempfile.NamedTemporaryFile(suffix=".jpg") as copy:
+        copy.write(data + b"\xff\xd9")
+        copy.flush()
+        again, damage = _decode_capturing_stderr(lambda: read(copy.name))
+    return again is not None and not damage
 
 
 def file_sha256(path, what="file"):

@@ -61,6 +61,22 @@ def test_a_truncated_jpeg_decodes_and_says_it_is_damaged(tmp_path, capfd):
     assert capfd.readouterr().err == ""
 
 
+def test_a_jpeg_missing_only_its_end_marker_is_whole_and_not_damaged(tmp_path, capfd):
+    data = cv2.imencode(".jpg", _noisy())[1].tobytes()
+    (tmp_path / "no-eoi.jpg").write_bytes(data[:-2])  # what some MJPEG grabbers write
+    image, damage = inputs.decode_image(str(tmp_path / "no-eoi.jpg"))
+    assert damage == "" and np.array_equal(image, cv2.imdecode(np.frombuffer(data, np.uint8),
+                                                               cv2.IMREAD_COLOR))
+    # A cut file stays damaged, with or without a marker after the cut.
+    (tmp_path / "cut.jpg").write_bytes(data[:len(data) // 2])
+    assert inputs.decode_image(str(tmp_path / "cut.jpg"))[1] == "Premature end of JPEG file"
+    (tmp_path / "cut-eoi.jpg").write_bytes(data[:len(data) // 2] + b"\xff\xd9")
+    assert inputs.decode_image(str(tmp_path / "cut-eoi.jpg"))[1] == (
+        "Corrupt JPEG data: premature end of data segment")
+    assert capfd.readouterr().err == ""
+    assert sorted(os.listdir(str(tmp_path))) == ["cut-eoi.jpg", "cut.jpg", "no-eoi.jpg"]
+
+
 def test_empty_missing_and_folder_paths_are_said_without_decoding(tmp_path, fifo):
     (tmp_path / "empty.png").write_bytes(b"")
     assert inputs.decode_image(str(tmp_path / "empty.png")) == (None, "the file is empty")
