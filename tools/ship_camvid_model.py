@@ -26,7 +26,7 @@ import onnx
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from edge_segnet import labelmaps  # noqa: E402
+from edge_segnet import fileio, labelmaps  # noqa: E402
 from edge_segnet.errors import EdgeSegnetError  # noqa: E402
 from edge_segnet.eval import evaluate as evaluate_module  # noqa: E402
 from edge_segnet.models import metadata, zoo  # noqa: E402
@@ -54,7 +54,14 @@ def parse_args(argv=None):
                         help="The sequence to choose TAU on (default: the checkpoint's).")
     parser.add_argument("-o", "--output", required=True)
     parser.add_argument("--threads", type=int)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.choose_tau:
+        try:
+            args.choose_tau = [float(value) for value in args.choose_tau.split(",")]
+        except ValueError:
+            parser.error("--choose-tau takes numbers separated by commas, e.g. 0,0.2,0.4; "
+                         "got {!r}".format(args.choose_tau))
+    return args
 
 
 def _metrics(result):
@@ -216,18 +223,22 @@ def main(argv=None):
     args = parse_args(argv)
     scratch = tempfile.mkdtemp(prefix="ship-model-")
     try:
-        import torch
+        # Before any work: the model is written last, after minutes of scoring.
+        fileio.check_outputs_apart([("-o", args.output)], [("--checkpoint", args.checkpoint)],
+                                   [("--data", args.data)])
+        fileio.check_writable_path(args.output, what="the model")
+        from edge_segnet.train.loop import read_checkpoint  # PyTorch: imported when needed
 
-        state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-        config = state["config"]
+        state = read_checkpoint(args.checkpoint,
+                                hint="give the file train_segnet.py's --checkpoint wrote")
+        config = state.get("config") or {}
         holdout = tuple(args.holdout_sequence or config.get("holdout_sequences") or ())
         tau, choice = args.prior_correction, None
         if args.choose_tau:
             if not holdout:
                 sys.exit("error: --choose-tau needs a held-out sequence: the checkpoint has "
                          "none; give --holdout-sequence")
-            candidates = [float(value) for value in args.choose_tau.split(",")]
-            tau, scores = choose_tau(state, args.data, candidates, holdout, args.threads,
+            tau, scores = choose_tau(state, args.data, args.choose_tau, holdout, args.threads,
                                      scratch)
             choice = {"chosen_on": "+".join(holdout), "criterion":
                       "mean of global and class-average accuracy", "candidates": {
@@ -253,7 +264,8 @@ def main(argv=None):
         zoo.save(exported, args.output)
         print("wrote {} ({} bytes)".format(args.output, os.path.getsize(args.output)))
     except EdgeSegnetError as exc:
-        sys.exit("error: {}".format(exc))
+        print("error: {}".format(exc), file=sys.stderr, flush=True)
+        return exc.exit_code
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from edge_segnet import fileio, labelmaps
+from edge_segnet import fileio, inputs, labelmaps
 from edge_segnet.errors import DataError, UsageError
 from edge_segnet.eval.metrics import ConfusionMatrix
 from edge_segnet.models import metadata, torch_export, zoo
@@ -59,6 +59,41 @@ class TrainingInterrupted(Exception):
         Exception.__init__(self, "stopped by {} after epoch {}{}".format(
             signal.Signals(signum).name, epoch,
             "; {} holds it".format(checkpoint) if checkpoint else ""))
+
+
+_CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "epoch", "history")
+
+
+def read_checkpoint(path, hint):
+    """The state dict of a checkpoint this loop (or tools/train_gpu.py convert) wrote, or a
+    DataError in one line (``hint``: what to do instead): torch.load's own errors run to
+    several lines, and it would wait forever on a FIFO."""
+    inputs.check_regular_file(path, "--checkpoint", DataError, hint=hint)
+    if os.path.isdir(path):
+        raise DataError("--checkpoint {} is a folder".format(path), hint=hint)
+    if not os.path.exists(path):
+        raise DataError("--checkpoint not found: {}".format(path), hint=hint)
+    not_ours = "--checkpoint {} is not a checkpoint of this training loop".format(path)
+    try:
+        state = torch.load(path, map_location="cpu")
+    except Exception as exc:  # noqa: BLE001 - pickle, zip and torch errors alike: not ours
+        raise DataError("{} ({})".format(not_ours, type(exc).__name__), hint=hint)
+    if not isinstance(state, dict) or not all(key in state for key in _CHECKPOINT_KEYS):
+        raise DataError("{}: it holds no {}".format(not_ours, " / ".join(
+            key for key in _CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state)),
+            hint=hint)
+    return state
+
+
+def check_paths(config):
+    """Refuse, before the first epoch, what would lose data or fail only at the end of a long
+    run: a checkpoint or export path inside the dataset, the two the same file, a folder, a
+    FIFO or an unwritable folder in their place."""
+    paths = [("--checkpoint", config.checkpoint), ("--export", config.export)]
+    fileio.check_outputs_apart(paths, datasets=[("--data", config.data)])
+    for (option, path), what in zip(paths, ("the checkpoint", "the ONNX export")):
+        if path:
+            fileio.check_writable_path(path, what=what)
 
 
 def _save_checkpoint(path, state):
@@ -328,7 +363,8 @@ class Session(object):
     def resume(self, path):
         """Load a checkpoint (this format since the first release: model, optimizer,
         scheduler, epoch, history, config); returns (history, first epoch)."""
-        state = torch.load(path, map_location="cpu")
+        state = read_checkpoint(path, hint="give another --checkpoint path to start a new "
+                                           "run, or the file a run wrote")
         saved = state.get("config") or {}
         recipe.refuse_changes(saved, self.config.to_json(), path,
                               hint="give another --checkpoint to start a new run")
@@ -403,6 +439,7 @@ def train(config):
 
 
 def _train(config, processes, stopper):
+    check_paths(config)
     session = Session(config, processes)
     log = session.log
     if processes.active:

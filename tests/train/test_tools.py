@@ -7,11 +7,14 @@ import pytest
 
 pytest.importorskip("torch", reason="PyTorch is not installed (README, Training: the CPU build)")
 
+from edge_segnet.models.torch_segnet import torch
 from edge_segnet.train.data import default_cache_dir
 from edge_segnet.train.loop import TrainConfig
 from tests import tool_scripts
 
 TOOLS = os.path.join(os.path.dirname(__file__), "..", "..", "tools")
+SYNTHETIC_MODEL = os.path.join(os.path.dirname(__file__), "..", "..", "edge_segnet", "models",
+                               "shipped", "segnet-basic-synthetic.onnx")
 
 
 def test_the_training_tool_defaults_to_what_measured_best():
@@ -52,12 +55,13 @@ def test_the_benchmark_interleaves_variants_and_compares_them_with_the_baseline(
 
 
 def test_training_with_a_held_out_sequence_then_shipping_chooses_tau_there(
-        two_drives, tmp_path, capsys):
+        two_drives, tmp_path_factory, capsys):
     import json
 
     import onnx
 
-    checkpoint, shipped = str(tmp_path / "run.ckpt"), str(tmp_path / "shipped.onnx")
+    out = tmp_path_factory.mktemp("out")  # two_drives is tmp_path: nothing is written there
+    checkpoint, shipped = str(out / "run.ckpt"), str(out / "shipped.onnx")
     assert tool_scripts.load("train_segnet").main([
         "--data", two_drives, "--width", "4", "--kernel", "3", "--input-size", "32x32",
         "--batch-size", "2", "--epochs", "1", "--threads", "1", "--no-cache",
@@ -83,3 +87,98 @@ def test_training_with_a_held_out_sequence_then_shipping_chooses_tau_there(
     choice = card["prior_correction"]["choice"]
     assert choice["chosen_on"] == "B" and set(choice["candidates"]) == {"0.0", "0.5"}
     assert str(card["prior_correction"]["tau"]) in choice["candidates"]
+
+
+def _tree(folder):
+    return sorted((os.path.relpath(os.path.join(root, name), folder),
+                   os.path.getsize(os.path.join(root, name)))
+                  for root, _, names in os.walk(folder) for name in names)
+
+
+@pytest.mark.parametrize("case, code, words", [
+    ("garbage", 1, "--checkpoint {ws}/c.ckpt is not a checkpoint of this training loop "
+                   "(UnpicklingError) (give another --checkpoint path"),
+    ("onnx", 1, "is not a checkpoint of this training loop"),
+    ("weights only", 1, "is not a checkpoint of this training loop: it holds no optimizer / "
+                        "scheduler / epoch / history"),
+    ("folder", 1, "cannot write the checkpoint: {ws}/c.ckpt is a folder, not a regular file"),
+    ("fifo", 1, "cannot write the checkpoint: {ws}/c.ckpt is a FIFO"),
+    ("same path", 2, "--checkpoint and --export are the same path"),
+    ("inside the dataset", 2, "--checkpoint {data}/train/c.ckpt is inside the dataset --data"),
+    ("export folder missing", 1, "cannot write the ONNX export: folder {ws}/gone does not "
+                                 "exist"),
+])
+def test_checkpoint_and_export_paths_that_would_lose_data_or_fail_late_are_refused_first(
+        synthetic, tmp_path, fifo, capsys, case, code, words):
+    ws = str(tmp_path)
+    checkpoint, export = os.path.join(ws, "c.ckpt"), None
+    if case == "garbage":
+        open(checkpoint, "wb").write(b"\x00garbage" * 10)
+    elif case == "onnx":
+        open(checkpoint, "wb").write(open(SYNTHETIC_MODEL, "rb").read())
+    elif case == "weights only":
+        torch.save({"model": {"w": torch.zeros(1)}}, checkpoint)
+    elif case == "folder":
+        os.mkdir(checkpoint)
+    elif case == "fifo":
+        fifo(checkpoint)
+    elif case == "same path":
+        export = checkpoint
+    elif case == "inside the dataset":
+        checkpoint = os.path.join(synthetic, "train", "c.ckpt")
+    elif case == "export folder missing":
+        export = os.path.join(ws, "gone", "m.onnx")
+    before, data_before = _tree(ws), _tree(synthetic)
+    argv = ["--data", synthetic, "--width", "4", "--kernel", "3", "--input-size", "48x64",
+            "--batch-size", "2", "--epochs", "1", "--threads", "1", "--no-cache",
+            "--checkpoint", checkpoint] + (["--export", export] if export else [])
+    assert tool_scripts.load("train_segnet").main(argv) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("train_segnet: error: --") or err.startswith(
+        "train_segnet: error: cannot write"), err
+    assert words.format(ws=ws, data=synthetic) in err, err
+    assert _tree(ws) == before and _tree(synthetic) == data_before
+
+
+@pytest.mark.parametrize("case, code, words", [
+    ("garbage", 1, "--checkpoint {ws}/c.ckpt is not a checkpoint of this training loop "
+                   "(UnpicklingError)"),
+    ("missing", 1, "--checkpoint not found: {ws}/c.ckpt"),
+    ("fifo", 1, "--checkpoint {ws}/c.ckpt is not a regular file: it is a FIFO"),
+    ("output is the checkpoint", 2, "-o {ws}/c.ckpt is also the input --checkpoint"),
+    ("output inside the dataset", 2, "-o {data}/m.onnx is inside the dataset --data"),
+    ("output folder missing", 1, "cannot write the model: folder {ws}/gone does not exist"),
+])
+def test_shipping_refuses_what_is_not_a_checkpoint_and_outputs_that_would_lose_data(
+        synthetic, tmp_path, fifo, capsys, case, code, words):
+    ws = str(tmp_path)
+    checkpoint, output = os.path.join(ws, "c.ckpt"), os.path.join(ws, "m.onnx")
+    if case == "garbage":
+        open(checkpoint, "wb").write(b"\x00garbage" * 10)
+    elif case == "fifo":
+        fifo(checkpoint)  # torch.load would wait on it forever
+    else:
+        open(checkpoint, "wb").write(b"")  # never read: the output is refused first
+        if case == "missing":
+            os.remove(checkpoint)
+        output = {"output is the checkpoint": checkpoint,
+                  "output inside the dataset": os.path.join(synthetic, "m.onnx"),
+                  "output folder missing": os.path.join(ws, "gone", "m.onnx")}.get(case, output)
+    before, data_before = _tree(ws), _tree(synthetic)
+    assert tool_scripts.load("ship_camvid_model").main([
+        "--checkpoint", checkpoint, "--data", synthetic, "--command", "train_segnet ...",
+        "-o", output]) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    assert words.format(ws=ws, data=synthetic) in err, err
+    assert _tree(ws) == before and _tree(synthetic) == data_before
+
+
+def test_shipping_refuses_a_tau_list_that_is_not_numbers(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        tool_scripts.load("ship_camvid_model").parse_args([
+            "--checkpoint", "c.ckpt", "--data", "CamVid", "--command", "x", "-o", "m.onnx",
+            "--choose-tau", "0,a"])
+    assert stopped.value.code == 2
+    assert "--choose-tau takes numbers separated by commas" in capsys.readouterr().err
