@@ -121,7 +121,8 @@ def test_the_codec_capture_file_is_closed_at_exit_without_a_resource_warning(tmp
     cv2.imwrite(str(tmp_path / "a.png"), _noisy())
     code = ("from edge_segnet import inputs; "
             "assert inputs.decode_image({!r})[0] is not None".format(str(tmp_path / "a.png")))
-    done = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-c", code], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    done = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-c", code],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "ResourceWarning" not in done.stderr

@@ -23,7 +23,7 @@ STARTED = time.time()
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from edge_segnet import progress  # noqa: E402
+from edge_segnet import fileio, progress  # noqa: E402
 from edge_segnet.errors import EdgeSegnetError  # noqa: E402
 from edge_segnet.models import zoo  # noqa: E402
 from edge_segnet.sizes import parse_size  # noqa: E402
@@ -125,6 +125,7 @@ def _main(argv=None):
         if args.command == "train":
             _train(args)
         else:
+            fileio.check_outputs_apart([("-o", args.output)], [("MANIFEST", args.manifest)])
             gpu_kit.to_loop_checkpoint(args.manifest, args.output)
             print("wrote {}".format(args.output))
     except EdgeSegnetError as error:

@@ -9,6 +9,7 @@ held-out sequence as the CPU loop does), and the label histogram at full resolut
 weights are those the CPU loop computes). Labels are resized centre-aligned (labelmaps). The
 test split is never packed: it stays where the model is scored."""
 
+import contextlib
 import io
 import json
 import logging
@@ -91,14 +92,22 @@ def pack(root, out_dir, size, eval_size, splits="train+val", image_format="jpg",
         raise UsageError("the test split is never packed: it stays where models are scored")
     if image_format not in IMAGE_FORMATS:
         raise UsageError("image format must be one of {}".format(", ".join(IMAGE_FORMATS)))
+    if image_format == "jpg" and not 1 <= quality <= 100:
+        raise UsageError("JPEG quality must be 1 to 100 (OpenCV's scale); got {}".format(
+            quality))
+    # Nothing is written inside the dataset, and a file is never taken for the folder.
+    fileio.check_outputs_apart([("the pack folder", out_dir)], datasets=[("--data", root)])
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise UsageError("the pack folder {} is a file; give a folder".format(out_dir))
     samples = []
     for part in parts:
         samples.extend((part, sample) for sample in datasets.list_samples(root, part, "camvid"))
     samples.sort(key=lambda item: item[1].name)
     size, eval_size = tuple(int(v) for v in size), tuple(int(v) for v in eval_size)
     name = name or "camvid-{}x{}".format(*size)
+    created = not os.path.isdir(out_dir)
     os.makedirs(out_dir, exist_ok=True)
-    frames, part_files, current, current_bytes = [], [], {}, 0
+    frames, part_files, current, current_bytes, written = [], [], {}, 0, []
 
     def flush():
         if not current:
@@ -106,37 +115,49 @@ def pack(root, out_dir, size, eval_size, splits="train+val", image_format="jpg",
         part_name = "{}.part{:03d}.tar".format(name, len(part_files))
         path = os.path.join(out_dir, part_name)
         fileio.write_bytes_atomic(path, _tar_bytes(current), what="pack part")
+        written.append(path)
         part_files.append({"file": part_name, "bytes": os.path.getsize(path),
                            "sha256": inputs.file_sha256(path, "pack part")})
         logger.info("wrote {} ({:.1f} MB, {} files)".format(
             path, part_files[-1]["bytes"] / 1e6, len(current)))
 
-    for split, sample in samples:
-        members, histogram, pixels = _frame_members(cv2, len(frames), sample, size, eval_size,
-                                                    image_format, quality, class_count)
-        frame_bytes = sum(len(data) + 1024 for data in members.values())
-        if frame_bytes + 2048 > part_bytes:
-            raise UsageError("one frame takes {} bytes, more than a part ({})".format(
-                frame_bytes, part_bytes))
-        if current and current_bytes + frame_bytes + 2048 > part_bytes:
-            flush()
-            current, current_bytes = {}, 0
-        current.update(members)
-        current_bytes += frame_bytes
-        frames.append({"name": sample.name, "split": split,
-                       "sequence": datasets.sequence_name(sample.name), "part": len(part_files),
-                       "histogram": histogram, "pixels": pixels})
-    flush()
-    manifest = {"format": FORMAT, "version": VERSION, "source": os.path.abspath(root),
-                "splits": splits, "size": list(size), "eval_size": list(eval_size),
-                "image_format": image_format, "quality": quality if image_format == "jpg"
-                else None, "class_count": class_count,
-                "label_resize": labelmaps.METHOD, "image_resize": "OpenCV INTER_LINEAR",
-                "histogram": "pixels per class id at full resolution; the last bin counts "
-                             "ids >= class_count",
-                "parts": part_files, "frames": frames}
-    path = os.path.join(out_dir, name + ".json")
-    fileio.write_bytes_atomic(path, json.dumps(manifest, indent=1).encode(), what="manifest")
+    try:
+        for split, sample in samples:
+            members, histogram, pixels = _frame_members(
+                cv2, len(frames), sample, size, eval_size, image_format, quality, class_count)
+            frame_bytes = sum(len(data) + 1024 for data in members.values())
+            if frame_bytes + 2048 > part_bytes:
+                raise UsageError("one frame takes {} bytes, more than a part ({})".format(
+                    frame_bytes, part_bytes))
+            if current and current_bytes + frame_bytes + 2048 > part_bytes:
+                flush()
+                current, current_bytes = {}, 0
+            current.update(members)
+            current_bytes += frame_bytes
+            frames.append({"name": sample.name, "split": split,
+                           "sequence": datasets.sequence_name(sample.name),
+                           "part": len(part_files), "histogram": histogram, "pixels": pixels})
+        flush()
+        manifest = {"format": FORMAT, "version": VERSION, "source": os.path.abspath(root),
+                    "splits": splits, "size": list(size), "eval_size": list(eval_size),
+                    "image_format": image_format, "quality": quality if image_format == "jpg"
+                    else None, "class_count": class_count,
+                    "label_resize": labelmaps.METHOD, "image_resize": "OpenCV INTER_LINEAR",
+                    "histogram": "pixels per class id at full resolution; the last bin counts "
+                                 "ids >= class_count",
+                    "parts": part_files, "frames": frames}
+        path = os.path.join(out_dir, name + ".json")
+        fileio.write_bytes_atomic(path, json.dumps(manifest, indent=1).encode(),
+                                  what="manifest")
+    except BaseException:
+        # A failed or interrupted pack leaves no parts without their manifest.
+        for part_path in written:
+            with contextlib.suppress(OSError):
+                os.remove(part_path)
+        if created:
+            with contextlib.suppress(OSError):
+                os.rmdir(out_dir)
+        raise
     logger.info("wrote {} ({} frames in {} parts, {:.1f} MB)".format(
         path, len(frames), len(part_files), sum(p["bytes"] for p in part_files) / 1e6))
     return path
@@ -172,6 +193,7 @@ class Pack(object):
 def read(manifest_path):
     """The pack whose manifest is ``manifest_path``, every part's sha256 checked first."""
     cv2 = optional.require("cv2", "reading a CamVid pack")
+    inputs.check_regular_file(manifest_path, "pack manifest")  # a FIFO: never opened
     try:
         with open(manifest_path) as handle:
             manifest = json.load(handle)
@@ -194,6 +216,7 @@ def read(manifest_path):
         if not os.path.exists(path):
             raise DataError("pack part {} is missing".format(path),
                             hint="copy every part named in {}".format(manifest_path))
+        inputs.check_regular_file(path, "pack part")
         if inputs.file_sha256(path, "pack part") != part["sha256"]:
             raise DataError("pack part {} does not match its sha256 in {}".format(
                 path, manifest_path), hint="the copy is damaged: copy it again")

@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from edge_segnet import fileio, labelmaps
+from edge_segnet import fileio, inputs, labelmaps
 from edge_segnet.errors import DataError, UsageError
 from edge_segnet.eval.metrics import ConfusionMatrix
 from edge_segnet.models import metadata, torch_export
@@ -353,6 +353,7 @@ def save_checkpoint(out_dir, name, model, optimizer, scheduler, epoch, history, 
 
 def load_checkpoint(manifest_path):
     """The state a ``save_checkpoint`` manifest names, weights back in FP32."""
+    inputs.check_regular_file(manifest_path, "checkpoint manifest")  # a FIFO: never opened
     try:
         with open(manifest_path) as handle:
             manifest = json.load(handle)
@@ -365,6 +366,7 @@ def load_checkpoint(manifest_path):
     for part in manifest["parts"]:
         path = os.path.join(folder, part["file"])
         try:
+            inputs.check_regular_file(path, "checkpoint part")
             with open(path, "rb") as handle:
                 chunk = handle.read()
         except OSError:
@@ -526,12 +528,12 @@ def train(config, started=None):
     if state is not None:  # before anything is written
         recipe.refuse_changes(state.get("config") or {}, loop_config(config), config.resume,
                               hint="leave it out of --in and --resume to start a new run")
-    os.makedirs(config.out_dir, exist_ok=True)
 
     pack = camvid_pack.read(config.pack)
     if pack.manifest["class_count"] != config.class_count:
         raise DataError("the pack counts {} classes, the run {}".format(
             pack.manifest["class_count"], config.class_count))
+    os.makedirs(config.out_dir, exist_ok=True)  # once the inputs are known to be good
     train_indices, held_indices = split_frames(pack, config.holdout_sequences)
     data = DeviceSet(pack, train_indices, held_indices, config.input_size, config.scale_range,
                      config.class_count, config.ignore_index, device)
@@ -681,8 +683,13 @@ def _manifest_epoch(path):
 def find_manifests(folder):
     """(the pack manifest, a checkpoint manifest or None) in ``folder``: what train_gpu.sh is
     given. More than one of either is refused (which one to take is the caller's choice)."""
+    if not os.path.isdir(folder):
+        raise DataError("--in {}: no such folder".format(folder),
+                        hint="give the folder that holds the pack (and a checkpoint)")
     packs, checkpoints = [], []
     for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
+        if not inputs.is_regular_file(path):  # a FIFO would be waited on forever
+            continue
         try:
             with open(path) as handle:
                 kind = json.load(handle).get("format")

@@ -108,6 +108,63 @@ def test_the_test_split_is_never_packed_and_a_damaged_part_is_refused(drives, pa
         camvid_pack.read(os.path.join(out, os.path.basename(packed)))
 
 
+def test_packing_refuses_bad_places_and_qualities_and_leaves_nothing_when_it_fails(
+        drives, tmp_path, monkeypatch):
+    before = sorted(os.listdir(drives))
+    with pytest.raises(UsageError, match="the pack folder .* is inside the dataset"):
+        camvid_pack.pack(drives, os.path.join(drives, "pack"), PACKED, INPUT)
+    (tmp_path / "a-file").write_bytes(b"x")
+    with pytest.raises(UsageError, match="the pack folder .*a-file is a file; give a folder"):
+        camvid_pack.pack(drives, str(tmp_path / "a-file"), PACKED, INPUT)
+    for quality in (0, 101):
+        with pytest.raises(UsageError, match="JPEG quality must be 1 to 100"):
+            camvid_pack.pack(drives, str(tmp_path / "q"), PACKED, INPUT, quality=quality)
+    assert sorted(os.listdir(drives)) == before
+    # A frame that fails after parts were written: neither they nor the new folder stay.
+    real, calls = camvid_pack._frame_members, []
+
+    def fails_at_the_20th_frame(*args):
+        calls.append(1)
+        if len(calls) == 20:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(camvid_pack, "_frame_members", fails_at_the_20th_frame)
+    with pytest.raises(KeyboardInterrupt):
+        camvid_pack.pack(drives, str(tmp_path / "new"), PACKED, INPUT, part_bytes=40 * 1024)
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "mine.txt").write_bytes(b"x")
+    calls[:] = []
+    with pytest.raises(KeyboardInterrupt):
+        camvid_pack.pack(drives, str(tmp_path / "kept"), PACKED, INPUT, part_bytes=40 * 1024)
+    assert os.listdir(str(tmp_path / "kept")) == ["mine.txt"]
+
+
+def test_fifos_are_never_opened_as_manifests_or_parts(packed, tmp_path, fifo):
+    with pytest.raises(DataError, match="pack manifest .* is not a regular file: it is a FIFO"):
+        camvid_pack.read(fifo(str(tmp_path / "p.json")))
+    with pytest.raises(DataError, match="checkpoint manifest .* is not a regular file"):
+        gpu_kit.load_checkpoint(str(tmp_path / "p.json"))
+    # --in: a FIFO among the folder's JSON files is passed over, not waited on.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for path in glob.glob(os.path.join(os.path.dirname(packed), "*")):
+        os.link(path, str(folder / os.path.basename(path)))
+    fifo(str(folder / "z.json"))
+    assert gpu_kit.find_manifests(str(folder)) == (
+        str(folder / os.path.basename(packed)), None)
+    with pytest.raises(DataError, match="--in .*gone: no such folder"):
+        gpu_kit.find_manifests(str(tmp_path / "gone"))
+
+
+def test_a_failed_start_writes_no_output_folder(tmp_path, capsys):
+    (tmp_path / "bad.json").write_bytes(b"{")
+    assert _run(str(tmp_path / "bad.json"), str(tmp_path / "out")) == 1
+    assert "cannot read pack manifest" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("source,target", [((40, 80), (32, 64)), ((40, 80), (37, 75)),
                                            ((32, 64), (40, 80)), ((360, 480), (128, 256))])
 def test_device_label_resizing_is_labelmaps_centre_aligned_nearest(source, target):
