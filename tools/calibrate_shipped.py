@@ -20,6 +20,9 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from edge_segnet import fileio  # noqa: E402
+from edge_segnet.data import datasets  # noqa: E402
+from edge_segnet.errors import EdgeSegnetError  # noqa: E402
 from edge_segnet.models import shipped  # noqa: E402
 from edge_segnet.quant import calibrate, frames  # noqa: E402
 
@@ -35,7 +38,10 @@ def parse_args(argv=None):
     parser.add_argument("-o", "--out", default="calibration")
     parser.add_argument("--count", type=int, default=frames.DEFAULT_COUNT)
     parser.add_argument("--only", choices=("camvid", "synthetic"))
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.count < 1:
+        parser.error("--count must be at least 1; got {}".format(args.count))
+    return args
 
 
 def log(line):
@@ -43,42 +49,62 @@ def log(line):
 
 
 def make(name, model_path, data, count, out_root):
+    """OUT_ROOT/NAME's files, made in a staging folder beside it and moved in once all are
+    made: a failed or interrupted run leaves the set as it was, never half of a new one."""
     folder = os.path.join(out_root, name)
-    os.makedirs(folder, exist_ok=True)
-    options = {version: calibrate.CalibrateOptions(trt_version=version)
-               for _, version in CACHE_GRAPHS}
-    summary_path = os.path.join(folder, "summary.json")
-    for index, (suffix, version) in enumerate(CACHE_GRAPHS):
-        scratch = tempfile.mkdtemp(prefix="edge-segnet-ship.")
-        try:
+    staging = tempfile.mkdtemp(prefix=".{}.".format(name), dir=out_root)
+    try:
+        options = {version: calibrate.CalibrateOptions(trt_version=version)
+                   for _, version in CACHE_GRAPHS}
+        summary_path = os.path.join(staging, "summary.json")
+        for index, (suffix, version) in enumerate(CACHE_GRAPHS):
             # The Q/DQ model of the first (8.2) graph serves every release.
-            output = (os.path.join(folder, name + ".int8.onnx") if index == 0 else
-                      os.path.join(scratch, "unused.onnx"))
+            output = os.path.join(staging, name + ".int8.onnx" if index == 0 else
+                                  "unused.onnx")
             result = calibrate.calibrate(
                 model_path, frames.CalibrationSet(data=data, split="train", count=count),
                 output, options[version],
-                cache=os.path.join(folder, "{}.{}.calib".format(name, suffix)),
+                cache=os.path.join(staging, "{}.{}.calib".format(name, suffix)),
                 summary_path=summary_path if index == 0 else None)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        log("{} {}: {} tensors, agreement {:.2f}%".format(name, suffix, len(result.summary),
-                                                          result.agreement))
-    with open(summary_path) as handle:
-        names = json.load(handle)["images"]
-    with open(os.path.join(folder, "images.txt"), "w") as handle:
-        handle.write("".join(line + "\n" for line in names))
+            log("{} {}: {} tensors, agreement {:.2f}%".format(
+                name, suffix, len(result.summary), result.agreement))
+        os.remove(os.path.join(staging, "unused.onnx"))
+        with open(summary_path) as handle:
+            names = json.load(handle)["images"]
+        with open(os.path.join(staging, "images.txt"), "w") as handle:
+            handle.write("".join(line + "\n" for line in names))
+        os.makedirs(folder, exist_ok=True)
+        for file_name in sorted(os.listdir(staging)):
+            os.replace(os.path.join(staging, file_name), os.path.join(folder, file_name))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def main(argv=None):
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # the package's own lines
+    jobs = []
     if args.only in (None, "camvid"):
-        make("segnet-basic-camvid", shipped.resolve("segnet-basic-camvid"), args.camvid,
-             args.count, args.out)
+        jobs.append(("segnet-basic-camvid", shipped.resolve("segnet-basic-camvid"),
+                     ("--camvid", args.camvid)))
     if args.only in (None, "synthetic"):
-        make("segnet-basic-synthetic", shipped.synthetic_model_path(), args.synthetic_data,
-             args.count, args.out)
+        jobs.append(("segnet-basic-synthetic", shipped.synthetic_model_path(),
+                     ("--synthetic-data", args.synthetic_data)))
+    created = not os.path.isdir(args.out)
+    try:
+        fileio.check_outputs_apart([("-o", args.out)], datasets=[data for _, _, data in jobs])
+        for _, _, (_, data) in jobs:  # every dataset there before the first is used
+            datasets.list_samples(data, "train")
+        os.makedirs(args.out, exist_ok=True)
+        for name, model_path, (_, data) in jobs:
+            make(name, model_path, data, args.count, args.out)
+    except EdgeSegnetError as error:
+        if created:
+            shutil.rmtree(args.out, ignore_errors=True)
+        print("calibrate_shipped: error: {}".format(error), file=sys.stderr, flush=True)
+        return error.exit_code
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -15,6 +15,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from edge_segnet import inputs  # noqa: E402
+from edge_segnet.errors import EdgeSegnetError  # noqa: E402
 from edge_segnet.eval import paper  # noqa: E402
 
 # Issue 25: INT8 and FP16 within this many points of FP32.
@@ -74,13 +76,24 @@ def main(argv=None):
     parser.add_argument("report", help="eval --json's report")
     parser.add_argument("--names", help="the rows' names, comma-separated (default: labels)")
     args = parser.parse_args(argv)
-    with open(args.report) as handle:
-        report = json.load(handle)
+    not_a_report = "{} is not eval --json's report".format(args.report)
+    try:
+        report = json.loads(inputs.read_bytes(
+            args.report, "report", hint="give the file eval --json wrote").decode("utf-8"))
+    except EdgeSegnetError as exc:
+        sys.exit("error: {}".format(exc))
+    except ValueError as exc:  # not UTF-8, not JSON
+        sys.exit("error: {} ({})".format(not_a_report, type(exc).__name__))
+    if not isinstance(report, dict) or not isinstance(report.get("models"), list):
+        sys.exit("error: {}: it lists no models".format(not_a_report))
     names = args.names.split(",") if args.names else None
     try:
-        print("\n".join(table(report, names)))
+        lines = table(report, names)
+    except (KeyError, TypeError, AttributeError) as exc:
+        sys.exit("error: {}: a model lacks {}".format(not_a_report, exc))
     except ValueError as exc:
         sys.exit("error: {}".format(exc))
+    print("\n".join(lines))
     return 0
 
 

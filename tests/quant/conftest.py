@@ -7,7 +7,7 @@ from edge_segnet.models import zoo
 SIZE = (36, 52)
 
 
-def _quantizes_from_given_ranges():
+def quantizes_from_given_ranges():
     import onnxruntime.quantization
 
     return "calibration_cache_path" in inspect.signature(
@@ -17,7 +17,7 @@ def _quantizes_from_given_ranges():
 # calibrate needs quantize_static(calibration_cache_path=...) (onnxruntime of 2026); JetPack
 # 4.6's onnxruntime 1.10 predates it, and there calibrate refuses in one line, which
 # test_calibrate.py checks on every stack. The end-to-end tests run where calibrate does.
-collect_ignore = [] if _quantizes_from_given_ranges() else ["test_calibrate_onnxruntime.py"]
+collect_ignore = [] if quantizes_from_given_ranges() else ["test_calibrate_onnxruntime.py"]
 
 
 @pytest.fixture(scope="module")

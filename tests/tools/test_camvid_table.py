@@ -49,3 +49,25 @@ def test_each_precision_is_held_to_the_tolerance_against_the_first_model(tool, t
            "1.0)" in printed
     with pytest.raises(SystemExit, match="2 names for 3 models"):
         tool.main([str(tmp_path / "r.json"), "--names", "FP32,FP16"])
+
+
+@pytest.mark.parametrize("content, words", [
+    (None, "report not found: {path}"),
+    ("fifo", "report {path} is not a regular file: it is a FIFO"),
+    (b"\x00garbage", "{path} is not eval --json's report (JSONDecodeError)"),
+    (b"\xff\xfe", "{path} is not eval --json's report (UnicodeDecodeError)"),
+    (b"[1, 2]", "{path} is not eval --json's report: it lists no models"),
+    (b'{"models": [{"label": "m"}]}', "{path} is not eval --json's report: a model lacks"),
+])
+def test_what_is_not_a_report_gets_one_line(tool, tmp_path, fifo, capsys, content, words):
+    path = str(tmp_path / "r.json")
+    if content == "fifo":
+        fifo(path)
+    elif content is not None:
+        open(path, "wb").write(content)
+    with pytest.raises(SystemExit) as stopped:
+        tool.main([path])
+    message = str(stopped.value.code)
+    assert message.startswith("error: ") and "\n" not in message
+    assert words.format(path=path) in message
+    assert capsys.readouterr().out == ""
