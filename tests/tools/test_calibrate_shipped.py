@@ -33,8 +33,9 @@ def _run(scenes, out, *extra):
         "2", "-o", out] + list(extra))
 
 
-@pytest.mark.skipif(not quantizes_from_given_ranges(), reason="calibrate needs an onnxruntime whose "
-                    "quantize_static takes calibration_cache_path (JetPack 4.6's 1.10 does not)")
+@pytest.mark.skipif(not quantizes_from_given_ranges(),
+                    reason="calibrate needs an onnxruntime whose quantize_static takes "
+                           "calibration_cache_path (JetPack 4.6's 1.10 does not)")
 def test_the_set_is_made_whole_and_a_failed_remake_leaves_the_old_one(
         scenes, tmp_path, monkeypatch, capsys):
     out = str(tmp_path / "calibration")
