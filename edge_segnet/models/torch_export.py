@@ -8,10 +8,13 @@ ScatterND form. ``edge-segnet prepare`` takes both.
 """
 
 import io
+import os
 import warnings
 
 import onnx
 
+from edge_segnet import inputs
+from edge_segnet.errors import DataError, ModelError
 from edge_segnet.models import metadata, segnet, zoo
 from edge_segnet.models.labels import camvid
 from edge_segnet.models.torch_segnet import SegNet, plain_unpool, torch
@@ -48,16 +51,45 @@ def _onnx_unpool(values, indices, like):
     return _OnnxMaxUnpool.apply(values, indices, like)
 
 
+def read_torch_file(path, what, hint):
+    """What torch.load reads from ``path``, or a DataError in one line (``hint``: what to give
+    instead): torch.load's own errors run to several lines, and it waits forever on a FIFO."""
+    inputs.check_regular_file(path, what, DataError, hint=hint)
+    if os.path.isdir(path):
+        raise DataError("{} {} is a folder".format(what, path), hint=hint)
+    if not os.path.exists(path):
+        raise DataError("{} not found: {}".format(what, path), hint=hint)
+    try:
+        return torch.load(path, map_location="cpu")
+    except Exception as exc:  # noqa: BLE001 - pickle, zip and torch errors alike
+        raise DataError("{} {} is not a file PyTorch saved ({})".format(
+            what, path, type(exc).__name__), hint=hint)
+
+
 def build_model(arch, class_count, width=None, kernel=None, checkpoint=None, seed=0,
                 dropout=0.0):
+    """A SegNet of ``arch`` (scaled to ``width``/``kernel``); with ``checkpoint`` (a state
+    dict, or a training checkpoint holding one as "model"), its weights."""
     spec = zoo.spec_for(arch)
     if width or kernel:
         spec = spec.scaled(width, kernel)
     torch.manual_seed(seed)
     model = SegNet(spec, class_count, dropout=dropout)
     if checkpoint:
-        state = torch.load(checkpoint, map_location="cpu")
-        model.load_state_dict(state.get("model", state) if isinstance(state, dict) else state)
+        hint = "give a state dict or a checkpoint tools/train_segnet.py wrote"
+        state = read_torch_file(checkpoint, "--checkpoint", hint)
+        if isinstance(state, dict) and isinstance(state.get("model"), dict):
+            state = state["model"]
+        if not isinstance(state, dict):
+            raise DataError("--checkpoint {} holds no state dict".format(checkpoint), hint=hint)
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as exc:  # missing, unexpected or differently shaped weights
+            raise ModelError("--checkpoint {} does not fit {} (width {}, kernel {}, {} "
+                             "classes): {}".format(
+                                 checkpoint, arch, spec.encoder[0][0], spec.kernel, class_count,
+                                 str(exc).strip().splitlines()[-1].strip()),
+                hint="give the --arch, --width, --kernel and --classes it was trained with")
     return model.eval()
 
 

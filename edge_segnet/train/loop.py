@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from edge_segnet import fileio, inputs, labelmaps
+from edge_segnet import fileio, labelmaps
 from edge_segnet.errors import DataError, UsageError
 from edge_segnet.eval.metrics import ConfusionMatrix
 from edge_segnet.models import metadata, torch_export, zoo
@@ -66,18 +66,9 @@ _CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "epoch", "history")
 
 def read_checkpoint(path, hint):
     """The state dict of a checkpoint this loop (or tools/train_gpu.py convert) wrote, or a
-    DataError in one line (``hint``: what to do instead): torch.load's own errors run to
-    several lines, and it would wait forever on a FIFO."""
-    inputs.check_regular_file(path, "--checkpoint", DataError, hint=hint)
-    if os.path.isdir(path):
-        raise DataError("--checkpoint {} is a folder".format(path), hint=hint)
-    if not os.path.exists(path):
-        raise DataError("--checkpoint not found: {}".format(path), hint=hint)
+    DataError in one line (``hint``: what to do instead)."""
+    state = torch_export.read_torch_file(path, "--checkpoint", hint)
     not_ours = "--checkpoint {} is not a checkpoint of this training loop".format(path)
-    try:
-        state = torch.load(path, map_location="cpu")
-    except Exception as exc:  # noqa: BLE001 - pickle, zip and torch errors alike: not ours
-        raise DataError("{} ({})".format(not_ours, type(exc).__name__), hint=hint)
     if not isinstance(state, dict) or not all(key in state for key in _CHECKPOINT_KEYS):
         raise DataError("{}: it holds no {}".format(not_ours, " / ".join(
             key for key in _CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state)),

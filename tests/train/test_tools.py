@@ -96,9 +96,9 @@ def _tree(folder):
 
 
 @pytest.mark.parametrize("case, code, words", [
-    ("garbage", 1, "--checkpoint {ws}/c.ckpt is not a checkpoint of this training loop "
-                   "(UnpicklingError) (give another --checkpoint path"),
-    ("onnx", 1, "is not a checkpoint of this training loop"),
+    ("garbage", 1, "--checkpoint {ws}/c.ckpt is not a file PyTorch saved (UnpicklingError) "
+                   "(give another --checkpoint path"),
+    ("onnx", 1, "--checkpoint {ws}/c.ckpt is not a file PyTorch saved"),
     ("weights only", 1, "is not a checkpoint of this training loop: it holds no optimizer / "
                         "scheduler / epoch / history"),
     ("folder", 1, "cannot write the checkpoint: {ws}/c.ckpt is a folder, not a regular file"),
@@ -142,8 +142,7 @@ def test_checkpoint_and_export_paths_that_would_lose_data_or_fail_late_are_refus
 
 
 @pytest.mark.parametrize("case, code, words", [
-    ("garbage", 1, "--checkpoint {ws}/c.ckpt is not a checkpoint of this training loop "
-                   "(UnpicklingError)"),
+    ("garbage", 1, "--checkpoint {ws}/c.ckpt is not a file PyTorch saved (UnpicklingError)"),
     ("missing", 1, "--checkpoint not found: {ws}/c.ckpt"),
     ("fifo", 1, "--checkpoint {ws}/c.ckpt is not a regular file: it is a FIFO"),
     ("output is the checkpoint", 2, "-o {ws}/c.ckpt is also the input --checkpoint"),
