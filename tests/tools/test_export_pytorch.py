@@ -30,6 +30,7 @@ def _files(folder):
 
 def test_a_training_checkpoint_exports_as_it_was_trained(trained, tmp_path, capsys):
     out, npz = str(tmp_path / "m.onnx"), str(tmp_path / "m.npz")
+    capsys.readouterr()
     assert tool_scripts.load("export_pytorch").main(
         ["--checkpoint", trained, "-o", out, "--npz", npz]) == 0
     assert "wrote {} (torchscript route, 12 classes, input 1x3x48x64)".format(out) in \
@@ -72,6 +73,7 @@ def test_bad_input_gets_one_line_and_writes_nothing(trained, tmp_path, fifo, cap
     elif case == "the two outputs the same":
         argv = ["--npz", output]
     before = _files(ws) if case != "fifo" else sorted(os.listdir(ws))
+    capsys.readouterr()  # the fixture's training run may have logged to stderr
     assert tool_scripts.load("export_pytorch").main(
         ["--checkpoint", checkpoint, "-o", output] + argv) == code
     err = capsys.readouterr().err

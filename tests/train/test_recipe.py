@@ -73,6 +73,7 @@ def test_the_tool_refuses_another_recipe_in_one_line_and_leaves_the_checkpoint(
     path = str(tmp_path / "c.ckpt")
     train(TrainConfig(**tiny(synthetic, epochs=1, checkpoint=path)))
     before = open(path, "rb").read()
+    capsys.readouterr()  # the run above logs where another test left a handler on stderr
     tool = tool_scripts.load("train_segnet")
     code = tool.main(["--data", synthetic, "--width", "4", "--kernel", "3", "--input-size",
                       "{}x{}".format(*SIZE), "--batch-size", "2", "--threads", "1",

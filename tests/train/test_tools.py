@@ -129,6 +129,7 @@ def test_checkpoint_and_export_paths_that_would_lose_data_or_fail_late_are_refus
     elif case == "export folder missing":
         export = os.path.join(ws, "gone", "m.onnx")
     before, data_before = _tree(ws), _tree(synthetic)
+    capsys.readouterr()  # only what the tool says below
     argv = ["--data", synthetic, "--width", "4", "--kernel", "3", "--input-size", "48x64",
             "--batch-size", "2", "--epochs", "1", "--threads", "1", "--no-cache",
             "--checkpoint", checkpoint] + (["--export", export] if export else [])
@@ -165,6 +166,7 @@ def test_shipping_refuses_what_is_not_a_checkpoint_and_outputs_that_would_lose_d
                   "output inside the dataset": os.path.join(synthetic, "m.onnx"),
                   "output folder missing": os.path.join(ws, "gone", "m.onnx")}.get(case, output)
     before, data_before = _tree(ws), _tree(synthetic)
+    capsys.readouterr()  # only what the tool says below
     assert tool_scripts.load("ship_camvid_model").main([
         "--checkpoint", checkpoint, "--data", synthetic, "--command", "train_segnet ...",
         "-o", output]) == code
