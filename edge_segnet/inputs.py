@@ -168,10 +168,13 @@ def _only_the_end_marker_is_missing(path, read):
         return False
     if not data.startswith(b"\xff\xd8") or data.endswith(b"\xff\xd9"):
         return False
-    with tempfile.NamedTemporaryFile(suffix=".jpg") as copy:
-        copy.write(data + b"\xff\xd9")
-        copy.flush()
-        again, damage = _decode_capturing_stderr(lambda: read(copy.name))
+    try:
+        with tempfile.NamedTemporaryFile(suffix=".jpg") as copy:
+            copy.write(data + b"\xff\xd9")
+            copy.flush()
+            again, damage = _decode_capturing_stderr(lambda: read(copy.name))
+    except OSError:  # no room for the copy: the codec's word stands
+        return False
     return again is not None and not damage
 
 
