@@ -351,14 +351,11 @@ class Session(object):
         self.scheduler.step()
         return torch.stack([loss_sum.detach(), weight_sum]).double().cpu()
 
-    def resume(self, path):
-        """Load a checkpoint (this format since the first release: model, optimizer,
-        scheduler, epoch, history, config); returns (history, first epoch)."""
-        state = read_checkpoint(path, hint="give another --checkpoint path to start a new "
-                                           "run, or the file a run wrote")
+    def resume(self, path, state):
+        """Continue from ``state``, the checkpoint at ``path`` (this format since the first
+        release: model, optimizer, scheduler, epoch, history, config); returns (history,
+        first epoch)."""
         saved = state.get("config") or {}
-        recipe.refuse_changes(saved, self.config.to_json(), path,
-                              hint="give another --checkpoint to start a new run")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         # Moment buffers in the parameters' own layout (channels_last or not): mixed layouts
@@ -431,6 +428,13 @@ def train(config):
 
 def _train(config, processes, stopper):
     check_paths(config)
+    resumed = None
+    if config.checkpoint and os.path.exists(config.checkpoint):
+        # Read and checked before the data are: a wrong file or recipe is refused at once.
+        resumed = read_checkpoint(config.checkpoint, hint="give another --checkpoint path to "
+                                  "start a new run, or the file a run wrote")
+        recipe.refuse_changes(resumed.get("config") or {}, config.to_json(), config.checkpoint,
+                              hint="give another --checkpoint to start a new run")
     session = Session(config, processes)
     log = session.log
     if processes.active:
@@ -438,8 +442,9 @@ def _train(config, processes, stopper):
             processes.world, processes.backend, config.batch_size * processes.world,
             config.batch_size, processes.world))
     history, first_epoch = [], 0
-    if config.checkpoint and os.path.exists(config.checkpoint):
-        history, first_epoch = session.resume(config.checkpoint)
+    if resumed is not None:
+        history, first_epoch = session.resume(config.checkpoint, resumed)
+        del resumed  # the model and optimizer hold their copies now
     steps, epoch_done = 0, first_epoch
     for epoch in range(first_epoch, config.epochs):
         if session.agree_to_stop(stopper):
