@@ -33,12 +33,15 @@ def _run(scenes, out, *extra):
         "2", "-o", out] + list(extra))
 
 
-@pytest.mark.skipif(not quantizes_from_given_ranges(),
-                    reason="calibrate needs an onnxruntime whose quantize_static takes "
-                           "calibration_cache_path (JetPack 4.6's 1.10 does not)")
 def test_the_set_is_made_whole_and_a_failed_remake_leaves_the_old_one(
         scenes, tmp_path, monkeypatch, capsys):
     out = str(tmp_path / "calibration")
+    if not quantizes_from_given_ranges():
+        # JetPack 4.6's onnxruntime 1.10: calibrate refuses in one line, and nothing is left.
+        assert _run(scenes, out) == 3
+        assert "calibrate needs a newer onnxruntime" in capsys.readouterr().err
+        assert not os.path.exists(out)
+        return
     assert _run(scenes, out) == 0
     assert os.listdir(out) == ["segnet-basic-synthetic"]  # no staging folder left
     folder = os.path.join(out, "segnet-basic-synthetic")
