@@ -283,7 +283,8 @@ def evaluate(models, data_root, split="test", layout="camvid", ignore_class="voi
             check_finite_weights(model)
             open_segmenter(model, backend=backend, threads=threads).close()
     for model, label, folder in zip(models, labels, folders):
-        check_finite_weights(model)
+        if len(models) == 1:  # several were checked above
+            check_finite_weights(model)
         segmenter = open_segmenter(model, backend=backend, threads=threads)
         names = list(segmenter.info.labels.names)
         if published is not None and not results and not set(
