@@ -94,8 +94,7 @@ def check_writable_path(path, what="output"):
     check_writable_dir(os.path.dirname(final_path), what)
     with signals.deferred() as pending:  # an interrupt here must not strand the probe
         AtomicFile(final_path, what).discard()
-    if pending.signum is not None:
-        raise pending.exception()
+    pending.deliver()
 
 
 def _process_alive(pid):
@@ -213,9 +212,11 @@ class AtomicFile(object):
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(self.temp_path, 0o666 & ~umask)
-        if pending.signum is not None:
+        try:
+            pending.deliver()
+        except BaseException:
             self.discard()
-            raise pending.exception()
+            raise
 
     def tag(self, text):
         """Puts ``text`` (letters, digits, dots, dashes) into the temporary file's name, before
@@ -226,8 +227,7 @@ class AtomicFile(object):
         with signals.deferred() as pending:
             os.rename(self.temp_path, tagged)
             self.temp_path = tagged
-        if pending.signum is not None:
-            raise pending.exception()
+        pending.deliver()
 
     def commit(self):
         with open(self.temp_path, "rb") as handle:
@@ -244,10 +244,8 @@ def atomic_path(final_path, what="output"):
     """Yield a temporary path; when the block succeeds, it becomes ``final_path``."""
     with signals.deferred() as pending:
         target = AtomicFile(final_path, what)
-    if pending.signum is not None:
-        target.discard()
-        raise pending.exception()
     try:
+        pending.deliver()
         yield target.temp_path
         target.commit()
     except BaseException:
@@ -279,8 +277,7 @@ def write_files_atomic(entries):
             with signals.deferred() as pending:
                 target = AtomicFile(final_path, what)
                 targets.append(target)
-            if pending.signum is not None:
-                raise pending.exception()
+            pending.deliver()
             try:
                 with open(target.temp_path, "wb") as handle:
                     handle.write(data)
@@ -292,8 +289,7 @@ def write_files_atomic(entries):
             for target in targets:
                 os.replace(target.temp_path, target.final_path)
             targets = []
-        if pending.signum is not None:
-            raise pending.exception()
+        pending.deliver()
     finally:
         for target in targets:
             target.discard()

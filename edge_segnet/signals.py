@@ -72,17 +72,31 @@ def ignore():
 
 class Pending(object):
     def __init__(self):
-        self.signum = None
+        self.signum, self.handlers = None, {}
 
     def exception(self):
         return Terminated() if self.signum == signal.SIGTERM else KeyboardInterrupt()
+
+    def deliver(self):
+        """Hand the remembered signal, if any, to the handler the window replaced, as if it
+        had come now: a training loop's handler only records it and stops after its
+        checkpoint, the command line's raises. Where no Python handler was in place it raises
+        (the process is ours to wind down, not the default's to kill mid-file)."""
+        if self.signum is None:
+            return
+        handler = self.handlers.get(self.signum)
+        if callable(handler):
+            handler(self.signum, None)
+        elif handler is not signal.SIG_IGN:
+            raise self.exception()
 
 
 @contextlib.contextmanager
 def deferred():
     """SIGINT and SIGTERM arriving inside the block are remembered, not raised: a second Ctrl-C
-    while a video is being finished must not lose the video. The caller reads
-    ``pending.signum`` after the block and decides (the run has usually ended already)."""
+    while a video is being finished must not lose the video. After the block the caller reads
+    ``pending.signum`` and decides (the run has usually ended already), or calls
+    ``pending.deliver()``."""
     pending = Pending()
     if threading.current_thread() is not threading.main_thread():
         yield pending
@@ -91,8 +105,8 @@ def deferred():
     def remember(signum, frame):
         pending.signum = pending.signum or signum
 
-    previous = {signum: signal.signal(signum, remember)
-                for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous = pending.handlers = {signum: signal.signal(signum, remember)
+                                   for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield pending
     finally:

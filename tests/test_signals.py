@@ -44,3 +44,40 @@ def test_signals_inside_the_deferred_block_are_remembered_not_raised():
         os.kill(os.getpid(), signal.SIGTERM)
     assert pending.signum == signal.SIGINT
     assert signal.getsignal(signal.SIGINT) is previous
+
+
+def test_a_deferred_signal_goes_to_the_handler_the_window_replaced():
+    received = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    try:
+        with signals.deferred() as pending:
+            os.kill(os.getpid(), signal.SIGTERM)
+        assert received == []  # not while the window is open
+        pending.deliver()
+        assert received == [signal.SIGTERM]
+        # Nested windows: the inner one hands it to the outer, which holds it.
+        with signals.deferred() as outer:
+            with signals.deferred() as inner:
+                os.kill(os.getpid(), signal.SIGTERM)
+            inner.deliver()
+            assert outer.signum == signal.SIGTERM
+        outer.deliver()
+        assert received == [signal.SIGTERM] * 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_deferred_signal_raises_without_a_python_handler_and_is_dropped_if_ignored():
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        with signals.deferred() as pending:
+            os.kill(os.getpid(), signal.SIGTERM)
+        with pytest.raises(signals.Terminated):
+            pending.deliver()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        with signals.deferred() as pending:
+            os.kill(os.getpid(), signal.SIGTERM)
+        pending.deliver()
+        signals.Pending().deliver()  # nothing came: nothing happens
+    finally:
+        signal.signal(signal.SIGTERM, previous)

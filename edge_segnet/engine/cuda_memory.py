@@ -311,10 +311,12 @@ def acquire():
             # one can pop: it waits until the memory is recorded.
             with signals.deferred() as pending:
                 _Process.memory = open_cuda()
-            if pending.signum is not None:
+            try:
+                pending.deliver()
+            except BaseException:
                 if _Process.sessions == 0:
                     _close_process_memory()
-                raise pending.exception()  # inside a session, its end closes the memory
+                raise  # inside a session, its end closes the memory
         _Process.users += 1
         return _Process.memory
 
@@ -336,8 +338,7 @@ def _close_process_memory():
     _Process.users = 0
     with signals.deferred() as pending:  # a second Ctrl-C must not cut the pop short
         memory.close()
-    if pending.signum is not None:
-        raise pending.exception()
+    pending.deliver()
 
 
 class Borrowed(object):

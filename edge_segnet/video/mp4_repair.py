@@ -253,8 +253,7 @@ def repair(path, width, height, fps, fourcc="mp4v"):
             handle.write(moov)
             handle.flush()
             os.fsync(handle.fileno())
-        if pending.signum is not None:
-            raise pending.exception()
+        pending.deliver()
         return len(frames)
     finally:
         os.close(fd)

@@ -5,12 +5,14 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
 
 pytest.importorskip("torch", reason="PyTorch is not installed (README, Training: the CPU build)")
 
+from edge_segnet import fileio
 from edge_segnet.models.torch_segnet import torch
 from edge_segnet.train.data import SegmentationData
 from edge_segnet.train.loop import TrainConfig, TrainingInterrupted, train
@@ -105,6 +107,30 @@ def test_a_signal_mid_epoch_stops_after_the_step_and_keeps_the_checkpoint(
     monkeypatch.undo()
     _, history = train(TrainConfig(**tiny(synthetic, epochs=2, checkpoint=path)))
     assert [entry["epoch"] for entry in history] == [1, 2]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_checkpoint_file_is_made_stops_after_it_is_written(
+        synthetic, tmp_path, monkeypatch, signum):
+    # The window in which the temporary file is created defers signals; what it deferred goes
+    # to the loop's handler, which lets the checkpoint finish (CI met a SIGTERM there once).
+    path = str(tmp_path / "c.ckpt")
+    real_mkstemp, made = tempfile.mkstemp, []
+
+    def mkstemp(*args, **kwargs):
+        made.append(kwargs.get("dir"))
+        if len(made) == 2:  # the first is the up-front probe; the second, epoch 1's file
+            os.kill(os.getpid(), signum)
+        return real_mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", mkstemp)
+    with pytest.raises(TrainingInterrupted) as stopped:
+        train(TrainConfig(**tiny(synthetic, epochs=5, checkpoint=path)))
+    monkeypatch.undo()
+    assert (stopped.value.signum, stopped.value.epoch) == (signum, 1)
+    state = torch.load(path)
+    assert state["epoch"] == 1 and len(state["history"]) == 1
+    assert os.listdir(str(tmp_path)) == ["c.ckpt"]
 
 
 def test_the_tool_exits_cleanly_on_sigterm_whenever_it_comes(synthetic, tmp_path):
