@@ -113,8 +113,8 @@ def _main(argv=None):
             holdout_sequences=tuple(args.holdout_sequence), photometric=args.photometric,
             dropout=args.dropout))
     except TrainingInterrupted as stopped:
-        print("train_segnet: {}; run the same command to resume".format(stopped),
-              file=sys.stderr, flush=True)
+        print("train_segnet: {}; run the same command to {}".format(
+            stopped, "resume" if stopped.epoch else "start again"), file=sys.stderr, flush=True)
         return 128 + stopped.signum
     except EdgeSegnetError as error:
         print("train_segnet: error: {}".format(error), file=sys.stderr, flush=True)

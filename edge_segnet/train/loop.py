@@ -56,9 +56,13 @@ class TrainingInterrupted(Exception):
 
     def __init__(self, signum, epoch, checkpoint):
         self.signum, self.epoch, self.checkpoint = signum, epoch, checkpoint
-        Exception.__init__(self, "stopped by {} after epoch {}{}".format(
-            signal.Signals(signum).name, epoch,
-            "; {} holds it".format(checkpoint) if checkpoint else ""))
+        name = signal.Signals(signum).name
+        if epoch == 0:  # a new run, stopped before its first checkpoint: nothing holds it
+            message = "stopped by {} before the first epoch ended".format(name)
+        else:
+            message = "stopped by {} after epoch {}{}".format(
+                name, epoch, "; {} holds it".format(checkpoint) if checkpoint else "")
+        Exception.__init__(self, message)
 
 
 _CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "epoch", "history")

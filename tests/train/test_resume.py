@@ -133,6 +133,22 @@ def test_a_signal_while_the_checkpoint_file_is_made_stops_after_it_is_written(
     assert os.listdir(str(tmp_path)) == ["c.ckpt"]
 
 
+def test_a_signal_before_the_first_checkpoint_says_nothing_holds_the_run(
+        synthetic, tmp_path, monkeypatch):
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):  # the up-front probe of the checkpoint path
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", mkstemp)
+    with pytest.raises(TrainingInterrupted) as stopped:
+        train(TrainConfig(**tiny(synthetic, epochs=5, checkpoint=str(tmp_path / "c.ckpt"))))
+    assert stopped.value.epoch == 0
+    assert str(stopped.value) == "stopped by SIGTERM before the first epoch ended"
+    assert os.listdir(str(tmp_path)) == []
+
+
 def test_the_tool_exits_cleanly_on_sigterm_whenever_it_comes(synthetic, tmp_path):
     path = str(tmp_path / "c.ckpt")
     process = subprocess.Popen(
