@@ -13,7 +13,6 @@ run with that op spelled in standard ops (as calibration runs them), not through
 reference, so their time is ONNX Runtime's.
 """
 
-import argparse
 import collections
 import json
 import os
@@ -30,8 +29,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from edge_segnet.data.synthetic import StreetScene  # noqa: E402
 from edge_segnet.graph import unpool  # noqa: E402
 from edge_segnet.graph.executor import has_unpool_op  # noqa: E402
-from edge_segnet.models import shipped  # noqa: E402
+from edge_segnet.models import shipped, zoo  # noqa: E402
 from edge_segnet.quant.calibrate import _input_tensors  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tool_main  # noqa: E402
 
 
 def make_session(ort, model, threads, profile_prefix=None):
@@ -70,13 +72,12 @@ def interleaved(sessions, feeds, rounds, warmup, seed):
 
 def op_profile(ort, model, feed, threads, runs):
     """Milliseconds per run by op type, from ONNX Runtime's own profiler."""
-    folder = tempfile.mkdtemp(prefix="edge-segnet-profile.")
-    session = make_session(ort, model, threads, os.path.join(folder, "p"))
-    for _ in range(runs):
-        session.run(None, feed)
-    path = session.end_profiling()
-    with open(path) as handle:
-        events = json.load(handle)
+    with tempfile.TemporaryDirectory(prefix="edge-segnet-profile.") as folder:
+        session = make_session(ort, model, threads, os.path.join(folder, "p"))
+        for _ in range(runs):
+            session.run(None, feed)
+        with open(session.end_profiling()) as handle:
+            events = json.load(handle)
     by_op = collections.Counter()
     for event in events:
         if event.get("cat") == "Node" and event.get("name", "").endswith("_kernel_time"):
@@ -84,25 +85,25 @@ def op_profile(ort, model, feed, threads, runs):
     return {op: ms / runs for op, ms in by_op.items()}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = tool_main.Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="segnet-basic-camvid")
     parser.add_argument("--int8", action="append", required=True,
                         help="A Q/DQ model of --model (repeat for several).")
-    parser.add_argument("--rounds", type=int, default=40)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--rounds", type=tool_main.at_least(1), default=40)
+    parser.add_argument("--warmup", type=tool_main.at_least(0), default=5)
+    parser.add_argument("--threads", type=tool_main.at_least(1), default=os.cpu_count())
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     import onnxruntime as ort
 
     frame = StreetScene((360, 480), seed=0).render(0)[0]
     models = collections.OrderedDict()
-    models["fp32"] = onnx.load(shipped.resolve(args.model))
+    models["fp32"] = zoo.load(shipped.resolve(args.model))
     models["fp32 (control)"] = models["fp32"]
     for path in args.int8:
-        models[os.path.basename(path)] = onnx.load(path)
+        models[os.path.basename(path)] = zoo.load(path)
     sessions = {label: make_session(ort, model, args.threads)
                 for label, model in models.items()}
     feeds = {label: feed_for(model, frame) for label, model in models.items()}
@@ -132,4 +133,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(tool_main.run(main))

@@ -12,7 +12,6 @@ frame is upsampled to for the overlay); the control is the nearest way timed twi
         [--split test] [--rounds 9] [--timed 20] [--threads N]
 """
 
-import argparse
 import os
 import sys
 import time
@@ -23,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from edge_segnet import inputs, labelmaps  # noqa: E402
 from edge_segnet.data import datasets  # noqa: E402
+from edge_segnet.errors import ModelError  # noqa: E402
 from edge_segnet.eval.metrics import ConfusionMatrix  # noqa: E402
 from edge_segnet.models import shipped  # noqa: E402
 from edge_segnet.runtime import open_segmenter  # noqa: E402
@@ -30,6 +30,7 @@ from edge_segnet.runtime.segmenter import labels_from_logits  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interleave  # noqa: E402
+import tool_main  # noqa: E402
 
 SIZES = {"eval": None, "720p": (720, 1280)}  # None: the image's own size
 
@@ -54,20 +55,21 @@ def _figures(matrix):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tool_main.Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="a CamVid folder (test/, testannot/)")
     parser.add_argument("--model", default=shipped.DEFAULT)
     parser.add_argument("--split", default="test")
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--timed", type=int, default=20, help="frames whose logits are timed")
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--rounds", type=tool_main.at_least(1), default=9)
+    parser.add_argument("--timed", type=tool_main.at_least(1), default=20,
+                        help="frames whose logits are timed")
+    parser.add_argument("--threads", type=tool_main.at_least(1), default=None)
     args = parser.parse_args(argv)
     cv2 = inputs.opencv_reader("resizing class scores")
     cv2.setNumThreads(1)  # the output thread resizes one frame at a time
     segmenter = open_segmenter(shipped.resolve(args.model), threads=args.threads)
     if not segmenter.logits_output:
-        sys.exit("error: {} gives labels, not class scores: nothing to upsample".format(
-            args.model))
+        raise ModelError("{} gives labels, not class scores: nothing to upsample".format(
+            args.model), hint="give a model with a class-score output")
     names = list(segmenter.info.labels.names)
     void = names.index("void") if "void" in [n.lower() for n in names] else None
     samples = datasets.select_samples(args.data, args.split, "camvid")
@@ -121,4 +123,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(tool_main.run(main))

@@ -33,6 +33,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from edge_segnet.data.synthetic import StreetScene  # noqa: E402
 from edge_segnet.video.mjpeg_server import MjpegServerSink  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tool_main  # noqa: E402
+
 
 def readers(port, count):
     """The clients' process: ``count`` streams read and thrown away until it is killed."""
@@ -120,23 +123,25 @@ def _summary(values):
     return "{:.2f} [{:.2f}, {:.2f}]".format(float(np.median(values)), values[0], values[-1])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=1.0, help="per loop and condition")
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--size", default="480x640", help="HEIGHTxWIDTH of the frames")
+def main(argv=None):
+    parser = tool_main.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=tool_main.at_least(1), default=5)
+    parser.add_argument("--seconds", type=tool_main.positive_number, default=1.0,
+                        help="per loop and condition")
+    parser.add_argument("--clients", type=tool_main.at_least(1), default=50)
+    parser.add_argument("--size", type=tool_main.frame_size, default="480x640",
+                        help="HEIGHTxWIDTH of the frames")
     parser.add_argument("--paced-fps", type=float, default=30.0,
                         help="also time each write() of a loop at this rate (0: not)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--readers", nargs=2, type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.readers:
         readers(*args.readers)
         return
     import cv2
 
-    height, width = (int(value) for value in args.size.lower().split("x"))
+    height, width = args.size
     scene = StreetScene((height, width), seed=args.seed)
     frames = [np.ascontiguousarray(scene.render(t)[0]) for t in range(8)]
     mask = np.ascontiguousarray(frames[0][:, ::-1])
@@ -207,4 +212,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(tool_main.run(main))

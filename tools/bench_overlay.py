@@ -12,7 +12,6 @@ overlay timed twice. Goals: each mode within 1.1x of its plain version, --ignore
     python3 tools/bench_overlay.py [--rounds 15] [--draws 30] [--cv2-threads N (default 1)]
 """
 
-import argparse
 import os
 import sys
 import time
@@ -27,6 +26,7 @@ from edge_segnet.viz.overlay import Painter  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interleave  # noqa: E402
+import tool_main  # noqa: E402
 
 
 def plain(cv2, palette, mode, alpha):
@@ -47,15 +47,15 @@ def plain(cv2, palette, mode, alpha):
     return draw
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--draws", type=int, default=30)
-    parser.add_argument("--cv2-threads", type=int, default=1,
+def main(argv=None):
+    parser = tool_main.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=tool_main.at_least(1), default=15)
+    parser.add_argument("--draws", type=tool_main.at_least(1), default=30)
+    parser.add_argument("--cv2-threads", type=tool_main.at_least(0), default=1,
                         help="cv2.setNumThreads: 1 as in the run loop (runner.RunOptions); 0 "
                              "for OpenCV's own pool")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     import cv2
 
     if args.cv2_threads:
@@ -110,4 +110,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(tool_main.run(main))

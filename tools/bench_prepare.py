@@ -17,7 +17,6 @@ the normalised tensor and return logits.
         [--models segnet-basic segnet-vgg16]
 """
 
-import argparse
 import os
 import sys
 import time
@@ -34,6 +33,7 @@ from edge_segnet.runtime.onnxruntime_backend import providers, session_options  
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interleave  # noqa: E402
+import tool_main  # noqa: E402
 
 
 def _timer(session, feed, iterations, warmup):
@@ -80,14 +80,14 @@ def bench(name, iterations, warmup, rounds, seed):
     return values, {label: seconds for label, (_, seconds) in variants.items()}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=sorted(zoo.SPECS))
-    parser.add_argument("--iterations", type=int, default=10)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=9)
+def main(argv=None):
+    parser = tool_main.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", choices=sorted(zoo.SPECS), default=sorted(zoo.SPECS))
+    parser.add_argument("--iterations", type=tool_main.at_least(1), default=10)
+    parser.add_argument("--warmup", type=tool_main.at_least(0), default=3)
+    parser.add_argument("--rounds", type=tool_main.at_least(1), default=9)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     import onnxruntime
 
     print("ONNX Runtime {} on {} cores; 1x3x128x256; {} rounds, each variant {} calls per round "
@@ -108,4 +108,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(tool_main.run(main))

@@ -13,7 +13,6 @@ total within 3 %.
         [--iterations 20] [--frame-size 720x1280]
 """
 
-import argparse
 import os
 import sys
 import time
@@ -25,26 +24,26 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from edge_segnet.models import shipped  # noqa: E402
 from edge_segnet.profile import profiler, report as report_module  # noqa: E402
 from edge_segnet.runtime import open_segmenter  # noqa: E402
-from edge_segnet.sizes import parse_size  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interleave  # noqa: E402
+import tool_main  # noqa: E402
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = tool_main.Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="segnet-basic-synthetic",
                         help="an .onnx or a shipped model's name")
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--iterations", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--frame-size", default="720x1280")
+    parser.add_argument("--rounds", type=tool_main.at_least(1), default=7)
+    parser.add_argument("--iterations", type=tool_main.at_least(1), default=20)
+    parser.add_argument("--warmup", type=tool_main.at_least(0), default=3)
+    parser.add_argument("--frame-size", type=tool_main.frame_size, default="720x1280")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     import onnxruntime
 
     path = shipped.resolve(args.model)
-    frame_size = parse_size(args.frame_size, "--frame-size")
+    frame_size = args.frame_size
     segmenter = open_segmenter(path)
     frame = np.random.RandomState(0).randint(0, 256, frame_size + (3,)).astype(np.uint8)
     tensor = segmenter.prepare_input(frame)
@@ -81,4 +80,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(tool_main.run(main))

@@ -26,8 +26,8 @@ variant in the same shuffled rounds.
         [--compare-decoder-threads]
 """
 
-import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -45,6 +45,7 @@ from edge_segnet.viz.overlay import Painter  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interleave  # noqa: E402
+import tool_main  # noqa: E402
 
 
 class _Inline(object):
@@ -74,26 +75,33 @@ def make_video(path, frames, size=(720, 1280)):
     writer.release()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = tool_main.Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="segnet-basic-synthetic",
                         help="an .onnx or a shipped model's name")
-    parser.add_argument("--frames", type=int, default=60)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--frames", type=tool_main.at_least(1), default=60)
+    parser.add_argument("--rounds", type=tool_main.at_least(1), default=5)
     parser.add_argument("--output", default="none", choices=("none", "mp4"))
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--threads", type=tool_main.at_least(1), default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compare-opencv-threads", action="store_true")
-    parser.add_argument("--compare-ort-threads", type=int, default=None)
+    parser.add_argument("--compare-ort-threads", type=tool_main.at_least(1), default=None)
     parser.add_argument("--compare-spinning", action="store_true")
     parser.add_argument("--compare-inline", action="store_true")
     parser.add_argument("--compare-equal-priority", action="store_true")
     parser.add_argument("--compare-decoder-threads", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    segmenter = open_segmenter(args.model, threads=args.threads)  # a bad model: before the video
     folder = tempfile.mkdtemp(prefix="bench-run-")
+    try:
+        measure(args, segmenter, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure(args, segmenter, folder):
     video = os.path.join(folder, "drive720p.mp4")
     make_video(video, args.frames)
-    segmenter = open_segmenter(args.model, threads=args.threads)
     frame = sources.open_source(video).read()
     tensor = segmenter.prepare_input(frame)
     for _ in range(5):
@@ -192,4 +200,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(tool_main.run(main))

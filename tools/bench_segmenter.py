@@ -10,13 +10,11 @@ control (its two timings should agree within +-3 %). Ratios are per round, print
     python3 tools/bench_segmenter.py [--iterations 40] [--models segnet-basic segnet-vgg16]
 """
 
-import argparse
 import os
 import sys
 import tempfile
 import time
 
-import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -26,6 +24,7 @@ from edge_segnet.runtime import open_segmenter  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interleave  # noqa: E402
+import tool_main  # noqa: E402
 
 
 def _timed(call):
@@ -37,10 +36,10 @@ def _timed(call):
 
 
 def bench(name, iterations, warmup, frame_size, threads):
-    folder = tempfile.mkdtemp(prefix="bench-")
-    path = os.path.join(folder, name + ".onnx")
-    zoo.save(zoo.create(name, input_size=zoo.DEFAULT_INPUT_SIZE), path)
-    segmenter = open_segmenter(path, threads=threads)
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        path = os.path.join(folder, name + ".onnx")
+        zoo.save(zoo.create(name, input_size=zoo.DEFAULT_INPUT_SIZE), path)
+        segmenter = open_segmenter(path, threads=threads)  # holds the model: the file can go
     bare = segmenter.session
     frame, _ = StreetScene(frame_size, seed=0).render(0)
     tensor = segmenter.prepare_input(frame)
@@ -53,13 +52,13 @@ def bench(name, iterations, warmup, frame_size, threads):
                               "bare again": _timed(lambda: bare.run(None, feed))}, iterations)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=sorted(zoo.SPECS))
-    parser.add_argument("--iterations", type=int, default=40)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=None)
-    args = parser.parse_args()
+def main(argv=None):
+    parser = tool_main.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", choices=sorted(zoo.SPECS), default=sorted(zoo.SPECS))
+    parser.add_argument("--iterations", type=tool_main.at_least(1), default=40)
+    parser.add_argument("--warmup", type=tool_main.at_least(0), default=5)
+    parser.add_argument("--threads", type=tool_main.at_least(1), default=None)
+    args = parser.parse_args(argv)
     import onnxruntime
 
     print("ONNX Runtime {} on {} cores; input 1x3x128x256; {} iterations after {} warm-up".format(
@@ -78,4 +77,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(tool_main.run(main))

@@ -11,10 +11,10 @@ idle); 0 measures them competing as equals.
     python3 tools/bench_serve_run.py --clients 50 --rounds 3 [--viewer-niceness 0]
 """
 
-import argparse
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -22,6 +22,12 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from edge_segnet.errors import EdgeSegnetError  # noqa: E402
+from edge_segnet.models import shipped, zoo  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tool_main  # noqa: E402
 
 VIEWERS = r"""
 import socket, sys, threading, time
@@ -79,27 +85,38 @@ def one_run(video, clients, model, threads, viewer_niceness):
             [sys.executable, "-m", "edge_segnet", "run", "--source", video, "--model", model,
              "--serve", "127.0.0.1:{}".format(port), "--headless"] +
             (["--threads", str(threads)] if threads else []),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-            check=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     finally:
         if viewers is not None:
             viewers.kill()
             viewers.wait()
     match = re.search(r"(\d+) frames in ([\d.]+) s \(([\d.]+) FPS\)", result.stdout)
+    if result.returncode != 0 or match is None:
+        said = (result.stderr.strip().splitlines() or ["exit code {}".format(result.returncode)])
+        raise EdgeSegnetError("edge-segnet run with {} viewers failed: {}".format(
+            clients, said[-1]))
     return float(match.group(3))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--frames", type=int, default=120)
+def main(argv=None):
+    parser = tool_main.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=tool_main.at_least(1), default=50)
+    parser.add_argument("--rounds", type=tool_main.at_least(1), default=3)
+    parser.add_argument("--frames", type=tool_main.at_least(1), default=120)
     parser.add_argument("--model", default="segnet-basic-synthetic")
-    parser.add_argument("--threads", type=int)
+    parser.add_argument("--threads", type=tool_main.at_least(1))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--viewer-niceness", type=int, default=19)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    zoo.load(shipped.resolve(args.model))  # a bad model: before the video
     folder = tempfile.mkdtemp(prefix="bench-serve-")
+    try:
+        measure(args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure(args, folder):
     video = os.path.join(folder, "drive720p.mp4")
     make_video(video, args.frames)
     order = random.Random(args.seed)
@@ -124,4 +141,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(tool_main.run(main))

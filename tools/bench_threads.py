@@ -10,7 +10,6 @@ threads count as busy). Variants run in shuffled rounds; ours is timed twice as 
     python3 tools/bench_threads.py [--model segnet-basic-synthetic] [--rounds 9] [--calls 20]
 """
 
-import argparse
 import os
 import sys
 import time
@@ -24,15 +23,16 @@ from edge_segnet.runtime import onnxruntime_backend  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interleave  # noqa: E402
+import tool_main  # noqa: E402
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = tool_main.Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="segnet-basic-synthetic")
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--rounds", type=tool_main.at_least(1), default=9)
+    parser.add_argument("--calls", type=tool_main.at_least(1), default=20)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     import onnxruntime as ort
 
     model = zoo.load(shipped.resolve(args.model)).SerializeToString()
@@ -85,4 +85,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(tool_main.run(main))

@@ -15,7 +15,6 @@ control (the same settings twice: its ratio should be within +-3 % of 1).
 costs, which the full steps on a CPU are too slow and noisy to resolve.
 """
 
-import argparse
 import os
 import random
 import statistics
@@ -26,9 +25,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from edge_segnet import progress  # noqa: E402
-from edge_segnet.sizes import parse_size  # noqa: E402
 from edge_segnet.train.loop import Session, TrainConfig  # noqa: E402
 from edge_segnet.models.torch_segnet import torch  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tool_main  # noqa: E402
 
 VARIANTS = {
     "baseline": {},
@@ -45,7 +46,7 @@ DEFAULT_VARIANTS = "baseline,baseline-again,cache,workers,cache+workers,channels
 def make_config(args, settings, cache_dir):
     return TrainConfig(
         data=args.data, arch=args.arch, width=args.width, kernel=args.kernel,
-        input_size=parse_size(args.input_size), batch_size=args.batch_size,
+        input_size=args.input_size, batch_size=args.batch_size,
         epochs=30, seed=args.seed, threads=args.threads, checkpoint=None, device=args.device,
         cache_dir=cache_dir if settings.get("cache") else None,
         workers=settings.get("workers", 0), channels_last=settings.get("channels_last", False),
@@ -109,18 +110,20 @@ def main(argv=None):
 
 
 def _main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tool_main.Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="/tmp/CamVid", help="CamVid-layout dataset.")
     parser.add_argument("--arch", default="segnet-basic")
-    parser.add_argument("--width", type=int, default=64)
-    parser.add_argument("--kernel", type=int, default=7)
-    parser.add_argument("--input-size", default="128x256")
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--steps", type=int, default=2, help="Timed steps per trial.")
-    parser.add_argument("--warmup", type=int, default=1,
+    parser.add_argument("--width", type=tool_main.at_least(1), default=64)
+    parser.add_argument("--kernel", type=tool_main.at_least(1), default=7)
+    parser.add_argument("--input-size", type=tool_main.frame_size, default="128x256")
+    parser.add_argument("--batch-size", type=tool_main.at_least(1), default=8)
+    parser.add_argument("--steps", type=tool_main.at_least(1), default=2,
+                        help="Timed steps per trial.")
+    parser.add_argument("--warmup", type=tool_main.at_least(0), default=1,
                         help="Untimed steps before the first trial of each variant.")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads.")
+    parser.add_argument("--repeats", type=tool_main.at_least(1), default=3)
+    parser.add_argument("--threads", type=tool_main.at_least(1), default=1,
+                        help="torch.set_num_threads.")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--variants", default=DEFAULT_VARIANTS,
                         help="Comma-separated, from: " + ", ".join(VARIANTS))
@@ -136,7 +139,7 @@ def _main(argv=None):
         parser.error("unknown variants: {}".format(", ".join(unknown)))
     torch.set_num_threads(args.threads)
     print("bench_train: {} {}x{} w{} k{}, batch {}, {} thread(s), {}, {} step(s) x {} "
-          "repeats{}".format(args.arch, *parse_size(args.input_size), args.width, args.kernel,
+          "repeats{}".format(args.arch, *args.input_size, args.width, args.kernel,
                              args.batch_size, torch.get_num_threads(), args.device, args.steps,
                              args.repeats, ", loader only" if args.loader_only else ""))
     with tempfile.TemporaryDirectory(prefix="bench-train-cache-") as temp:
@@ -168,4 +171,4 @@ def _main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(tool_main.run(main))

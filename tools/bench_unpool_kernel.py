@@ -14,7 +14,6 @@ launches; the ratio is per round, printed as median [min, max].
 The kernel is built for this GPU (or the newest architecture below it that nvcc builds).
 """
 
-import argparse
 import os
 import sys
 
@@ -22,10 +21,13 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from edge_segnet import optional  # noqa: E402
 from edge_segnet.engine import unpool_kernels  # noqa: E402
+from edge_segnet.errors import MissingDependencyError  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interleave  # noqa: E402
+import tool_main  # noqa: E402
 
 SHAPES = [(1, 64, 128, 256), (1, 64, 360, 480), (8, 64, 360, 480), (16, 64, 512, 1024)]
 
@@ -43,16 +45,19 @@ def _median_ms(cp, launch, repeats):
     return float(np.median(times))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = tool_main.Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default="/tmp/edge-segnet-kernels")
     parser.add_argument("--archs", default=None, help="CUDA architectures (default: the GPU's)")
-    parser.add_argument("--repeats", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=7)
-    args = parser.parse_args()
-    import cupy as cp
-
-    capability = cp.cuda.Device().compute_capability  # "90" (a string in CuPy)
+    parser.add_argument("--repeats", type=tool_main.at_least(1), default=50)
+    parser.add_argument("--rounds", type=tool_main.at_least(1), default=7)
+    args = parser.parse_args(argv)
+    cp = optional.require("cupy", "timing the unpool kernel")
+    try:
+        capability = cp.cuda.Device().compute_capability  # "90" (a string in CuPy)
+    except cp.cuda.runtime.CUDARuntimeError as exc:
+        raise MissingDependencyError("timing the unpool kernel needs a CUDA GPU: {}".format(
+            exc), hint="run it on a machine with an NVIDIA GPU and its driver")
     # This GPU's architecture, or the newest below it that this nvcc builds (run through the
     # PTX the library embeds).
     archs = args.archs or unpool_kernels.default_archs(gpus=[int(capability)])
@@ -92,4 +97,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(tool_main.run(main))
