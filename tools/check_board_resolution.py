@@ -327,8 +327,12 @@ def main(argv=None):
     chosen = _parse_boards(args.board) or [
         (board, os.path.join(pyenv, "versions", board.pyenv_version, "bin", "python"))
         for board in BOARDS]
-    with open(args.pyproject, "rb") as handle:
-        pyproject = tomllib.load(handle)
+    try:
+        with open(args.pyproject, "rb") as handle:
+            pyproject = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        parser.error("cannot read --pyproject {}: {}".format(
+            args.pyproject, getattr(exc, "strerror", None) or exc))
     failed = []
     for board, python in chosen:
         started = time.monotonic()

@@ -221,6 +221,8 @@ def main(argv=None):
                         help="put no stand-in tegrastats on PATH")
     parser.add_argument("pytest_args", nargs="*", help="after --: pytest's (default: tests)")
     options = parser.parse_args(argv)
+    if shutil.which(options.python) is None:
+        parser.error("--python {} is not an interpreter that can be run".format(options.python))
 
     work = tempfile.mkdtemp(prefix="edge-segnet-stand-ins-")
     try:

@@ -31,13 +31,20 @@ Names bound in ``src/parsers/`` go under ``parsers`` (they live in the same ``te
 namespace: ``trt.OnnxParser``). ``--check`` exits 1 when a file under --out differs.
 """
 
-import argparse
 import ast
 import json
 import os
 import re
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from edge_segnet import fileio  # noqa: E402
+from edge_segnet.errors import DataError  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tool_main  # noqa: E402
 
 DEFAULT_TAGS = ("8.2.1", "8.5.2", "v8.6.1", "v10.3.0", "v10.16", "v11.1")
 
@@ -69,7 +76,7 @@ class GitTree(object):
         result = subprocess.run(["git", "--git-dir", self.git_dir] + list(args),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if result.returncode != 0:
-            raise RuntimeError("git {} failed: {}".format(
+            raise DataError("git {} failed: {}".format(
                 " ".join(args), result.stderr.decode("utf-8", "replace").strip()))
         return result.stdout.decode("utf-8", "replace")
 
@@ -624,7 +631,7 @@ def manifest_path(out_dir, tag):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = tool_main.Parser(description=__doc__.split("\n")[0])
     parser.add_argument("--repo", required=True, help="TensorRT git directory (bare is fine)")
     parser.add_argument("--tags", nargs="+", default=list(DEFAULT_TAGS))
     parser.add_argument("--out", required=True, help="folder for trt-<release>.json")
@@ -632,7 +639,10 @@ def main(argv=None):
                         help="write nothing; exit 1 if a file under --out differs")
     parser.add_argument("--verbose", action="store_true", help="print parse warnings")
     args = parser.parse_args(argv)
-    stale = []
+    _check_tags(parser, args.repo, args.tags)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        parser.error("--out {} is not a folder".format(args.out))
+    stale, written = [], []
     for tag in args.tags:
         manifest, warnings = build_manifest(args.repo, tag)
         text = dumps(manifest)
@@ -649,18 +659,27 @@ def main(argv=None):
             if not same:
                 stale.append(path)
             continue
-        if not os.path.isdir(args.out):
-            os.makedirs(args.out)
-        with open(path, "w") as handle:
-            handle.write(text)
+        written.append((path, text.encode("utf-8"), "the manifest"))
         print("{}: {} classes, {} enums -> {}".format(
             tag, len(manifest["classes"]) + len(manifest["parsers"]["classes"]),
             len(manifest["enums"]) + len(manifest["parsers"]["enums"]), path))
+    if written:
+        os.makedirs(args.out, exist_ok=True)
+        fileio.write_files_atomic(written)  # every release's file, or none
     if stale:
         print("out of date: {}".format(", ".join(stale)), file=sys.stderr)
         return 1
     return 0
 
 
+def _check_tags(parser, repo, tags):
+    for tag in tags:
+        if subprocess.run(["git", "--git-dir", repo, "rev-parse", "--verify", "--quiet",
+                           tag + "^{commit}"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode != 0:
+            parser.error("--repo {} has no tag {} (give a git directory of NVIDIA/TensorRT, "
+                         "fetched with its tags)".format(repo, tag))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(tool_main.run(main))

@@ -20,12 +20,18 @@ table), and every 10.x+ release branch in the mirror. ``main`` becomes a line on
 version is newer than every release branch.
 """
 
-import argparse
 import json
 import os
 import re
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from edge_segnet import fileio  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tool_main  # noqa: E402
 
 SCHEMA = 1
 SOURCE = "github.com/onnx/onnx-tensorrt"
@@ -468,20 +474,26 @@ def dumps(value, level=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tool_main.Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", required=True, help="git dir of an onnx-tensorrt mirror")
     parser.add_argument("--out", help="JSON to write (default: print)")
     args = parser.parse_args(argv)
-    if not os.path.isdir(args.repo):
+    if not _is_git_dir(args.repo):
         parser.error("no git directory at {}".format(args.repo))
+    if args.out:
+        fileio.check_writable_path(args.out, what="--out")
     text = dumps(build(args.repo)) + "\n"
     if args.out:
-        with open(args.out, "w") as handle:
-            handle.write(text)
+        fileio.write_bytes_atomic(args.out, text.encode("utf-8"), what="--out")
     else:
         sys.stdout.write(text)
     return 0
 
 
+def _is_git_dir(path):
+    return subprocess.run(["git", "--git-dir", path, "rev-parse", "--git-dir"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(tool_main.run(main))

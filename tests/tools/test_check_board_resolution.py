@@ -126,3 +126,18 @@ def test_wheel_file_names_give_name_and_version(tool, tmp_path):
         (tmp_path / name).write_bytes(b"")
     assert {name: version for name, (version, _file) in tool.resolved(str(tmp_path)).items()} \
         == {"typing-extensions": "4.1.1", "onnx": "1.11.0"}
+
+
+@pytest.mark.parametrize("content, words", [
+    (None, "No such file or directory"), ("[project\n", "Expected ']'")])
+def test_a_pyproject_it_cannot_read_is_refused_before_any_board(tool, tmp_path, capsys,
+                                                                content, words):
+    path = tmp_path / "pyproject.toml"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(SystemExit) as stopped:
+        tool.main(["--pyproject", str(path)])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "error: cannot read --pyproject {}: ".format(path) in err and words in err
+    assert "Traceback" not in err

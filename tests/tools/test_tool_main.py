@@ -1,5 +1,6 @@
-"""The benchmark scripts meet bad input as the commands do: one line, a non-zero exit, no
-traceback, nothing left in the temporary folder (tools/tool_main.py)."""
+"""The scripts under tools/ that end through tools/tool_main.py (the benchmarks, the TensorRT
+source readers) meet bad input as the commands do: one line, a non-zero exit, no traceback,
+nothing left in the temporary folder."""
 
 import importlib.util
 import os
@@ -36,6 +37,9 @@ BAD_INPUT = [
     ("bench_serve_run", ["--model", "{missing}"], 1, "model file not found"),
     ("bench_threads", ["--model", "{text}"], 1, "is not a readable ONNX model"),
     ("bench_unpool_kernel", ["--rounds", "0"], 2, "argument --rounds: must be at least 1"),
+    ("trt_api_manifest", ["--repo", "{missing}", "--out", "{missing}"], 2,
+     "has no tag 8.2.1 (give a git directory of NVIDIA/TensorRT"),
+    ("trt_parser_ops", ["--repo", "{missing}"], 2, "no git directory at"),
     pytest.param("bench_train", ["--data", "{missing}"], 1, "dataset folder not found",
                  marks=pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed")),
     pytest.param("bench_train", ["--input-size", "7"], 2, "argument --input-size",
