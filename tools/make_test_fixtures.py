@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
+from edge_segnet import fileio  # noqa: E402
 from edge_segnet.models import torch_export as export_pytorch  # noqa: E402
 from edge_segnet.models import zoo  # noqa: E402
 from edge_segnet.models.torch_segnet import torch  # noqa: E402
@@ -70,7 +71,9 @@ def main():
         arrays["maxunpool_5x5_pytorch"] = torch.nn.functional.max_unpool2d(
             values, indices, 2, 2, output_size=(5, 5)).numpy()
     path = os.path.join(FOLDER, "segnet_tiny_io.npz")
-    np.savez(path, **arrays)
+    with fileio.atomic_path(path, what="the fixture") as temp_path:
+        with open(temp_path, "wb") as handle:  # a path would get ".npz" appended
+            np.savez(handle, **arrays)
     print("wrote", path)
 
 
