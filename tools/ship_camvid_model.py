@@ -52,6 +52,10 @@ def parse_args(argv=None):
                              "here for a checkpoint trained on everything.")
     parser.add_argument("--holdout-sequence", action="append", default=[], metavar="SEQ",
                         help="The sequence to choose TAU on (default: the checkpoint's).")
+    parser.add_argument("--choices-made-on", metavar="TEXT",
+                        help="For the card, where the recipe and TAU were chosen when not on "
+                             "this checkpoint's held-out sequence (a checkpoint trained on "
+                             "everything with the choices of a run that held one out).")
     parser.add_argument("-o", "--output", required=True)
     parser.add_argument("--threads", type=int)
     args = parser.parse_args(argv)
@@ -117,7 +121,7 @@ def add_prior_correction(model, frequencies, tau, void=11):
     return bias
 
 
-def model_card(state, spec, command, metrics, note=""):
+def model_card(state, spec, command, metrics, note="", choices_made_on=None):
     history = state.get("history", [])
     config = dict(state.get("config", {}), width=spec.encoder[0][0], kernel=spec.kernel)
     seconds = sum(entry.get("seconds", 0.0) for entry in history)
@@ -134,12 +138,17 @@ def model_card(state, spec, command, metrics, note=""):
         "label_resize": config.get("label_resize", "top-left nearest (OpenCV INTER_NEAREST)"),
     })
     holdout = list(config.get("holdout_sequences") or [])
+    trained_on = config.get("train_split", "train")
+    split = {"trained_on": trained_on + (
+        " without sequence " + ", ".join(holdout) if holdout else ""),
+             "choices_made_on": choices_made_on or ("sequence " + ", ".join(holdout) if holdout
+                                                    else "val (frames of a training drive)")}
+    val_trained_on = "val" in trained_on.split("+")
+    if val_trained_on:  # its val figures (per epoch, and the exported file's) are not held out
+        split["val"] = "trained on"
     card = {
         "data": DATA,
-        "split": {"trained_on": config.get("train_split", "train") + (
-            " without sequence " + ", ".join(holdout) if holdout else ""),
-                  "choices_made_on": "sequence " + ", ".join(holdout) if holdout else
-                  "val (frames of a training drive)"},
+        "split": split,
         "recipe": recipe,
         "command": command,
         "epochs": len(history),
@@ -147,7 +156,8 @@ def model_card(state, spec, command, metrics, note=""):
         "seconds_per_epoch": round(seconds / max(1, len(history)), 1),
         "val_miou_by_epoch": [round(entry["val_miou"], 4) for entry in history
                               if "val_miou" in entry],
-        "val_scored": "held-out sequence " + ", ".join(holdout) if holdout else "val split",
+        "val_scored": "held-out sequence " + ", ".join(holdout) if holdout else
+                      "val split" + (", which it trained on" if val_trained_on else ""),
         "metrics": metrics,
         "evaluation": "edge-segnet eval at the model's input size, predictions resized to "
                       "360x480 ({}) and compared with the full-size annotations; void "
@@ -254,7 +264,7 @@ def main(argv=None):
         for name, selection in evaluations:
             metrics[name] = _score(exported, scratch, args.data, args.threads, **selection)
             print(_summary(name, metrics[name]))
-        card = model_card(state, spec, args.command, metrics, args.note)
+        card = model_card(state, spec, args.command, metrics, args.note, args.choices_made_on)
         if correction or choice:  # a chosen TAU of 0 is recorded with how it was chosen
             card["prior_correction"] = dict(correction or {"tau": 0.0})
             if choice:

@@ -80,13 +80,32 @@ def test_training_with_a_held_out_sequence_then_shipping_chooses_tau_there(
     props = {p.key: p.value for p in onnx.load(shipped).metadata_props}
     card = json.loads(props["edge_segnet.model_card"])
     assert card["split"] == {"trained_on": "train+val without sequence B",
-                             "choices_made_on": "sequence B"}
+                             "choices_made_on": "sequence B", "val": "trained on"}
     assert card["metrics"]["held_out"]["images"] == 3
     assert card["recipe"]["label_resize"].startswith("nearest, centre-aligned")
     assert "jitter" in card["recipe"]["augmentation"]
     choice = card["prior_correction"]["choice"]
     assert choice["chosen_on"] == "B" and set(choice["candidates"]) == {"0.0", "0.5"}
     assert str(card["prior_correction"]["tau"]) in choice["candidates"]
+
+
+@pytest.mark.parametrize("train_split, choices, split, val_scored", [
+    ("train", None, {"trained_on": "train", "choices_made_on": "val (frames of a training "
+                     "drive)"}, "val split"),
+    ("train+val", "sequence 0006R0, by the run before (the same recipe without it)",
+     {"trained_on": "train+val", "choices_made_on": "sequence 0006R0, by the run before "
+      "(the same recipe without it)", "val": "trained on"}, "val split, which it trained on"),
+])
+def test_the_card_says_where_choices_were_made_and_that_val_was_trained_on(
+        train_split, choices, split, val_scored):
+    import types
+
+    state = {"history": [{"epoch": 1, "seconds": 2.0, "val_miou": 0.5}],
+             "config": {"train_split": train_split}}
+    spec = types.SimpleNamespace(encoder=[(64,)], kernel=7)
+    card = tool_scripts.load("ship_camvid_model").model_card(
+        state, spec, "train_segnet ...", {}, choices_made_on=choices)
+    assert (card["split"], card["val_scored"]) == (split, val_scored)
 
 
 def _tree(folder):
