@@ -1,8 +1,8 @@
 """The scripts under tools/ that end through tools/tool_main.py (the benchmarks, the TensorRT
 source readers) meet bad input as the commands do: one line, a non-zero exit, no traceback,
-nothing left in the temporary folder."""
+nothing left in the temporary folder (tools/bench_train.py, which needs PyTorch: in
+tests/train/test_tools.py)."""
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -12,8 +12,6 @@ import pytest
 from edge_segnet import signals
 from edge_segnet.errors import DataError
 from tests import tool_scripts
-
-HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 BAD_INPUT = [
     ("bench_int8", ["--int8", "{missing}"], 1, "bench_int8.py: error: model file not found: "),
@@ -40,10 +38,6 @@ BAD_INPUT = [
     ("trt_api_manifest", ["--repo", "{missing}", "--out", "{missing}"], 2,
      "has no tag 8.2.1 (give a git directory of NVIDIA/TensorRT"),
     ("trt_parser_ops", ["--repo", "{missing}"], 2, "no git directory at"),
-    pytest.param("bench_train", ["--data", "{missing}"], 1, "dataset folder not found",
-                 marks=pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed")),
-    pytest.param("bench_train", ["--input-size", "7"], 2, "argument --input-size",
-                 marks=pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed")),
 ]
 
 

@@ -2,6 +2,8 @@
 itself, on a tiny dataset."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -52,6 +54,22 @@ def test_the_benchmark_interleaves_variants_and_compares_them_with_the_baseline(
     assert "x (" in summary[2]
     assert bench.main(common + ["--steps", "3", "--loader-only"]) == 0
     assert "loader only" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["--data", "{missing}"], 1, "bench_train.py: error: dataset folder not found: {missing}"),
+    (["--input-size", "7"], 2, "bench_train.py: error: argument --input-size: the size must be "
+                               "HEIGHTxWIDTH"),
+    (["--steps", "0"], 2, "bench_train.py: error: argument --steps: must be at least 1")])
+def test_the_benchmark_refuses_bad_input_in_one_line(tmp_path, args, code, words):
+    missing = str(tmp_path / "missing")
+    result = subprocess.run(
+        [sys.executable, os.path.join(TOOLS, "bench_train.py")] +
+        [arg.format(missing=missing) for arg in args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
+    assert result.returncode == code
+    assert result.stderr.splitlines() == [result.stderr.strip()]
+    assert words.format(missing=missing) in result.stderr
 
 
 def test_training_with_a_held_out_sequence_then_shipping_chooses_tau_there(
