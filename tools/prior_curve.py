@@ -72,10 +72,14 @@ def shipped_correction(model_path):
             hint="give a model exported by tools/ship_camvid_model.py with --prior-correction "
                  "or --choose-tau")
     frequencies = np.asarray(frequencies, np.float64)
+    if frequencies.shape != (len(info.labels.names),) or not np.all(frequencies >= 0):
+        raise ModelError("{}'s card holds {} training frequencies for its {} classes".format(
+            model_path, frequencies.size, len(info.labels.names)),
+            hint="give a model exported by tools/ship_camvid_model.py")
     present = frequencies > 0  # void, and classes the split never showed, are not moved
     direction = np.zeros(len(info.labels.names), np.float32)
     logs = np.log(frequencies[present])
-    direction[:len(frequencies)][present] = logs - logs.mean()
+    direction[present] = logs - logs.mean()
     return float(correction.get("tau", 0.0)), direction, info.labels.names
 
 

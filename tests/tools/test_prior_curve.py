@@ -93,3 +93,14 @@ def test_bad_input_gets_one_line(args, code, words, tmp_path):
     assert len(lines) == 1 and words in lines[0], result.stderr
     assert lines[0].startswith("prior_curve.py: error: ")
     assert os.listdir(str(data)) == []
+
+
+def test_a_card_whose_frequencies_do_not_fit_the_classes_is_refused(prior_curve, tmp_path):
+    model = zoo.load(shipped.model_path("segnet-basic-camvid"))
+    card = metadata.ModelInfo.from_model(model).extra["model_card"]
+    card["prior_correction"]["train_frequencies"] = [0.5, 0.5]
+    metadata.set_props(model, {metadata.PREFIX + "model_card": json.dumps(card)})
+    path = str(tmp_path / "edited.onnx")
+    zoo.save(model, path)
+    with pytest.raises(prior_curve.ModelError, match="holds 2 training frequencies for its 12"):
+        prior_curve.shipped_correction(path)
