@@ -131,7 +131,8 @@ def model_card(state, spec, command, metrics, note="", choices_made_on=None):
     recipe.update({
         "loss": "class-weighted cross-entropy, void ignored",
         "optimizer": "AdamW, linear warm-up then cosine decay",
-        "augmentation": "random scale/crop and horizontal flip{} (tools/train_segnet.py)".format(
+        "augmentation": "random scale/crop{} and horizontal flip{} (tools/train_segnet.py)".format(
+            " (zoom-out onto a void border)" if config.get("zoom_out") else "",
             ", gamma/contrast/brightness/hue/saturation jitter" if config.get("photometric")
             else ""),
         # Checkpoints before centre-aligned labels carry no label_resize.

@@ -60,6 +60,9 @@ def parse_args(argv=None):
                         "choices made on a drive the model never saw. Repeatable.")
     parser.add_argument("--photometric", action="store_true",
                         help="Also jitter gamma, contrast, brightness, hue and saturation.")
+    parser.add_argument("--zoom-out", action="store_true",
+                        help="Scales below 1 shrink the whole frame onto a void-bordered "
+                        "canvas (without it they are taken as 1: the frame is only enlarged).")
     parser.add_argument("--dropout", type=float, default=0.0, metavar="P",
                         help="Bayesian SegNet's central dropout while training (0.5 in its "
                         "recipe; none at inference).")
@@ -111,7 +114,7 @@ def _main(argv=None):
             workers=args.workers, channels_last=args.channels_last, compile=args.compile,
             sync_bn=args.sync_bn, train_split=args.train_split, val_split=args.val_split,
             holdout_sequences=tuple(args.holdout_sequence), photometric=args.photometric,
-            dropout=args.dropout))
+            dropout=args.dropout, zoom_out=args.zoom_out))
     except TrainingInterrupted as stopped:
         print("train_segnet: {}; run the same command to {}".format(
             stopped, "resume" if stopped.epoch else "start again"), file=sys.stderr, flush=True)

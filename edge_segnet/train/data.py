@@ -166,9 +166,10 @@ class SegmentationData(torch.utils.data.Dataset):
 
     def __init__(self, root, split, size, class_count, ignore_index, layout="camvid",
                  augment=False, scale_range=(0.75, 1.25), seed=0, cache_dir=None,
-                 sequences=None, photometric=False):
+                 sequences=None, photometric=False, zoom_out=False):
         self.samples = datasets.select_samples(root, split, layout, sequences)
         self.photometric = bool(photometric)
+        self.zoom_out = bool(zoom_out)
         self.size = tuple(size)
         self.class_count = class_count
         self.ignore_index = ignore_index
@@ -231,18 +232,41 @@ class SegmentationData(torch.utils.data.Dataset):
     def _augment(self, image, labels, random):
         height, width = self.size
         scale = random.uniform(*self.scale_range)
-        scaled_h = max(height, int(round(height * scale)))
-        scaled_w = max(width, int(round(width * scale)))
-        image, labels = self._resize_pair(image, labels, scaled_h, scaled_w)
-        top = random.integers(0, scaled_h - height + 1)
-        left = random.integers(0, scaled_w - width + 1)
-        image = image[top:top + height, left:left + width]
-        labels = labels[top:top + height, left:left + width]
+        if self.zoom_out and scale < 1:
+            image, labels = self._shrunk_onto_canvas(image, labels, scale, random)
+        else:
+            # Without zoom_out a scale below 1 is taken as 1 (the recipe of the shipped model):
+            # half of (0.75, 1.25)'s draws are the frame at exactly the input size.
+            scaled_h = max(height, int(round(height * scale)))
+            scaled_w = max(width, int(round(width * scale)))
+            image, labels = self._resize_pair(image, labels, scaled_h, scaled_w)
+            top = random.integers(0, scaled_h - height + 1)
+            left = random.integers(0, scaled_w - width + 1)
+            image = image[top:top + height, left:left + width]
+            labels = labels[top:top + height, left:left + width]
         if random.random() < 0.5:
             image, labels = image[:, ::-1], labels[:, ::-1]
         if self.photometric:
             image = photometric_jitter(self._cv2, image, random)
         return image, labels
+
+    def _shrunk_onto_canvas(self, image, labels, scale, random):
+        """The whole frame at ``scale`` (< 1) of the input size, at a random place on a canvas
+        of the input size: the border is the normalisation mean (zero once normalised) and void
+        (no loss), so the network sees objects smaller than any frame shows them."""
+        height, width = self.size
+        scaled_h = max(1, int(round(height * scale)))
+        scaled_w = max(1, int(round(width * scale)))
+        image, labels = self._resize_pair(image, labels, scaled_h, scaled_w)
+        top = random.integers(0, height - scaled_h + 1)
+        left = random.integers(0, width - scaled_w + 1)
+        mean_bgr = np.rint(self.mean.reshape(3)[::-1] * 255.0).astype(np.uint8)
+        canvas = np.empty((height, width, 3), np.uint8)
+        canvas[:] = mean_bgr
+        canvas[top:top + scaled_h, left:left + scaled_w] = image
+        label_canvas = np.full((height, width), self.ignore_index, labels.dtype)
+        label_canvas[top:top + scaled_h, left:left + scaled_w] = labels
+        return canvas, label_canvas
 
     def __getitem__(self, index):
         if self.cache is not None:

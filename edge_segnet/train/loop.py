@@ -39,7 +39,7 @@ class TrainConfig(object):
                  checkpoint="segnet.ckpt", export=None, max_steps=None, device="cpu",
                  cache_dir=None, workers=0, channels_last=False, compile=False, sync_bn=False,
                  train_split="train", val_split="val", holdout_sequences=(), photometric=False,
-                 dropout=0.0):
+                 dropout=0.0, zoom_out=False):
         # holdout_sequences: whole recording sequences taken out of train_split and scored
         # instead of val_split, so choices are made on frames of no training drive.
         self.__dict__.update(locals())
@@ -324,7 +324,8 @@ class Session(object):
                                 config.ignore_index, config.layout, augment=augment,
                                 seed=config.seed, cache_dir=config.cache_dir,
                                 sequences=sequences,
-                                photometric=augment and config.photometric)
+                                photometric=augment and config.photometric,
+                                zoom_out=augment and config.zoom_out)
 
     def log(self, message):
         if self.processes.rank == 0:  # one line per run, not one per process

@@ -17,11 +17,11 @@ FIELDS = (("arch", "--arch"), ("width", "--width"), ("kernel", "--kernel"),
           ("input_size", "--input-size"), ("lr", "--lr"), ("weight_decay", "--weight-decay"),
           ("weighting", "--weighting"), ("seed", "--seed"), ("train_split", "--train-split"),
           ("holdout_sequences", "--holdout-sequence"), ("photometric", "--photometric"),
-          ("dropout", "--dropout"), ("scale_range", "--scale-range"))
+          ("dropout", "--dropout"), ("scale_range", "--scale-range"), ("zoom_out", "--zoom-out"))
 
 # Fields later than the first checkpoint format: what the trainers did before each existed.
 _BEFORE_THE_FIELD = {"train_split": "train", "holdout_sequences": (), "photometric": False,
-                     "dropout": 0.0}
+                     "dropout": 0.0, "zoom_out": False}
 # Only the GPU kit has it (loop.py's range is fixed in data.py): compared when both record it.
 _ONLY_WHERE_BOTH_HAVE = ("scale_range",)
 
@@ -59,7 +59,7 @@ def differences(saved, current):
 
 
 def _shown(flag, value):
-    if flag == "--photometric":
+    if flag in ("--photometric", "--zoom-out"):
         return flag if value else "no " + flag
     if flag == "--holdout-sequence":
         return " ".join("{} {}".format(flag, name) for name in value) or "no " + flag

@@ -56,6 +56,16 @@ def test_every_recipe_setting_that_differs_is_named_with_its_flag():
         "settings it was trained with, or give another --checkpoint)")
 
 
+def test_zoom_out_is_recipe_and_a_checkpoint_from_before_it_had_none():
+    before = _config()
+    del before["zoom_out"]  # checkpoints written before the flag existed
+    assert recipe.differences(before, _config(zoom_out=False)) == []
+    assert recipe.differences(before, _config(zoom_out=True)) == [("--zoom-out", False, True)]
+    with pytest.raises(UsageError, match=r"trained with no --zoom-out; this run asks for "
+                                         r"--zoom-out \("):
+        recipe.refuse_changes(before, _config(zoom_out=True), "c.ckpt", "start another")
+
+
 def test_a_first_format_checkpoint_has_the_recipe_of_its_day(synthetic, tmp_path):
     # It records neither splits, augmentation nor dropout: it was trained on "train", without
     # photometric jitter or dropout, and resumes as such and only as such.

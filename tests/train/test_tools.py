@@ -126,6 +126,21 @@ def test_the_card_says_where_choices_were_made_and_that_val_was_trained_on(
     assert (card["split"], card["val_scored"]) == (split, val_scored)
 
 
+@pytest.mark.parametrize("config, augmentation", [
+    ({}, "random scale/crop and horizontal flip (tools/train_segnet.py)"),
+    ({"zoom_out": True, "photometric": True},
+     "random scale/crop (zoom-out onto a void border) and horizontal flip, "
+     "gamma/contrast/brightness/hue/saturation jitter (tools/train_segnet.py)"),
+])
+def test_the_card_names_the_augmentation_the_checkpoint_was_trained_with(config, augmentation):
+    import types
+
+    state = {"history": [{"epoch": 1, "seconds": 2.0, "val_miou": 0.5}], "config": config}
+    spec = types.SimpleNamespace(encoder=[(64,)], kernel=7)
+    card = tool_scripts.load("ship_camvid_model").model_card(state, spec, "train_segnet ...", {})
+    assert card["recipe"]["augmentation"] == augmentation
+
+
 def _tree(folder):
     return sorted((os.path.relpath(os.path.join(root, name), folder),
                    os.path.getsize(os.path.join(root, name)))
