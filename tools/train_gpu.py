@@ -66,6 +66,9 @@ def parse_args(argv=None):
                      help="Bayesian SegNet's central dropout while training (as train_segnet).")
     run.add_argument("--scale-range", type=_scale_range, default=(0.75, 1.25),
                      metavar="LOW,HIGH")
+    run.add_argument("--zoom-out", action="store_true",
+                     help="Scales below 1 shrink the whole frame onto a void-bordered canvas "
+                     "(as train_segnet's --zoom-out; without it they are taken as 1).")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--device", default="cuda")
     run.add_argument("--amp", default="auto", choices=gpu_kit.AMP_MODES,
@@ -105,7 +108,7 @@ def _train(args):
         batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
         weighting=args.weighting, seed=args.seed, holdout_sequences=holdout,
         photometric=not args.no_photometric, scale_range=args.scale_range,
-        dropout=args.dropout,
+        dropout=args.dropout, zoom_out=args.zoom_out,
         device=args.device, amp=args.amp, threads=args.threads,
         budget_seconds=args.budget_minutes * 60.0, fit_budget=not args.no_fit_budget,
         save_every=args.save_every, max_steps=args.max_steps, resume=resume,

@@ -52,7 +52,8 @@ class KitConfig(object):
                  device="cuda", amp="auto", channels_last=None, threads=None,
                  budget_seconds=540.0, fit_budget=True, save_every=50, max_steps=None,
                  resume=None, name=None, weights_dtype="auto", part_bytes=PART_BYTES,
-                 optimizer_limit_bytes=32 * 1024 * 1024, eval_batch=32, dropout=0.0):
+                 optimizer_limit_bytes=32 * 1024 * 1024, eval_batch=32, dropout=0.0,
+                 zoom_out=False):
         # holdout_sequences empty: the final run on all of train+val, nothing scored.
         self.__dict__.update(locals())
         del self.__dict__["self"]
@@ -73,7 +74,8 @@ def loop_config(config, device_name=""):
         checkpoint=None, max_steps=config.max_steps, device=config.device,
         channels_last=bool(config.channels_last), train_split="train+val",
         holdout_sequences=tuple(config.holdout_sequences or ()),
-        photometric=config.photometric, dropout=config.dropout).to_json()
+        photometric=config.photometric, dropout=config.dropout,
+        zoom_out=config.zoom_out).to_json()
     loop.update(world_size=1, trainer="tools/train_gpu.py", amp=config.amp,
                 scale_range=list(config.scale_range), hardware=device_name,
                 label_resize=labelmaps.METHOD)
@@ -217,8 +219,9 @@ class DeviceSet(object):
     the device; ``batch`` makes an augmented, normalised batch there."""
 
     def __init__(self, pack, train_indices, eval_indices, input_size, scale_range, class_count,
-                 ignore_index, device):
+                 ignore_index, device, zoom_out=False):
         self.device = device
+        self.zoom_out = bool(zoom_out)
         self.input_size = tuple(input_size)
         self.scale_range = tuple(scale_range)
         self.class_count, self.ignore_index = class_count, ignore_index
@@ -258,21 +261,15 @@ class DeviceSet(object):
     def batch(self, draws, positions):
         """(images, labels) of the frames at ``positions`` (a range) of ``draws.order``: scaled,
         cropped, flipped and jittered as data.SegmentationData._augment does."""
-        height, width = self.input_size
-        source_h, source_w = self.source_size
         images, labels = [], []
         for position in positions:
             index = int(draws.order[position])
             scale = float(draws.scale[position])
-            scaled_h = max(height, int(round(height * scale)))
-            scaled_w = max(width, int(round(width * scale)))
-            top = min(int(draws.top[position] * (scaled_h - height + 1)), scaled_h - height)
-            left = min(int(draws.left[position] * (scaled_w - width + 1)), scaled_w - width)
-            image = resize_images(self.images[index:index + 1], scaled_h, scaled_w)
-            image = image[..., top:top + height, left:left + width]
-            rows = _label_indices(source_h, scaled_h, self.device)[top:top + height]
-            columns = _label_indices(source_w, scaled_w, self.device)[left:left + width]
-            label = self.labels[index][rows[:, None], columns]
+            top_draw, left_draw = float(draws.top[position]), float(draws.left[position])
+            if self.zoom_out and scale < 1:
+                image, label = self._shrunk_onto_canvas(index, scale, top_draw, left_draw)
+            else:
+                image, label = self._enlarged_crop(index, scale, top_draw, left_draw)
             if bool(draws.flip[position]):
                 image, label = image.flip(-1), label.flip(-1)
             images.append(image)
@@ -283,6 +280,40 @@ class DeviceSet(object):
             images = photometric_jitter(images, *(values[chosen] for values in
                                                   draws.jitter(self.device)))
         return self.normalise(images), torch.stack(labels).long()
+
+    def _enlarged_crop(self, index, scale, top_draw, left_draw):
+        """The frame at ``scale`` of the input size (below 1 taken as 1), the drawn crop of it."""
+        height, width = self.input_size
+        source_h, source_w = self.source_size
+        scaled_h = max(height, int(round(height * scale)))
+        scaled_w = max(width, int(round(width * scale)))
+        top = min(int(top_draw * (scaled_h - height + 1)), scaled_h - height)
+        left = min(int(left_draw * (scaled_w - width + 1)), scaled_w - width)
+        image = resize_images(self.images[index:index + 1], scaled_h, scaled_w)
+        image = image[..., top:top + height, left:left + width]
+        rows = _label_indices(source_h, scaled_h, self.device)[top:top + height]
+        columns = _label_indices(source_w, scaled_w, self.device)[left:left + width]
+        return image, self.labels[index][rows[:, None], columns]
+
+    def _shrunk_onto_canvas(self, index, scale, top_draw, left_draw):
+        """As data.SegmentationData's zoom-out: the whole frame at ``scale`` (< 1) of the input
+        size, at the drawn place on a canvas bordered by the mean (zero once normalised) and
+        void (no loss)."""
+        height, width = self.input_size
+        source_h, source_w = self.source_size
+        scaled_h, scaled_w = max(1, int(round(height * scale))), max(1, int(round(width * scale)))
+        top = min(int(top_draw * (height - scaled_h + 1)), height - scaled_h)
+        left = min(int(left_draw * (width - scaled_w + 1)), width - scaled_w)
+        image = self.mean.round().expand(1, 3, height, width).clone()
+        image[..., top:top + scaled_h, left:left + scaled_w] = resize_images(
+            self.images[index:index + 1], scaled_h, scaled_w)
+        label = torch.full((height, width), self.ignore_index, dtype=self.labels.dtype,
+                           device=self.device)
+        rows = _label_indices(source_h, scaled_h, self.device)
+        columns = _label_indices(source_w, scaled_w, self.device)
+        label[top:top + scaled_h, left:left + scaled_w] = self.labels[index][rows[:, None],
+                                                                             columns]
+        return image, label
 
 
 # --- checkpoints that travel ------------------------------------------------------------
@@ -536,7 +567,8 @@ def train(config, started=None):
     os.makedirs(config.out_dir, exist_ok=True)  # once the inputs are known to be good
     train_indices, held_indices = split_frames(pack, config.holdout_sequences)
     data = DeviceSet(pack, train_indices, held_indices, config.input_size, config.scale_range,
-                     config.class_count, config.ignore_index, device)
+                     config.class_count, config.ignore_index, device,
+                     zoom_out=config.zoom_out)
     weights = train_data.class_weights(
         _Histograms(pack, train_indices, config.class_count, config.ignore_index),
         config.weighting).to(device)

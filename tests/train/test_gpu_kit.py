@@ -213,6 +213,43 @@ def test_device_augmentation_is_the_cpu_scale_crop_and_flip():
     assert len(scales) > 4
 
 
+
+def test_device_zoom_out_is_the_cpu_zoom_out():
+    """Scales below 1 with zoom_out: the whole frame shrunk onto a canvas of the input size as
+    data.SegmentationData does, void and the mean around it; labels identical, images within
+    OpenCV's rounding. Without zoom_out the same draws are the whole frame."""
+    image, labels = _blocks()
+    image, labels = image[:32, :64], labels[:32, :64]  # the source size for scales up to 0.9
+    pack = camvid_pack.Pack({}, {"train": image[None], "eval": image[None]},
+                            {"train": labels[None], "eval": labels[None]})
+    zoomed, whole = (gpu_kit.DeviceSet(pack, [0], [], INPUT, (0.5, 0.9), 12, 11,
+                                       torch.device("cpu"), zoom_out=zoom_out)
+                     for zoom_out in (True, False))
+    mean = np.rint(np.array(train_data.metadata.DEFAULT_MEAN) * 255.0)
+    height, width = INPUT
+    for epoch in range(8):
+        draws = gpu_kit.EpochDraws(1, 0, epoch, (0.5, 0.9), photometric=False)
+        images, batch_labels = zoomed.batch(draws, range(1))
+        scale = float(draws.scale[0])
+        scaled_h, scaled_w = round(height * scale), round(width * scale)
+        top = int(draws.top[0] * (height - scaled_h + 1))
+        left = int(draws.left[0] * (width - scaled_w + 1))
+        expected_labels = np.full(INPUT, 11, np.uint8)
+        expected_labels[top:top + scaled_h, left:left + scaled_w] = labelmaps.resize_labels(
+            labels, scaled_h, scaled_w)
+        expected = np.zeros(INPUT + (3,)) + mean
+        expected[top:top + scaled_h, left:left + scaled_w] = cv2.resize(
+            image, (scaled_w, scaled_h), interpolation=cv2.INTER_LINEAR)[..., ::-1]
+        unzoomed = labels
+        if bool(draws.flip[0]):
+            expected_labels, expected = expected_labels[:, ::-1], expected[:, ::-1]
+            unzoomed = labels[:, ::-1]
+        assert np.array_equal(batch_labels[0].numpy(), expected_labels)
+        std, shift = zoomed.std.view(1, 3, 1, 1), zoomed.mean.view(1, 3, 1, 1)
+        rgb = (images * std + shift)[0].numpy().transpose(1, 2, 0)
+        assert np.abs(rgb - expected).max() <= 1.01
+        assert np.array_equal(whole.batch(draws, range(1))[1][0].numpy(), unzoomed)
+
 def test_device_photometric_jitter_matches_the_cpu_jitter():
     rng = np.random.default_rng(2)
     image = rng.integers(0, 256, (24, 32, 3)).astype(np.uint8)
@@ -389,3 +426,12 @@ def test_mixed_precision_that_fails_on_the_device_falls_back_to_fp32(monkeypatch
     monkeypatch.setattr(model, "unpool", no_kernel)
     assert gpu_kit.usable_amp(model, "bf16", cpu, INPUT, False) == "off"
     assert "training in FP32" in logged[-1] and "BFloat16" in logged[-1]
+
+
+def test_zoom_out_is_taken_from_the_command_line_into_the_recorded_recipe(tmp_path):
+    args = tool_scripts.load("train_gpu").parse_args(
+        ["train", "--pack", "p.json", "--out", str(tmp_path), "--zoom-out"])
+    assert args.zoom_out
+    recorded = gpu_kit.loop_config(gpu_kit.KitConfig("p.json", str(tmp_path), zoom_out=True))
+    assert recorded["zoom_out"] is True
+    assert gpu_kit.loop_config(gpu_kit.KitConfig("p.json", str(tmp_path)))["zoom_out"] is False
